@@ -1,0 +1,62 @@
+# Stratus build. Every target works on a fresh machine: `install` brings in the
+# Debian packages, the npm-shipped buf binary and a .venv with pinned packages.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+PIP       := $(VENV)/bin/pip
+BUF_VERSION := 1.75.0
+BUF       := .tools/node_modules/.bin/buf
+DEB_PACKAGES := libvirt-dev pkg-config qemu-utils gcc python3-dev
+STAMP     := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: help install proto lint test test-unit test-e2e run-all bench bench-quick clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+
+install: $(STAMP) $(BUF)  ## Create .venv with pinned packages (and Debian packages when missing)
+
+$(STAMP): pyproject.toml
+	@missing=""; for p in $(DEB_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+	@test -x $(PY) || python3 -m venv $(VENV)
+	$(PIP) install -q --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+$(BUF):
+	@command -v npm >/dev/null || { echo "npm is needed for buf (apt-get install npm)"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
+
+proto: $(STAMP)  ## Regenerate generated/ from protos/
+	rm -rf generated/stratus
+	mkdir -p generated
+	$(PY) -m grpc_tools.protoc -I protos --python_out=generated --grpc_python_out=generated \
+	  --pyi_out=generated $$(find protos -name '*.proto' | sort)
+	find generated/stratus -type d -exec touch {}/__init__.py \;
+
+lint: install  ## buf lint + breaking, generated/ freshness, ruff
+	$(BUF) lint
+	@if git rev-parse -q --verify HEAD~1 >/dev/null && git cat-file -e HEAD~1:protos 2>/dev/null; then \
+	  echo "buf breaking against HEAD~1"; $(BUF) breaking --against '.git#ref=HEAD~1'; \
+	else echo "buf breaking: no protos on the previous commit yet"; fi
+	@$(MAKE) --no-print-directory proto >/dev/null
+	@git diff --exit-code --stat -- generated/ || { echo "generated/ is stale: run make proto and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated/)" || { git status --short -- generated/; echo "generated/ has files not committed: run make proto and commit"; exit 1; }
+	$(VENV)/bin/ruff check components tests
+	$(VENV)/bin/ruff format --check components tests
+
+test: install  ## Run the whole test suite
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+test-unit: install  ## Unit and contract tests only (fast)
+	$(VENV)/bin/pytest tests/unit tests/contract $(PYTEST_ARGS)
+
+clean:  ## Remove the venv, tools and runtime data
+	rm -rf $(VENV) .tools var

@@ -1,0 +1,137 @@
+"""A component is declared, not assembled.
+
+``components/<name>/__main__.py`` builds one :class:`Component` (its services,
+policy table, database and migrations) and calls :func:`main`. Everything else
+— configuration, logging, database, token validation, clients, the server with
+health and reflection, graceful shutdown — happens here, the same way for all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import logging
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from components.framework import database as db
+from components.framework.auth import CachingValidator, Policy, TokenValidator
+from components.framework.clients import Clients
+from components.framework.config import Config, load_config
+from components.framework.logs import configure_logging
+from components.framework.server import Server, Service, build_server, serve_until_signalled
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass
+class Runtime:
+    """What a running component has: its config, clients and (once started) server."""
+
+    component: Component
+    config: Config
+    clients: Clients
+    validator: TokenValidator | None = None
+    server: Server | None = None
+    port: int = 0
+    state: dict = dataclasses.field(default_factory=dict)
+
+    def stop(self, grace: float | None = None) -> None:
+        if self.component.on_stop is not None:
+            self.component.on_stop(self)
+        if self.server is not None:
+            self.server.stop(self.config.grace_seconds if grace is None else grace)
+        self.clients.close()
+
+
+@dataclasses.dataclass
+class Component:
+    """The declaration of one Stratus component."""
+
+    name: str
+    default_port: int
+    services: Callable[[Runtime], Sequence[Service]]
+    policy: Policy
+    config_cls: type[Config] = Config
+    # The database this component uses ("compute" is shared by api, scheduler and
+    # conductor), or None for a component with no database of its own.
+    database: str | None = None
+    migrations: Path | None = None
+    # Builds the token validator; default: ask identity, cache briefly.
+    validator: Callable[[Runtime], TokenValidator] | None = None
+    on_start: Callable[[Runtime], None] | None = None
+    on_stop: Callable[[Runtime], None] | None = None
+    # Management commands: ``python -m components.<name> <command> [args]``.
+    commands: dict[str, Callable[[Runtime, list[str]], int]] = dataclasses.field(
+        default_factory=dict
+    )
+
+    def load_config(self, path: str | None = None, **overrides) -> Config:
+        config = load_config(self.config_cls, self.name, path, **overrides)
+        if not config.port:
+            config.port = self.default_port
+        return config
+
+
+def prepare(component: Component, config: Config) -> Runtime:
+    """Everything but the server: database, clients, validator."""
+    from components.framework import identity_client
+
+    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+    if component.database is not None:
+        db.connect(config.database_url_for(component.database), component.migrations)
+    clients = identity_client.clients_for(config)
+    runtime = Runtime(component=component, config=config, clients=clients)
+    if component.validator is not None:
+        runtime.validator = component.validator(runtime)
+    else:
+        runtime.validator = CachingValidator(
+            identity_client.IdentityValidator(clients), config.token_cache_seconds
+        )
+    return runtime
+
+
+def start(component: Component, config: Config, port: int | None = None) -> Runtime:
+    """Prepare and start serving; ``port=0`` picks a free port (tests)."""
+    runtime = prepare(component, config)
+    services = component.services(runtime)
+    server, bound = build_server(config, services, component.policy, runtime.validator, port)
+    runtime.server, runtime.port = server, bound
+    if port is not None:
+        config.port = bound
+    server.start()
+    if component.on_start is not None:
+        component.on_start(runtime)
+    log.info("%s serving on %s:%d", component.name, config.host, bound)
+    return runtime
+
+
+def main(component: Component, argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``python -m components.<name>``."""
+    parser = argparse.ArgumentParser(prog=f"python -m components.{component.name}")
+    parser.add_argument("--config", help="TOML configuration file (or STRATUS_CONFIG)")
+    parser.add_argument("--port", type=int, help="port to listen on (0: any free port)")
+    parser.add_argument(
+        "command", nargs="?", default="serve", choices=["serve", *component.commands]
+    )
+    parser.add_argument("args", nargs=argparse.REMAINDER)
+    options = parser.parse_args(argv)
+    config = component.load_config(options.config, port=options.port)
+    configure_logging(component.name, config.log_level)
+    if options.command != "serve":
+        runtime = prepare(component, config)
+        return component.commands[options.command](runtime, options.args)
+    runtime = start(component, config, options.port)
+    print(f"{component.name} listening on {config.host}:{runtime.port}", file=sys.stderr, flush=True)
+    serve_until_signalled(
+        runtime.server, config.grace_seconds, on_stop=lambda: _stop_hooks(runtime)
+    )
+    runtime.clients.close()
+    db.close()
+    return 0
+
+
+def _stop_hooks(runtime: Runtime) -> None:
+    if runtime.component.on_stop is not None:
+        runtime.component.on_stop(runtime)

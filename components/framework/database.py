@@ -1,0 +1,90 @@
+"""One peewee database per component, behind one proxy.
+
+``sqlite:///path`` (the default; WAL mode and a busy timeout so the compute-side
+processes can share one file), ``postgresql://user@host/db`` or
+``mysql://user@host/db``. Models bind to :data:`database` (a proxy) through
+:class:`BaseModel`; :func:`connect` points the proxy at the real database and
+applies the component's migrations, so a restart keeps the data.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import uuid
+from pathlib import Path
+from urllib.parse import urlparse
+
+import peewee
+from playhouse.db_url import connect as connect_url
+from playhouse.migrations import Runner
+
+log = logging.getLogger(__name__)
+
+database = peewee.DatabaseProxy()
+
+
+def utcnow() -> datetime.datetime:
+    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+class BaseModel(peewee.Model):
+    """Base of every model: UUID string ids, create/update times in UTC."""
+
+    id = peewee.CharField(primary_key=True, max_length=36, default=new_id)
+    create_time = peewee.DateTimeField(default=utcnow)
+    update_time = peewee.DateTimeField(default=utcnow)
+
+    class Meta:
+        database = database
+        legacy_table_names = False
+
+    def save(self, *args, **kwargs):
+        self.update_time = utcnow()
+        return super().save(*args, **kwargs)
+
+
+def open_database(url: str) -> peewee.Database:
+    """A peewee database for ``url`` (not yet bound to the proxy)."""
+    parsed = urlparse(url)
+    if parsed.scheme == "sqlite":
+        path = parsed.path
+        if path not in ("", "/:memory:", ":memory:"):
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        return peewee.SqliteDatabase(
+            path if path != "/:memory:" else ":memory:",
+            pragmas={
+                "journal_mode": "wal",
+                "busy_timeout": 10_000,
+                "synchronous": "normal",
+                "foreign_keys": 1,
+            },
+            timeout=10,
+        )
+    if parsed.scheme in ("postgres", "postgresql"):
+        return connect_url(url, autoconnect=True)
+    if parsed.scheme == "mysql":
+        return connect_url(url, autoconnect=True, charset="utf8mb4")
+    raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
+
+
+def connect(url: str, migrations: str | Path | None = None) -> peewee.Database:
+    """Bind the proxy to ``url`` and bring its schema up to date."""
+    db = open_database(url)
+    database.initialize(db)
+    db.connect(reuse_if_open=True)
+    if migrations is not None:
+        applied = Runner(db, str(migrations), table_name="stratus_schema_migration").up()
+        for name in applied:
+            log.info("applied migration %s", name)
+    return db
+
+
+def close() -> None:
+    obj = database.obj
+    if obj is not None and not obj.is_closed():
+        obj.close()

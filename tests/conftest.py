@@ -1,0 +1,59 @@
+"""Fixtures shared by every test suite."""
+
+from __future__ import annotations
+
+import os
+
+import peewee
+import pytest
+
+from components.framework import database as db
+
+BACKENDS = {
+    "sqlite": None,
+    "postgresql": "STRATUS_TEST_POSTGRES_URL",
+    "mysql": "STRATUS_TEST_MYSQL_URL",
+}
+
+
+def backend_url(backend: str, tmp_path) -> str:
+    """The URL of ``backend`` for a test, or skip (fail in CI) when it is not configured."""
+    variable = BACKENDS[backend]
+    if variable is None:
+        return f"sqlite:///{tmp_path / 'test.sqlite'}"
+    url = os.environ.get(variable)
+    if not url:
+        if os.environ.get("STRATUS_TEST_REQUIRE_SERVICES"):
+            pytest.fail(f"{variable} is required in CI but not set")
+        pytest.skip(f"{backend} tests need {variable} (e.g. set by .ci/run)")
+    return url
+
+
+def drop_all(database: peewee.Database) -> None:
+    """Drop every table (for the shared PostgreSQL/MariaDB test databases)."""
+    tables = database.get_tables()
+    if not tables:
+        return
+    if isinstance(database, peewee.PostgresqlDatabase):
+        database.execute_sql(
+            "DROP TABLE IF EXISTS " + ", ".join(f'"{t}"' for t in tables) + " CASCADE"
+        )
+    elif isinstance(database, peewee.MySQLDatabase):
+        database.execute_sql("SET FOREIGN_KEY_CHECKS = 0")
+        for table in tables:
+            database.execute_sql(f"DROP TABLE IF EXISTS `{table}`")
+        database.execute_sql("SET FOREIGN_KEY_CHECKS = 1")
+
+
+@pytest.fixture(params=list(BACKENDS))
+def database_url(request, tmp_path):
+    """A clean database on each backend: SQLite always, PostgreSQL and MariaDB when configured."""
+    url = backend_url(request.param, tmp_path)
+    clean = db.open_database(url)
+    drop_all(clean)
+    clean.close()
+    yield url
+    db.close()
+    clean = db.open_database(url)
+    drop_all(clean)
+    clean.close()
