@@ -90,8 +90,11 @@ def member_or_service(c: Caller) -> bool:
 
 
 # Methods that every component serves and that stay open.
-OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection",
-                 "grpc.reflection.v1.ServerReflection")
+OPEN_SERVICES = (
+    "grpc.health.v1.Health",
+    "grpc.reflection.v1alpha.ServerReflection",
+    "grpc.reflection.v1.ServerReflection",
+)
 
 
 class Policy:
@@ -103,6 +106,17 @@ class Policy:
 
     def __init__(self, rules: Mapping[str, Rule]) -> None:
         self.rules = dict(rules)
+
+    @classmethod
+    def of(cls, services: Mapping[str, Mapping[str, Rule]]) -> Policy:
+        """``Policy.of({"stratus.image.v1.Images": {"GetImage": reader, ...}})``."""
+        return cls(
+            {
+                f"/{service}/{method}": rule
+                for service, methods in services.items()
+                for method, rule in methods.items()
+            }
+        )
 
     def rule_for(self, method: str) -> Rule | None:
         if method.lstrip("/").split("/")[0] in OPEN_SERVICES:

@@ -172,7 +172,7 @@ class KeyedExecutor:
         while True:
             try:
                 fn()
-            except Exception:  # noqa: BLE001 - a cast has no caller to answer
+            except Exception:
                 log.exception("cast handler failed")
             with self._lock:
                 waiting = self._pending[key]

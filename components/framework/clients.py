@@ -17,7 +17,6 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
-import datetime
 import json
 import logging
 import threading
@@ -141,9 +140,8 @@ class _ClientInterceptor(
 class ServiceToken:
     """The component's own token, issued by identity and renewed before it expires."""
 
-    def __init__(
-        self, issue: Callable[[], tuple[str, datetime.datetime]], renew_before: float = 300.0
-    ) -> None:
+    def __init__(self, issue: Callable[[], tuple[str, float]], renew_before: float = 300.0) -> None:
+        """``issue()`` returns a new token and its expiry as seconds since the epoch."""
         self._issue = issue
         self._renew_before = renew_before
         self._token: str | None = None
@@ -153,9 +151,12 @@ class ServiceToken:
     def get(self) -> str:
         with self._lock:
             if self._token is None or time.time() > self._expires - self._renew_before:
-                token, expires = self._issue()
-                self._token, self._expires = token, expires.timestamp()
+                self._token, self._expires = self._issue()
             return self._token
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._token = None
 
 
 class Clients:

@@ -123,7 +123,9 @@ def main(component: Component, argv: Sequence[str] | None = None) -> int:
         runtime = prepare(component, config)
         return component.commands[options.command](runtime, options.args)
     runtime = start(component, config, options.port)
-    print(f"{component.name} listening on {config.host}:{runtime.port}", file=sys.stderr, flush=True)
+    print(
+        f"{component.name} listening on {config.host}:{runtime.port}", file=sys.stderr, flush=True
+    )
     serve_until_signalled(
         runtime.server, config.grace_seconds, on_stop=lambda: _stop_hooks(runtime)
     )

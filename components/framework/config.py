@@ -35,6 +35,9 @@ class Config:
     # Empty: a SQLite file named after the component's database in data_dir.
     database_url: str = ""
     identity_address: str = "127.0.0.1:5000"
+    # Explicit addresses by service type ("image=10.0.0.5:9292,network=...");
+    # any type not named here is looked up in the identity catalog.
+    endpoints: dict[str, str] = dataclasses.field(default_factory=dict)
     region: str = "RegionOne"
     log_level: str = "INFO"
     grace_seconds: float = 5.0

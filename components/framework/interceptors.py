@@ -83,9 +83,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             return None
         token = metadata.get(auth.TOKEN_HEADER, "")
         if not token:
-            raise errors.Unauthenticated(
-                "missing x-auth-token metadata", reason="TOKEN_MISSING"
-            )
+            raise errors.Unauthenticated("missing x-auth-token metadata", reason="TOKEN_MISSING")
         if self.validator is None:
             raise errors.Unavailable("no token validator is configured")
         who = self.validator.validate(token)
@@ -97,8 +95,9 @@ class ServerInterceptor(grpc.ServerInterceptor):
         method = handler_call_details.method
         if handler is None or method.lstrip("/").split("/")[0] in auth.OPEN_SERVICES:
             return handler
-        metadata = {k: v for k, v in handler_call_details.invocation_metadata or ()
-                    if isinstance(v, str)}
+        metadata = {
+            k: v for k, v in handler_call_details.invocation_metadata or () if isinstance(v, str)
+        }
         if handler.response_streaming:
             behavior = self._streaming(method, metadata, _behavior_of(handler))
         else:
@@ -111,7 +110,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             try:
                 call.enter(context)
                 return inner(request, context)
-            except Exception as exc:  # noqa: BLE001 - mapped to a status, never swallowed
+            except Exception as exc:
                 call.fail(exc, context)
             finally:
                 call.leave()
@@ -124,7 +123,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             try:
                 call.enter(context)
                 yield from inner(request, context)
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 if context.is_active():
                     call.fail(exc, context)
             finally:
@@ -135,10 +134,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
 def _behavior_of(handler: grpc.RpcMethodHandler) -> Callable:
     return (
-        handler.unary_unary
-        or handler.unary_stream
-        or handler.stream_unary
-        or handler.stream_stream
+        handler.unary_unary or handler.unary_stream or handler.stream_unary or handler.stream_stream
     )
 
 

@@ -96,8 +96,11 @@ def build_server(
         svc.add_to_server(svc.servicer, grpc_server)
     names = [s.name for s in services]
     reflection.enable_server_reflection(
-        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-         reflection.SERVICE_NAME],
+        [
+            *names,
+            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
+            reflection.SERVICE_NAME,
+        ],
         grpc_server,
     )
     bound = grpc_server.add_insecure_port(f"{config.host}:{config.port if port is None else port}")

@@ -1,0 +1,155 @@
+"""The framework's side of identity: token validation, the service token, the catalog."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from pathlib import Path
+
+import grpc
+from stratus.identity.v1 import identity_service_pb2 as identity_pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
+
+from components.framework import auth, errors
+from components.framework.clients import Clients, ServiceToken
+from components.framework.config import Config
+
+log = logging.getLogger(__name__)
+
+CATALOG_TTL_SECONDS = 60.0
+
+
+def secret_path(data_dir: str | Path, user: str) -> Path:
+    """Where bootstrap writes a service user's password (mode 0600)."""
+    return Path(data_dir) / "secrets" / f"{user}.password"
+
+
+def caller_from(reply, token: str) -> auth.Caller:
+    """The :class:`Caller` described by an IssueToken or ValidateToken reply."""
+    return auth.Caller(
+        user_id=reply.user.id,
+        user_name=reply.user.name,
+        project_id=reply.project.id,
+        project_name=reply.project.name,
+        roles=frozenset(role.name for role in reply.roles),
+        token=token,
+        expires_time=reply.expires_time.ToDatetime(),
+        domain_id=reply.user.domain_id or "default",
+    )
+
+
+class IdentityValidator:
+    """Validates a user's token by asking identity, with this component's service token."""
+
+    def __init__(self, clients: Clients) -> None:
+        self.clients = clients
+
+    def validate(self, token: str) -> auth.Caller:
+        for attempt in (1, 2):
+            stub = self.clients.stub(identity_grpc.IdentityStub, "identity", as_service=True)
+            try:
+                reply = stub.ValidateToken(identity_pb2.ValidateTokenRequest(subject_token=token))
+                return caller_from(reply, token)
+            except grpc.RpcError as exc:
+                error = errors.from_rpc_error(exc)
+                if isinstance(error, errors.Unauthenticated) and error.reason.startswith("SUBJECT"):
+                    raise errors.Unauthenticated(
+                        "the x-auth-token is not valid (expired, revoked or malformed)",
+                        reason="TOKEN_INVALID",
+                    ) from None
+                if isinstance(error, errors.Unauthenticated) and attempt == 1:
+                    # Our own service token went stale (identity keys rotated): renew once.
+                    if self.clients.service_token is not None:
+                        self.clients.service_token.invalidate()
+                    continue
+                if isinstance(error, errors.StratusError) and error.code in (
+                    grpc.StatusCode.UNAVAILABLE,
+                    grpc.StatusCode.DEADLINE_EXCEEDED,
+                ):
+                    raise errors.Unavailable("the identity service cannot be reached") from None
+                raise error from None
+        raise errors.Unavailable("this component cannot authenticate to identity")
+
+
+class CatalogResolver:
+    """Service type → address: explicit config first, then the identity catalog (cached)."""
+
+    def __init__(self, config: Config) -> None:
+        self.config = config
+        self.clients: Clients | None = None
+        self._catalog: dict[str, str] = {}
+        self._fetched = 0.0
+        self._lock = threading.Lock()
+
+    def __call__(self, service_type: str) -> str:
+        if service_type in self.config.endpoints:
+            return self.config.endpoints[service_type]
+        if service_type == "identity":
+            return self.config.identity_address
+        with self._lock:
+            if service_type not in self._catalog or self._stale():
+                self._refresh()
+            address = self._catalog.get(service_type)
+        if address is None:
+            raise errors.Unavailable(f"no {service_type!r} service in the identity catalog")
+        return address
+
+    def _stale(self) -> bool:
+        return time.monotonic() - self._fetched > CATALOG_TTL_SECONDS
+
+    def _refresh(self) -> None:
+        assert self.clients is not None
+        stub = self.clients.stub(identity_grpc.IdentityStub, "identity", as_service=True)
+        try:
+            reply = stub.GetCatalog(identity_pb2.GetCatalogRequest())
+        except grpc.RpcError as exc:
+            raise errors.from_rpc_error(exc) from None
+        catalog = {}
+        for entry in reply.catalog:
+            for endpoint in entry.endpoints:
+                if not endpoint.region or endpoint.region == self.config.region:
+                    catalog[entry.type] = endpoint.address
+                    break
+        self._catalog, self._fetched = catalog, time.monotonic()
+
+
+def service_token_for(config: Config) -> ServiceToken:
+    """The component's service token: its service user, scoped to the service project."""
+    user = config.service_user or config.component
+
+    def issue():
+        password = config.service_password
+        if not password:
+            path = secret_path(config.data_dir, user)
+            try:
+                password = path.read_text().strip()
+            except FileNotFoundError:
+                raise errors.Unavailable(
+                    f"no password for service user {user!r}: set STRATUS_SERVICE_PASSWORD "
+                    f"or run identity bootstrap (expected {path})"
+                ) from None
+        if not channel:
+            channel.append(grpc.insecure_channel(config.identity_address))
+        stub = identity_grpc.IdentityStub(channel[0])
+        try:
+            reply = stub.IssueToken(
+                identity_pb2.IssueTokenRequest(
+                    username=user, password=password, project_name=config.service_project
+                ),
+                timeout=config.call_timeout_seconds,
+            )
+        except grpc.RpcError as exc:
+            raise errors.from_rpc_error(exc) from None
+        return reply.token, float(reply.expires_time.seconds)
+
+    channel: list[grpc.Channel] = []
+    return ServiceToken(issue)
+
+
+def clients_for(config: Config) -> Clients:
+    """The clients of a component: catalog lookup and its service token."""
+    resolver = CatalogResolver(config)
+    clients = Clients(resolver, service_token_for(config), config.call_timeout_seconds)
+    resolver.clients = clients
+    return clients

@@ -1,0 +1,76 @@
+"""Page tokens and page sizes, the same for every List RPC.
+
+A page token is opaque to clients: the base64 of the sort key of the last item
+served. Keyset paging (``WHERE (create_time, id) > (...)``) stays correct while
+rows are inserted and deleted between pages, unlike offsets.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+import json
+from collections.abc import Callable, Sequence
+from typing import Any, TypeVar
+
+import peewee
+
+from components.framework.errors import InvalidArgument
+
+DEFAULT_PAGE_SIZE = 50
+MAX_PAGE_SIZE = 1000
+T = TypeVar("T")
+
+
+def page_size(requested: int) -> int:
+    if requested < 0:
+        raise InvalidArgument("page_size must not be negative", field="page_size")
+    if requested == 0:
+        return DEFAULT_PAGE_SIZE
+    return min(requested, MAX_PAGE_SIZE)
+
+
+def encode_token(key: Sequence[Any]) -> str:
+    raw = json.dumps(list(key), default=str, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_token(token: str) -> list[Any]:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        value = json.loads(base64.urlsafe_b64decode(padded.encode()))
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidArgument("page_token is not valid", field="page_token") from None
+    if not isinstance(value, list) or len(value) != 2:
+        raise InvalidArgument("page_token is not valid", field="page_token")
+    return value
+
+
+def paginate(
+    query: peewee.ModelSelect,
+    model: type[peewee.Model],
+    size: int,
+    token: str,
+    convert: Callable[[Any], T] = lambda row: row,
+) -> tuple[list[T], str]:
+    """One page of ``query`` oldest first; returns (items, next_page_token).
+
+    The sort key is ``(create_time, id)``, so a page boundary is exact even when
+    rows share a creation time.
+    """
+    size = page_size(size)
+    field = model.create_time
+    if token:
+        last_key, last_id = decode_token(token)
+        last_key = peewee.DateTimeField().python_value(last_key)
+        if not isinstance(last_key, datetime.datetime):
+            raise InvalidArgument("page_token is not valid", field="page_token")
+        query = query.where((field > last_key) | ((field == last_key) & (model.id > last_id)))
+    rows = list(query.order_by(field, model.id).limit(size + 1))
+    next_token = ""
+    if len(rows) > size:
+        rows = rows[:size]
+        last = rows[-1]
+        next_token = encode_token([getattr(last, field.name), last.id])
+    return [convert(row) for row in rows], next_token
