@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 
 import peewee
@@ -17,7 +18,11 @@ BACKENDS = {
 
 
 def backend_url(backend: str, tmp_path) -> str:
-    """The URL of ``backend`` for a test, or skip (fail in CI) when it is not configured."""
+    """The URL of ``backend`` for a test, or skip (fail in CI) when it is not configured.
+
+    PostgreSQL and MariaDB tests get a schema (database) of their own per test
+    process, so parallel test runs on one server do not drop each other's tables.
+    """
     variable = BACKENDS[backend]
     if variable is None:
         return f"sqlite:///{tmp_path / 'test.sqlite'}"
@@ -26,7 +31,36 @@ def backend_url(backend: str, tmp_path) -> str:
         if os.environ.get("STRATUS_TEST_REQUIRE_SERVICES"):
             pytest.fail(f"{variable} is required in CI but not set")
         pytest.skip(f"{backend} tests need {variable} (e.g. set by .ci/run)")
-    return url
+    return _private(backend, url)
+
+
+_PRIVATE: dict[str, str] = {}
+
+
+def _private(backend: str, url: str) -> str:
+    if backend in _PRIVATE:
+        return _PRIVATE[backend]
+    name = f"stratus_test_{os.getpid()}"
+    admin = db.open_database(url)
+    if backend == "postgresql":
+        admin.execute_sql(f'CREATE SCHEMA IF NOT EXISTS "{name}"')
+        private = f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{name}"
+    else:
+        admin.execute_sql(f"CREATE DATABASE IF NOT EXISTS `{name}`")
+        private = url.rsplit("/", 1)[0] + f"/{name}"
+    admin.close()
+    _PRIVATE[backend] = private
+    atexit.register(_drop_private, backend, url, name)
+    return private
+
+
+def _drop_private(backend: str, url: str, name: str) -> None:
+    admin = db.open_database(url)
+    if backend == "postgresql":
+        admin.execute_sql(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+    else:
+        admin.execute_sql(f"DROP DATABASE IF EXISTS `{name}`")
+    admin.close()
 
 
 def drop_all(database: peewee.Database) -> None:

@@ -58,3 +58,47 @@ def serving(
 
 def metadata(token: str | None) -> tuple[tuple[str, str], ...]:
     return () if token is None else ((auth.TOKEN_HEADER, token),)
+
+
+@contextlib.contextmanager
+def serving_component(
+    component,
+    validator: auth.TokenValidator | None,
+    database_url: str | None = None,
+    config=None,
+    endpoints: dict[str, str] | None = None,
+    service_token: str = "service-token",
+):
+    """Serve a declared component on a free port, as its __main__ would, but with
+    ``validator`` in place of identity (None: the component's own). Yields (runtime, channel)."""
+    from components.framework import database as db
+    from components.framework.clients import Clients, ServiceToken
+    from components.framework.component import Runtime
+
+    config = config or component.config_cls(component=component.name)
+    config.component = component.name
+    config.host = "127.0.0.1"
+    config.max_workers = max(config.max_workers, 16)
+    if database_url is not None and component.database is not None:
+        db.connect(database_url, component.migrations)
+    resolve = (endpoints or {}).__getitem__
+    clients = Clients(resolve, ServiceToken(lambda: (service_token, 4102444800.0)))
+    runtime = Runtime(component=component, config=config, clients=clients, validator=validator)
+    if validator is None and component.validator is not None:
+        validator = runtime.validator = component.validator(runtime)
+    services = component.services(runtime)
+    server, port = build_server(config, services, component.policy, validator, port=0)
+    runtime.server, runtime.port = server, port
+    server.start()
+    if component.on_start is not None:
+        component.on_start(runtime)
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    try:
+        yield runtime, channel
+    finally:
+        channel.close()
+        if component.on_stop is not None:
+            component.on_stop(runtime)
+        server.stop(0)
+        clients.close()
+        db.close()

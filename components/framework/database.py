@@ -81,6 +81,9 @@ def connect(url: str, migrations: str | Path | None = None) -> peewee.Database:
         applied = Runner(db, str(migrations), table_name="stratus_schema_migration").up()
         for name in applied:
             log.info("applied migration %s", name)
+        from components.framework import idempotency
+
+        idempotency.install()
     return db
 
 

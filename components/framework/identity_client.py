@@ -53,7 +53,8 @@ class IdentityValidator:
                 return caller_from(reply, token)
             except grpc.RpcError as exc:
                 error = errors.from_rpc_error(exc)
-                if isinstance(error, errors.Unauthenticated) and error.reason.startswith("SUBJECT"):
+                if isinstance(error, errors.NotFound):
+                    # The contract: an invalid, expired or revoked subject token is NOT_FOUND.
                     raise errors.Unauthenticated(
                         "the x-auth-token is not valid (expired, revoked or malformed)",
                         reason="TOKEN_INVALID",

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 
 import grpc
 
-from components.framework import auth, errors
+from components.framework import auth, errors, idempotency
 from components.framework.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 
 log = logging.getLogger("stratus.rpc")
@@ -109,7 +109,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = _Call(self, method, metadata)
             try:
                 call.enter(context)
-                return inner(request, context)
+                return _idempotent(method, request, context, inner)
             except Exception as exc:
                 call.fail(exc, context)
             finally:
@@ -130,6 +130,21 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 call.leave()
 
         return behavior
+
+
+def _idempotent(method: str, request, context, inner: Callable):
+    """Run a unary call once per request_id (replaying the first reply on a retry)."""
+    request_id = idempotency.request_id_of(request) if not hasattr(request, "__next__") else ""
+    if not request_id:
+        return inner(request, context)
+    who = auth.optional_caller()
+    project = who.project_id if who is not None else ""
+    previous = idempotency.replay(method, project, request_id)
+    if previous is not None:
+        return previous
+    response = inner(request, context)
+    idempotency.remember(method, project, request_id, response)
+    return response
 
 
 def _behavior_of(handler: grpc.RpcMethodHandler) -> Callable:

@@ -1,0 +1,24 @@
+"""Identity's settings, beyond those every component has."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from components.framework.config import Config
+
+
+@dataclasses.dataclass
+class IdentityConfig(Config):
+    token_lifetime_seconds: int = 3600
+    # Keystone's lockout_failure_attempts / lockout_duration; 0 attempts disables lockout.
+    lockout_failure_attempts: int = 5
+    lockout_duration_seconds: int = 1800
+    password_hash_rounds: int = 12
+    # Staged + primary + secondaries kept; Keystone's max_active_keys.
+    max_active_keys: int = 3
+    # Empty: <data_dir>/fernet-keys.
+    key_repository: str = ""
+    # The host other components are reached at, written into the catalog by bootstrap.
+    catalog_host: str = "127.0.0.1"
+    # Addresses that differ from catalog_host:default-port ("image=10.0.0.5:9292,...").
+    catalog_endpoints: dict[str, str] = dataclasses.field(default_factory=dict)

@@ -1,0 +1,455 @@
+"""Contract tests of stratus.identity.v1: a real server, the generated stubs, every backend."""
+
+from __future__ import annotations
+
+import time
+
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+from stratus.identity.v1 import identity_service_pb2 as pb2
+
+from components.framework import errors
+from tests.contract.identity_fixtures import ADMIN_PASSWORD, DEMO_PASSWORD, md
+
+
+def fails(fn, *args, **kwargs) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+@pytest.fixture
+def admin(identity):
+    return identity.token("admin", ADMIN_PASSWORD, "admin")
+
+
+@pytest.fixture
+def demo(identity):
+    return identity.token("demo", DEMO_PASSWORD, "demo")
+
+
+def find_role(identity, admin, name):
+    roles = identity.stub("Roles").ListRoles(pb2.ListRolesRequest(name=name), metadata=md(admin))
+    return roles.roles[0]
+
+
+# Tokens -------------------------------------------------------------------------------
+
+
+def test_issue_token_returns_small_token_with_user_project_roles_and_catalog(identity):
+    reply = identity.issue("admin", ADMIN_PASSWORD, "admin")
+    assert 0 < len(reply.token) < 255
+    assert reply.user.name == "admin" and reply.project.name == "admin"
+    assert [r.name for r in reply.roles] == ["admin"]
+    types = {entry.type for entry in reply.catalog}
+    assert {"identity", "api", "scheduler", "conductor", "image", "network", "volume"} <= types
+    lifetime = reply.expires_time.seconds - reply.issued_time.seconds
+    assert 3590 <= lifetime <= 3600
+
+
+def test_wrong_password_and_unknown_user_get_the_same_answer(identity):
+    wrong = fails(identity.issue, "demo", "not-the-password", "demo")
+    unknown = fails(identity.issue, "nobody", "not-the-password", "demo")
+    assert wrong.code() == unknown.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert wrong.details() == unknown.details()
+
+
+def test_missing_fields_are_invalid_argument_naming_the_field(identity):
+    error = fails(identity.issue, "demo", "", "demo")
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "password"
+
+
+def test_lockout_after_consecutive_failures_then_unlocks(identity):
+    for _ in range(3):
+        fails(identity.issue, "demo", "wrong-password", "demo")
+    locked = fails(identity.issue, "demo", DEMO_PASSWORD, "demo")
+    assert locked.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert locked.details() == fails(identity.issue, "nobody", "x-password", "demo").details()
+    time.sleep(2.1)
+    assert identity.issue("demo", DEMO_PASSWORD, "demo").token
+
+
+def test_project_without_a_role_is_permission_denied(identity):
+    error = fails(identity.issue, "demo", DEMO_PASSWORD, "admin")
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_service_user_validates_a_users_token(identity, demo):
+    service = identity.token("api", identity.service_password("api"), "service")
+    reply = identity.stub("Identity").ValidateToken(
+        pb2.ValidateTokenRequest(subject_token=demo), metadata=md(service)
+    )
+    assert reply.user.name == "demo"
+    assert [r.name for r in reply.roles] == ["member"]
+    assert reply.catalog
+
+
+def test_member_may_validate_only_its_own_token(identity, demo, admin):
+    own = identity.stub("Identity").ValidateToken(pb2.ValidateTokenRequest(), metadata=md(demo))
+    assert own.user.name == "demo"
+    error = fails(
+        identity.stub("Identity").ValidateToken,
+        pb2.ValidateTokenRequest(subject_token=admin),
+        metadata=md(demo),
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+@pytest.mark.parametrize("mangle", ["tamper", "garbage", "empty-ish"])
+def test_tampered_or_garbage_subject_token_is_not_found(identity, admin, demo, mangle):
+    subject = {
+        "tamper": demo[:-6] + ("AAAAAA" if not demo.endswith("AAAAAA") else "BBBBBB"),
+        "garbage": "not-a-token",
+        "empty-ish": "=",
+    }[mangle]
+    error = fails(
+        identity.stub("Identity").ValidateToken,
+        pb2.ValidateTokenRequest(subject_token=subject),
+        metadata=md(admin),
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_revoked_token_is_refused_everywhere(identity, admin, demo):
+    stub = identity.stub("Identity")
+    stub.RevokeToken(pb2.RevokeTokenRequest(subject_token=demo), metadata=md(demo))
+    error = fails(
+        stub.ValidateToken, pb2.ValidateTokenRequest(subject_token=demo), metadata=md(admin)
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    again = fails(stub.GetCatalog, pb2.GetCatalogRequest(), metadata=md(demo))
+    assert again.code() == grpc.StatusCode.UNAUTHENTICATED
+    # A new token for the same user is unaffected.
+    assert stub.GetCatalog(
+        pb2.GetCatalogRequest(), metadata=md(identity.token("demo", DEMO_PASSWORD, "demo"))
+    )
+
+
+def test_member_cannot_revoke_someone_elses_token(identity, admin, demo):
+    error = fails(
+        identity.stub("Identity").RevokeToken,
+        pb2.RevokeTokenRequest(subject_token=admin),
+        metadata=md(demo),
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _update_user(identity, admin, user_id, mask, **fields):
+    return identity.stub("Users").UpdateUser(
+        pb2.UpdateUserRequest(
+            user=pb2.User(id=user_id, **fields), update_mask=field_mask_pb2.FieldMask(paths=mask)
+        ),
+        metadata=md(admin),
+    )
+
+
+@pytest.mark.parametrize("change", ["password", "disable", "delete"])
+def test_password_change_disable_or_delete_revokes_the_users_tokens(identity, admin, demo, change):
+    stub = identity.stub("Identity")
+    user_id = stub.ValidateToken(pb2.ValidateTokenRequest(), metadata=md(demo)).user.id
+    if change == "password":
+        _update_user(identity, admin, user_id, ["password"], password="a-new-password")
+    elif change == "disable":
+        _update_user(identity, admin, user_id, ["enabled"], enabled=False)
+    else:
+        identity.stub("Users").DeleteUser(
+            pb2.DeleteUserRequest(user_id=user_id), metadata=md(admin)
+        )
+    error = fails(
+        stub.ValidateToken, pb2.ValidateTokenRequest(subject_token=demo), metadata=md(admin)
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    if change == "password":
+        assert identity.token("demo", "a-new-password", "demo")
+
+
+def test_rotation_keeps_recent_tokens_and_drops_rotated_out_keys(identity, admin, demo):
+    keys = identity.runtime.state["provider"].keys
+    stub = identity.stub("Identity")
+    keys.rotate()
+    assert (
+        stub.ValidateToken(
+            pb2.ValidateTokenRequest(subject_token=demo), metadata=md(admin)
+        ).user.name
+        == "demo"
+    )
+    # With three active keys a token survives one rotation, not two.
+    keys.rotate()
+    fresh_admin = identity.token("admin", ADMIN_PASSWORD, "admin")
+    error = fails(
+        stub.ValidateToken, pb2.ValidateTokenRequest(subject_token=demo), metadata=md(fresh_admin)
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_catalog_is_returned_and_admin_manages_services_and_endpoints(identity, admin, demo):
+    catalog = identity.stub("Catalog")
+    svc = catalog.CreateService(
+        pb2.CreateServiceRequest(type="dns", name="dns"), metadata=md(admin)
+    )
+    endpoint = catalog.CreateEndpoint(
+        pb2.CreateEndpointRequest(service_id=svc.id, region="RegionOne", address="127.0.0.1:5353"),
+        metadata=md(admin),
+    )
+    reply = identity.stub("Identity").GetCatalog(pb2.GetCatalogRequest(), metadata=md(demo))
+    dns = next(e for e in reply.catalog if e.type == "dns")
+    assert dns.endpoints[0].address == "127.0.0.1:5353"
+    dup = fails(
+        catalog.CreateEndpoint,
+        pb2.CreateEndpointRequest(service_id=svc.id, region="RegionOne", address="127.0.0.1:1"),
+        metadata=md(admin),
+    )
+    assert dup.code() == grpc.StatusCode.ALREADY_EXISTS
+    bad = fails(
+        catalog.CreateEndpoint,
+        pb2.CreateEndpointRequest(service_id=svc.id, region="Other", address="no-port"),
+        metadata=md(admin),
+    )
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
+    denied = fails(
+        catalog.CreateService, pb2.CreateServiceRequest(type="x", name="x"), metadata=md(demo)
+    )
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    listed = catalog.ListEndpoints(pb2.ListEndpointsRequest(service_id=svc.id), metadata=md(demo))
+    assert [e.id for e in listed.endpoints] == [endpoint.id]
+    catalog.DeleteEndpoint(pb2.DeleteEndpointRequest(endpoint_id=endpoint.id), metadata=md(admin))
+    catalog.DeleteService(pb2.DeleteServiceRequest(service_id=svc.id), metadata=md(admin))
+    gone = fails(
+        catalog.DeleteService, pb2.DeleteServiceRequest(service_id=svc.id), metadata=md(admin)
+    )
+    assert gone.code() == grpc.StatusCode.NOT_FOUND
+    names = {
+        s.type for s in catalog.ListServices(pb2.ListServicesRequest(), metadata=md(demo)).services
+    }
+    assert "dns" not in names
+
+
+# Resources ----------------------------------------------------------------------------
+
+
+def test_projects_users_roles_and_assignments_lifecycle(identity, admin):
+    projects, users, roles = (identity.stub(n) for n in ("Projects", "Users", "Roles"))
+    project = projects.CreateProject(pb2.CreateProjectRequest(name="team-b"), metadata=md(admin))
+    dup = fails(projects.CreateProject, pb2.CreateProjectRequest(name="team-b"), metadata=md(admin))
+    assert dup.code() == grpc.StatusCode.ALREADY_EXISTS
+    user = users.CreateUser(
+        pb2.CreateUserRequest(name="bob", password="bob-password"), metadata=md(admin)
+    )
+    assert user.password == ""
+    member = find_role(identity, admin, "member")
+    roles.AssignRole(
+        pb2.AssignRoleRequest(user_id=user.id, project_id=project.id, role_id=member.id),
+        metadata=md(admin),
+    )
+    token = identity.issue("bob", "bob-password", "team-b")
+    assert token.project.id == project.id and [r.name for r in token.roles] == ["member"]
+    listed = roles.ListRoleAssignments(
+        pb2.ListRoleAssignmentsRequest(user_id=user.id), metadata=md(admin)
+    )
+    assert [(a.project_id, a.role_name) for a in listed.assignments] == [(project.id, "member")]
+    roles.UnassignRole(
+        pb2.UnassignRoleRequest(user_id=user.id, project_id=project.id, role_id=member.id),
+        metadata=md(admin),
+    )
+    assert fails(identity.issue, "bob", "bob-password", "team-b").code() == (
+        grpc.StatusCode.PERMISSION_DENIED
+    )
+    renamed = projects.UpdateProject(
+        pb2.UpdateProjectRequest(
+            project=pb2.Project(id=project.id, name="team-c"),
+            update_mask=field_mask_pb2.FieldMask(paths=["name"]),
+        ),
+        metadata=md(admin),
+    )
+    assert renamed.name == "team-c"
+    projects.DeleteProject(pb2.DeleteProjectRequest(project_id=project.id), metadata=md(admin))
+    assert (
+        fails(
+            projects.GetProject, pb2.GetProjectRequest(project_id=project.id), metadata=md(admin)
+        ).code()
+        == grpc.StatusCode.NOT_FOUND
+    )
+
+
+def test_list_pages_through_every_user_once(identity, admin):
+    users = identity.stub("Users")
+    for i in range(5):
+        users.CreateUser(pb2.CreateUserRequest(name=f"pager-{i}"), metadata=md(admin))
+    seen, token = [], ""
+    while True:
+        page = users.ListUsers(
+            pb2.ListUsersRequest(page_size=3, page_token=token), metadata=md(admin)
+        )
+        assert len(page.users) <= 3
+        seen += [u.name for u in page.users]
+        token = page.next_page_token
+        if not token:
+            break
+    # admin, demo, seven service users and the five made here, each exactly once.
+    assert len(seen) == len(set(seen)) == 2 + 7 + 5
+    bad = fails(users.ListUsers, pb2.ListUsersRequest(page_token="%%%"), metadata=md(admin))
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    "call, request_, field",
+    [
+        ("GetUser", pb2.GetUserRequest(user_id="not-a-uuid"), "user_id"),
+        ("CreateUser", pb2.CreateUserRequest(name=""), "name"),
+        ("CreateUser", pb2.CreateUserRequest(name="x" * 300), "name"),
+        ("CreateUser", pb2.CreateUserRequest(name="shorty", password="short"), "password"),
+    ],
+)
+def test_bad_input_is_invalid_argument_naming_the_field(identity, admin, call, request_, field):
+    error = fails(getattr(identity.stub("Users"), call), request_, metadata=md(admin))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == field
+
+
+def test_unknown_ids_are_not_found(identity, admin):
+    missing = "00000000-0000-4000-8000-000000000000"
+    for stub, call, request_ in [
+        ("Users", "GetUser", pb2.GetUserRequest(user_id=missing)),
+        ("Projects", "GetProject", pb2.GetProjectRequest(project_id=missing)),
+        ("Roles", "GetRole", pb2.GetRoleRequest(role_id=missing)),
+        ("Domains", "GetDomain", pb2.GetDomainRequest(domain_id=missing)),
+    ]:
+        error = fails(getattr(identity.stub(stub), call), request_, metadata=md(admin))
+        assert error.code() == grpc.StatusCode.NOT_FOUND, call
+
+
+def test_member_of_one_project_cannot_see_or_change_another(identity, admin, demo):
+    admin_project = identity.issue("admin", ADMIN_PASSWORD, "admin").project.id
+    projects = identity.stub("Projects")
+    hidden = fails(
+        projects.GetProject, pb2.GetProjectRequest(project_id=admin_project), metadata=md(demo)
+    )
+    assert hidden.code() == grpc.StatusCode.NOT_FOUND
+    visible = projects.ListProjects(pb2.ListProjectsRequest(), metadata=md(demo))
+    assert [p.name for p in visible.projects] == ["demo"]
+    for call, request_ in [
+        (
+            projects.UpdateProject,
+            pb2.UpdateProjectRequest(
+                project=pb2.Project(id=admin_project, name="mine"),
+                update_mask=field_mask_pb2.FieldMask(paths=["name"]),
+            ),
+        ),
+        (projects.DeleteProject, pb2.DeleteProjectRequest(project_id=admin_project)),
+        (identity.stub("Users").ListUsers, pb2.ListUsersRequest()),
+        (identity.stub("Roles").AssignRole, pb2.AssignRoleRequest()),
+    ]:
+        assert fails(call, request_, metadata=md(demo)).code() == (
+            grpc.StatusCode.PERMISSION_DENIED
+        )
+    own = identity.stub("Roles").ListRoleAssignments(
+        pb2.ListRoleAssignmentsRequest(), metadata=md(demo)
+    )
+    assert {a.role_name for a in own.assignments} == {"member"}
+
+
+def test_reader_can_read_but_not_write(identity, admin):
+    users, roles = identity.stub("Users"), identity.stub("Roles")
+    user = users.CreateUser(
+        pb2.CreateUserRequest(name="rita", password="rita-password"), metadata=md(admin)
+    )
+    demo_project = identity.issue("demo", DEMO_PASSWORD, "demo").project.id
+    reader = find_role(identity, admin, "reader")
+    roles.AssignRole(
+        pb2.AssignRoleRequest(user_id=user.id, project_id=demo_project, role_id=reader.id),
+        metadata=md(admin),
+    )
+    token = identity.token("rita", "rita-password", "demo")
+    assert (
+        identity.stub("Projects")
+        .GetProject(pb2.GetProjectRequest(project_id=demo_project), metadata=md(token))
+        .name
+        == "demo"
+    )
+    error = fails(
+        identity.stub("Projects").CreateProject,
+        pb2.CreateProjectRequest(name="nope"),
+        metadata=md(token),
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_built_in_roles_and_default_domain_are_protected(identity, admin):
+    admin_role = find_role(identity, admin, "admin")
+    error = fails(
+        identity.stub("Roles").DeleteRole,
+        pb2.DeleteRoleRequest(role_id=admin_role.id),
+        metadata=md(admin),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    default = (
+        identity.stub("Domains")
+        .ListDomains(pb2.ListDomainsRequest(name="default"), metadata=md(admin))
+        .domains[0]
+    )
+    error = fails(
+        identity.stub("Domains").DeleteDomain,
+        pb2.DeleteDomainRequest(domain_id=default.id),
+        metadata=md(admin),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_domain_lifecycle(identity, admin):
+    domains = identity.stub("Domains")
+    domain = domains.CreateDomain(pb2.CreateDomainRequest(name="partners"), metadata=md(admin))
+    in_use = fails(
+        domains.DeleteDomain, pb2.DeleteDomainRequest(domain_id=domain.id), metadata=md(admin)
+    )
+    assert in_use.code() == grpc.StatusCode.FAILED_PRECONDITION
+    domains.UpdateDomain(
+        pb2.UpdateDomainRequest(
+            domain=pb2.Domain(id=domain.id, enabled=False),
+            update_mask=field_mask_pb2.FieldMask(paths=["enabled"]),
+        ),
+        metadata=md(admin),
+    )
+    domains.DeleteDomain(pb2.DeleteDomainRequest(domain_id=domain.id), metadata=md(admin))
+    assert (
+        fails(
+            domains.GetDomain, pb2.GetDomainRequest(domain_id=domain.id), metadata=md(admin)
+        ).code()
+        == grpc.StatusCode.NOT_FOUND
+    )
+
+
+def test_update_with_unknown_mask_path_is_invalid_argument(identity, admin):
+    error = fails(
+        identity.stub("Roles").UpdateRole,
+        pb2.UpdateRoleRequest(
+            role=pb2.Role(id="00000000-0000-4000-8000-000000000000"),
+            update_mask=field_mask_pb2.FieldMask(paths=["built_in"]),
+        ),
+        metadata=md(admin),
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_repeated_request_id_returns_the_first_result(identity, admin):
+    projects = identity.stub("Projects")
+    first = projects.CreateProject(
+        pb2.CreateProjectRequest(name="once", request_id="r-1"), metadata=md(admin)
+    )
+    second = projects.CreateProject(
+        pb2.CreateProjectRequest(name="once", request_id="r-1"), metadata=md(admin)
+    )
+    assert first.id == second.id
+
+
+def test_every_rpc_is_implemented(identity, admin):
+    for service in pb2.DESCRIPTOR.services_by_name.values():
+        stub = identity.stub(service.name)
+        for method in service.methods:
+            request_cls = getattr(pb2, method.input_type.name)
+            try:
+                getattr(stub, method.name)(request_cls(), metadata=md(admin))
+            except grpc.RpcError as exc:
+                assert exc.code() != grpc.StatusCode.UNIMPLEMENTED, method.full_name
+                assert exc.code() != grpc.StatusCode.INTERNAL, method.full_name
