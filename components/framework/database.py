@@ -10,6 +10,7 @@ applies the component's migrations, so a restart keeps the data.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 import uuid
 from pathlib import Path
@@ -46,6 +47,16 @@ class BaseModel(peewee.Model):
     def save(self, *args, **kwargs):
         self.update_time = utcnow()
         return super().save(*args, **kwargs)
+
+
+class JSONField(peewee.TextField):
+    """A JSON document in a text column (the same on SQLite, PostgreSQL and MySQL)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
 
 
 def open_database(url: str) -> peewee.Database:

@@ -53,8 +53,9 @@ def paginate(
     size: int,
     token: str,
     convert: Callable[[Any], T] = lambda row: row,
+    newest_first: bool = False,
 ) -> tuple[list[T], str]:
-    """One page of ``query`` oldest first; returns (items, next_page_token).
+    """One page of ``query``, oldest first (or newest first); returns (items, next_token).
 
     The sort key is ``(create_time, id)``, so a page boundary is exact even when
     rows share a creation time.
@@ -66,8 +67,16 @@ def paginate(
         last_key = peewee.DateTimeField().python_value(last_key)
         if not isinstance(last_key, datetime.datetime):
             raise InvalidArgument("page_token is not valid", field="page_token")
-        query = query.where((field > last_key) | ((field == last_key) & (model.id > last_id)))
-    rows = list(query.order_by(field, model.id).limit(size + 1))
+        if newest_first:
+            query = query.where(
+                (field < last_key) | ((field == last_key) & (model.id < last_id))
+            )
+        else:
+            query = query.where(
+                (field > last_key) | ((field == last_key) & (model.id > last_id))
+            )
+    order = (field.desc(), model.id.desc()) if newest_first else (field, model.id)
+    rows = list(query.order_by(*order).limit(size + 1))
     next_token = ""
     if len(rows) > size:
         rows = rows[:size]

@@ -1,0 +1,51 @@
+"""``python -m components.api``."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from stratus.api.v1 import api_service_pb2 as pb2
+from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
+
+import components.compute_db
+from components.api.config import ApiConfig
+from components.api.policy import POLICY
+from components.api.service import FlavorsServicer, QuotasServicer, ServersServicer
+from components.framework.cast_clients import CastClient
+from components.framework.component import Component, Runtime, main
+from components.framework.server import Service
+
+
+def services(runtime: Runtime) -> list[Service]:
+    casts = CastClient(runtime.clients, compute_grpc.ComputeStub, compute_pb2, "ComputeCast")
+    runtime.state["compute_casts"] = casts
+    return [
+        Service.of(
+            ServersServicer(runtime.config, runtime.clients, casts), pb2, pb2_grpc, "Servers"
+        ),
+        Service.of(FlavorsServicer(), pb2, pb2_grpc, "Flavors"),
+        Service.of(QuotasServicer(runtime.config), pb2, pb2_grpc, "Quotas"),
+    ]
+
+
+def stop(runtime: Runtime) -> None:
+    if "compute_casts" in runtime.state:
+        runtime.state["compute_casts"].close()
+
+
+COMPONENT = Component(
+    name="api",
+    default_port=8774,
+    services=services,
+    policy=POLICY,
+    config_cls=ApiConfig,
+    database="compute",
+    migrations=Path(components.compute_db.__file__).parent / "migrations",
+    on_stop=stop,
+)
+
+if __name__ == "__main__":
+    sys.exit(main(COMPONENT))

@@ -1,0 +1,152 @@
+"""Deleting, stopping, starting, rebooting a server, and reading its console.
+
+Each action flips the task_state with a compare-and-swap (so two actions on
+one server cannot both start) and casts the work to the server's host, the
+way nova-api casts to nova-compute.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
+
+from components.compute_db import lifecycle
+from components.compute_db.models import ComputeNode, Instance
+from components.compute_db.states import TaskState, VmState
+from components.framework.casts import CastFailed
+from components.framework.clients import Clients, call
+from components.framework.database import utcnow
+from components.framework.errors import FailedPrecondition, Unavailable
+
+log = logging.getLogger(__name__)
+
+
+def _address(row: Instance) -> str | None:
+    node = ComputeNode.get_or_none(ComputeNode.host == row.host) if row.host else None
+    return node.address if node is not None else None
+
+
+def _begin(
+    row: Instance, task: TaskState, allowed_vm: set[VmState], allowed_tasks: set[TaskState]
+) -> bool:
+    """Set ``task`` if the server is in an allowed state; False if someone else moved first."""
+    return (
+        Instance.update(task_state=task, update_time=utcnow())
+        .where(
+            (Instance.id == row.id)
+            & Instance.deleted_time.is_null()
+            & Instance.vm_state.in_([int(v) for v in allowed_vm])
+            & Instance.task_state.in_([int(t) for t in allowed_tasks])
+        )
+        .execute()
+        == 1
+    )
+
+
+def delete(row: Instance, casts) -> Instance:
+    if row.task_state == TaskState.DELETING:
+        return row
+    address = _address(row)
+    if address is None:
+        lifecycle.finish_delete(row.id)
+        return Instance.get_by_id(row.id)
+    Instance.update(task_state=TaskState.DELETING, update_time=utcnow()).where(
+        (Instance.id == row.id) & Instance.deleted_time.is_null()
+    ).execute()
+    try:
+        casts.cast(
+            address,
+            casts.context(),
+            terminate_instance=compute_pb2.TerminateInstance(instance_id=row.id),
+        )
+    except CastFailed as exc:
+        # The host is gone: delete here; the host cleans up its side when it returns.
+        log.warning("host %s unreachable (%s); deleting %s locally", row.host, exc, row.id)
+        lifecycle.finish_delete(row.id)
+    return Instance.get_by_id(row.id)
+
+
+def _act(row: Instance, casts, task: TaskState, allowed_vm, allowed_tasks, **payload):
+    if not _begin(row, task, allowed_vm, allowed_tasks):
+        current = Instance.get_by_id(row.id)
+        raise FailedPrecondition(
+            f"server is {VmState(current.vm_state).name.lower()} with task "
+            f"{TaskState(current.task_state).name.lower()}; cannot "
+            f"{task.name.lower().replace('_', ' ')}",
+            reason="INVALID_STATE_TRANSITION",
+        )
+    address = _address(row)
+    try:
+        if address is None:
+            raise CastFailed(f"server has no host ({row.host or 'none'})")
+        casts.cast(address, casts.context(), **payload)
+    except CastFailed as exc:
+        Instance.update(task_state=TaskState.NONE, update_time=utcnow()).where(
+            (Instance.id == row.id) & (Instance.task_state == task)
+        ).execute()
+        raise Unavailable(f"the server's host cannot be reached: {exc}") from None
+    return Instance.get_by_id(row.id)
+
+
+def stop(row: Instance, casts) -> Instance:
+    if row.vm_state == VmState.STOPPED and row.task_state == TaskState.NONE:
+        return row
+    if row.task_state == TaskState.POWERING_OFF:
+        return row
+    return _act(
+        row,
+        casts,
+        TaskState.POWERING_OFF,
+        {VmState.ACTIVE},
+        {TaskState.NONE},
+        stop_instance=compute_pb2.StopInstance(instance_id=row.id),
+    )
+
+
+def start(row: Instance, casts) -> Instance:
+    if row.vm_state == VmState.ACTIVE and row.task_state == TaskState.NONE:
+        return row
+    if row.task_state == TaskState.POWERING_ON:
+        return row
+    return _act(
+        row,
+        casts,
+        TaskState.POWERING_ON,
+        {VmState.STOPPED},
+        {TaskState.NONE},
+        start_instance=compute_pb2.StartInstance(instance_id=row.id),
+    )
+
+
+def reboot(row: Instance, casts, hard: bool) -> Instance:
+    kind = (
+        compute_pb2.RebootInstance.REBOOT_TYPE_HARD
+        if hard
+        else (compute_pb2.RebootInstance.REBOOT_TYPE_SOFT)
+    )
+    payload = {"reboot_instance": compute_pb2.RebootInstance(instance_id=row.id, reboot_type=kind)}
+    if hard:
+        return _act(
+            row,
+            casts,
+            TaskState.REBOOTING_HARD,
+            {VmState.ACTIVE, VmState.STOPPED},
+            {TaskState.NONE, TaskState.REBOOTING},
+            **payload,
+        )
+    return _act(row, casts, TaskState.REBOOTING, {VmState.ACTIVE}, {TaskState.NONE}, **payload)
+
+
+def console(row: Instance, clients: Clients, length: int) -> str:
+    if row.task_state == TaskState.DELETING:
+        raise FailedPrecondition("the server is being deleted")
+    address = _address(row)
+    if address is None:
+        raise FailedPrecondition("the server has no host yet", reason="NO_HOST")
+    stub = clients.stub(compute_grpc.ComputeStub, "compute", address=address, as_service=True)
+    request = compute_pb2.GetConsoleOutputRequest(instance_id=row.id)
+    if length > 0:
+        request.length = length
+    return call(stub.GetConsoleOutput, request).output

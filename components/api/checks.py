@@ -1,0 +1,84 @@
+"""What CreateServer checks with the services that own the image, networks and volumes.
+
+Each check runs with the caller's token (forwarded by the framework's
+clients), so "visible to the caller" is the owning service's own rule.
+"""
+
+from __future__ import annotations
+
+from stratus.image.v1 import image_service_pb2 as image_pb2
+from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.network.v1 import network_service_pb2 as network_pb2
+from stratus.network.v1 import network_service_pb2_grpc as network_grpc
+from stratus.volume.v1 import volume_service_pb2 as volume_pb2
+from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
+
+from components.compute_db.models import ComputeNode, Flavor
+from components.framework.clients import Clients, call
+from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+
+
+def image(clients: Clients, image_id: str, flavor: Flavor) -> dict[str, str]:
+    """The image's properties, if it is active, visible and fits the flavor."""
+    stub = clients.stub(image_grpc.ImagesStub, "image")
+    try:
+        found = call(stub.GetImage, image_pb2.GetImageRequest(image_id=image_id))
+    except (NotFound, InvalidArgument):
+        raise InvalidArgument(
+            f"no image with id {image_id!r}", reason="IMAGE_NOT_FOUND", field="image_id"
+        ) from None
+    if found.status != image_pb2.Image.STATUS_ACTIVE:
+        raise InvalidArgument(
+            f"image {image_id!r} is not active", reason="IMAGE_UNUSABLE", field="image_id"
+        )
+    if found.min_ram_mib > flavor.ram_mib or found.min_disk_gib > flavor.disk_gib:
+        raise InvalidArgument(
+            f"flavor {flavor.name!r} is too small for image {found.name!r} (needs "
+            f"{found.min_ram_mib} MiB RAM, {found.min_disk_gib} GiB disk)",
+            reason="IMAGE_UNUSABLE",
+            field="flavor_id",
+        )
+    return dict(found.properties)
+
+
+def networks(clients: Clients, network_ids: list[str]) -> list[dict]:
+    """Each requested network, if it exists and the caller may use it."""
+    stub = clients.stub(network_grpc.NetworkStub, "network")
+    found = []
+    for network_id in network_ids:
+        try:
+            net = call(stub.GetNetwork, network_pb2.GetNetworkRequest(network_id=network_id))
+        except (NotFound, InvalidArgument):
+            raise InvalidArgument(
+                f"no network with id {network_id!r}",
+                reason="NETWORK_NOT_FOUND",
+                field="network_ids",
+            ) from None
+        found.append({"network_id": net.id, "port_id": ""})
+    return found
+
+
+def volumes(clients: Clients, volume_ids: list[str]) -> None:
+    """Each requested volume exists, is visible and is available to attach."""
+    stub = clients.stub(volume_grpc.VolumesStub, "volume")
+    for volume_id in volume_ids:
+        try:
+            vol = call(stub.GetVolume, volume_pb2.GetVolumeRequest(volume_id=volume_id))
+        except (NotFound, InvalidArgument):
+            raise InvalidArgument(
+                f"no volume with id {volume_id!r}", reason="VOLUME_NOT_FOUND", field="volume_ids"
+            ) from None
+        if vol.status != volume_pb2.Volume.STATUS_AVAILABLE:
+            state = volume_pb2.Volume.Status.Name(vol.status).removeprefix("STATUS_").lower()
+            raise FailedPrecondition(
+                f"volume {volume_id!r} is {state}, not available",
+                reason="VOLUME_UNAVAILABLE",
+                volume_id=volume_id,
+            )
+
+
+def availability_zone(zone: str) -> None:
+    if zone and not ComputeNode.select().where(ComputeNode.availability_zone == zone).exists():
+        raise InvalidArgument(
+            f"no compute host is in availability zone {zone!r}", field="availability_zone"
+        )

@@ -1,0 +1,17 @@
+"""API settings."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from components.framework.config import Config
+
+
+@dataclasses.dataclass
+class ApiConfig(Config):
+    # Default per-project quota (nova's defaults); -1 is unlimited.
+    quota_instances: int = 10
+    quota_cores: int = 20
+    quota_ram_mib: int = 51200
+    # How often WatchServer looks for a change.
+    watch_poll_seconds: float = 0.02

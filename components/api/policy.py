@@ -1,0 +1,29 @@
+"""Who may call each api RPC; ownership is checked in servers.py (others' servers are NOT_FOUND)."""
+
+from components.framework.auth import Policy, admin_required, member, reader
+
+POLICY = Policy.of(
+    {
+        "stratus.api.v1.Servers": {
+            "CreateServer": member,
+            "GetServer": reader,
+            "ListServers": reader,
+            "DeleteServer": member,
+            "StopServer": member,
+            "StartServer": member,
+            "RebootServer": member,
+            "GetConsoleOutput": member,
+            "WatchServer": reader,
+        },
+        "stratus.api.v1.Flavors": {
+            "CreateFlavor": admin_required,
+            "GetFlavor": reader,
+            "ListFlavors": reader,
+            "DeleteFlavor": admin_required,
+        },
+        "stratus.api.v1.Quotas": {
+            "GetQuota": reader,
+            "UpdateQuota": admin_required,
+        },
+    }
+)

@@ -1,0 +1,111 @@
+"""The compute database, shared by api, scheduler and conductor (never by compute hosts).
+
+Instances keep a copy of their flavor (a flavor may be deleted while servers
+use it). States are stored as the numbers of the contracts' enums
+(``stratus.conductor.v1.InstanceInfo.VmState`` and friends; the api's enums
+have the same numbers).
+"""
+
+from __future__ import annotations
+
+import peewee
+
+from components.framework.database import BaseModel, JSONField
+
+
+class Flavor(BaseModel):
+    name = peewee.CharField(max_length=255, unique=True)
+    vcpus = peewee.IntegerField()
+    ram_mib = peewee.BigIntegerField()
+    disk_gib = peewee.BigIntegerField()
+    extra_specs = JSONField(default=dict)
+    is_public = peewee.BooleanField(default=True)
+
+
+class Instance(BaseModel):
+    name = peewee.CharField(max_length=255)
+    project_id = peewee.CharField(max_length=36, index=True)
+    user_id = peewee.CharField(max_length=36)
+    flavor_id = peewee.CharField(max_length=36)
+    flavor_name = peewee.CharField(max_length=255)
+    vcpus = peewee.IntegerField()
+    ram_mib = peewee.BigIntegerField()
+    disk_gib = peewee.BigIntegerField()
+    extra_specs = JSONField(default=dict)
+    image_id = peewee.CharField(max_length=36)
+    availability_zone = peewee.CharField(max_length=255, default="")
+    metadata = JSONField(default=dict)
+    # [{"network_id": ..., "port_id": ...}] as asked for; ports are made by the host.
+    requested_networks = JSONField(default=list)
+    volume_ids = JSONField(default=list)
+    vm_state = peewee.IntegerField()
+    task_state = peewee.IntegerField(default=0)
+    power_state = peewee.IntegerField(default=0)
+    host = peewee.CharField(max_length=255, default="", index=True)
+    claim_id = peewee.CharField(max_length=36, default="")
+    attempt = peewee.IntegerField(default=0)
+    alternates = JSONField(default=list)
+    # [{"network_id", "network_name", "port_id", "ip_address", "mac_address"}]
+    addresses = JSONField(default=list)
+    # [{"volume_id", "device"}]
+    volumes = JSONField(default=list)
+    launched_time = peewee.DateTimeField(null=True)
+    deleted_time = peewee.DateTimeField(null=True)
+    request_id = peewee.CharField(max_length=128, null=True)
+
+    class Meta:
+        indexes = ((("project_id", "request_id"), True),)
+
+
+class InstanceFault(BaseModel):
+    instance = peewee.ForeignKeyField(Instance, backref="faults", on_delete="CASCADE")
+    code = peewee.IntegerField()
+    message = peewee.TextField()
+    details = peewee.TextField(default="")
+
+
+class ComputeNode(BaseModel):
+    """A compute host, its capacity and what is claimed on it."""
+
+    host = peewee.CharField(max_length=255, unique=True)
+    address = peewee.CharField(max_length=255)
+    availability_zone = peewee.CharField(max_length=255, default="nova")
+    hypervisor_type = peewee.CharField(max_length=64, default="")
+    hypervisor_version = peewee.CharField(max_length=64, default="")
+    architecture = peewee.CharField(max_length=32, default="x86_64")
+    vcpus = peewee.IntegerField()
+    ram_mib = peewee.BigIntegerField()
+    disk_gib = peewee.BigIntegerField()
+    vcpus_used = peewee.IntegerField(default=0)
+    ram_mib_used = peewee.BigIntegerField(default=0)
+    disk_gib_used = peewee.BigIntegerField(default=0)
+    instances_used = peewee.IntegerField(default=0)
+    enabled = peewee.BooleanField(default=True)
+    disabled_reason = peewee.CharField(max_length=255, default="")
+    last_heartbeat = peewee.DateTimeField(null=True)
+
+
+class Claim(BaseModel):
+    """Resources held on a node for one instance; released exactly once."""
+
+    instance_id = peewee.CharField(max_length=36, index=True)
+    node = peewee.ForeignKeyField(ComputeNode, backref="claims", on_delete="CASCADE")
+    vcpus = peewee.IntegerField()
+    ram_mib = peewee.BigIntegerField()
+    disk_gib = peewee.BigIntegerField()
+
+
+class ProjectQuota(BaseModel):
+    """A project's limits and usage, changed only by compare-and-swap updates."""
+
+    project_id = peewee.CharField(max_length=36, unique=True)
+    instances_limit = peewee.IntegerField()
+    cores_limit = peewee.IntegerField()
+    ram_mib_limit = peewee.BigIntegerField()
+    instances_used = peewee.IntegerField(default=0)
+    cores_used = peewee.IntegerField(default=0)
+    ram_mib_used = peewee.BigIntegerField(default=0)
+    is_default = peewee.BooleanField(default=True)
+
+
+MODELS = [Flavor, Instance, InstanceFault, ComputeNode, Claim, ProjectQuota]

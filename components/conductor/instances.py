@@ -1,0 +1,87 @@
+"""What compute hosts may read and change of an instance, through the conductor."""
+
+from __future__ import annotations
+
+from components.compute_db import lifecycle
+from components.compute_db.models import Instance, InstanceFault
+from components.compute_db.states import TaskState, VmState, check_transition
+from components.framework import paging, validation
+from components.framework.database import database, utcnow
+from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+
+UPDATABLE = {
+    "vm_state",
+    "task_state",
+    "power_state",
+    "host",
+    "launched_time",
+    "addresses",
+    "volumes",
+}
+
+
+def get(instance_id: str) -> Instance:
+    validation.uuid_str("instance_id", instance_id)
+    row = Instance.get_or_none(Instance.id == instance_id)
+    if row is None:
+        raise NotFound(f"no instance with id {instance_id!r}", instance_id=instance_id)
+    return row
+
+
+def _check(row: Instance, changes: dict, expected_task: int | None) -> None:
+    if expected_task is not None and row.task_state != expected_task:
+        raise FailedPrecondition(
+            f"instance task_state is {TaskState(row.task_state).name.lower()}, "
+            f"not {TaskState(expected_task).name.lower()}",
+            reason="UNEXPECTED_TASK_STATE",
+            task_state=TaskState(row.task_state).name,
+        )
+    if "vm_state" in changes:
+        target = changes["vm_state"]
+        if target == VmState.DELETED:
+            raise FailedPrecondition(
+                "only the deletion of an instance marks it deleted",
+                reason="INVALID_STATE_TRANSITION",
+            )
+        if row.task_state == TaskState.DELETING and target != VmState.ERROR:
+            raise FailedPrecondition(
+                "the instance is being deleted", reason="INVALID_STATE_TRANSITION"
+            )
+        check_transition(row.vm_state, target)
+
+
+def update(instance_id: str, changes: dict, expected_task: int | None) -> Instance:
+    """Apply ``changes``; with ``expected_task`` only if the task has not moved on (CAS)."""
+    unknown = set(changes) - UPDATABLE
+    if unknown:
+        raise InvalidArgument(f"cannot update {', '.join(sorted(unknown))}", field="update_mask")
+    with database.atomic():
+        row = get(instance_id)
+        _check(row, changes, expected_task)
+        query = Instance.update(**changes, update_time=utcnow()).where(Instance.id == row.id)
+        if expected_task is not None:
+            query = query.where(Instance.task_state == expected_task)
+        if row.vm_state == VmState.DELETED or query.execute() != 1:
+            raise FailedPrecondition(
+                "the instance changed meanwhile", reason="UNEXPECTED_TASK_STATE"
+            )
+    return get(instance_id)
+
+
+def add_fault(instance_id: str, code: int, message: str, details: str) -> None:
+    row = get(instance_id)
+    if not message:
+        raise InvalidArgument("message is required", field="message")
+    InstanceFault.create(instance=row, code=code, message=message[:4000], details=details)
+
+
+def list_on_host(host: str, size: int, token: str):
+    if not host:
+        raise InvalidArgument("host is required", field="host")
+    query = Instance.select().where(Instance.host == host)
+    return paging.paginate(query, Instance, size, token)
+
+
+def deleted(instance_id: str) -> None:
+    """A host has cleaned up after the instance: it is gone for good."""
+    lifecycle.finish_delete(instance_id)

@@ -1,0 +1,33 @@
+"""Compute hosts registering themselves and heartbeating."""
+
+from __future__ import annotations
+
+import peewee
+
+from components.compute_db.models import ComputeNode
+from components.framework import validation
+from components.framework.database import database, utcnow
+from components.framework.errors import InvalidArgument
+
+
+def report(fields: dict, enabled: bool | None) -> ComputeNode:
+    """Register the host the first time, refresh capacity and heartbeat after that."""
+    host = validation.name("host", fields["host"], 255)
+    if not fields.get("address"):
+        raise InvalidArgument("address is required", field="address")
+    for name in ("vcpus", "ram_mib", "disk_gib"):
+        validation.non_negative(name, fields[name])
+    values = {k: v for k, v in fields.items() if k != "host"}
+    values["last_heartbeat"] = utcnow()
+    updated = (
+        ComputeNode.update(**values, update_time=utcnow()).where(ComputeNode.host == host).execute()
+    )
+    if updated == 0:
+        try:
+            with database.atomic():
+                ComputeNode.create(
+                    host=host, enabled=True if enabled is None else enabled, **values
+                )
+        except peewee.IntegrityError:
+            ComputeNode.update(**values).where(ComputeNode.host == host).execute()
+    return ComputeNode.get(ComputeNode.host == host)
