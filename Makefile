@@ -58,5 +58,16 @@ test: install  ## Run the whole test suite
 test-unit: install  ## Unit and contract tests only (fast)
 	$(VENV)/bin/pytest tests/unit tests/contract $(PYTEST_ARGS)
 
+run-all: install  ## Start every component on loopback, bootstrap a demo cloud, print commands
+	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1)
+
+bench: install  ## Run every benchmark (prints figures, writes var/bench/latest.json)
+	$(PIP) install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m tests.benchmarks
+
+bench-quick: install  ## The benchmarks with small sizes (under 2 minutes)
+	$(PIP) install -q --disable-pip-version-check -e '.[dev,bench]'
+	$(PY) -m tests.benchmarks --quick
+
 clean:  ## Remove the venv, tools and runtime data
 	rm -rf $(VENV) .tools var
