@@ -52,7 +52,10 @@ def _check_request(request) -> tuple[str, list[str], list[str], dict]:
 def create(who: Caller, request, clients: Clients, config: ApiConfig) -> Instance:
     """Check, record, reserve quota and schedule; the build goes on asynchronously."""
     name, network_ids, volume_ids, metadata = _check_request(request)
-    flavor = flavors.get(who, request.flavor_id)
+    try:
+        flavor = flavors.get(who, request.flavor_id)
+    except NotFound as exc:
+        raise InvalidArgument(exc.message, reason="FLAVOR_NOT_FOUND", field="flavor_id") from None
     validation.uuid_str("image_id", request.image_id)
     image_properties = checks.image(clients, request.image_id, flavor)
     requested = checks.networks(clients, network_ids)

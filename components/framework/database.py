@@ -75,11 +75,18 @@ def open_database(url: str) -> peewee.Database:
                 "foreign_keys": 1,
             },
             timeout=10,
+            # A transaction takes the write lock when it begins, so two writers
+            # wait for each other (busy_timeout) instead of one failing at once
+            # with "database is locked" when it upgrades from reading.
+            lock_type="IMMEDIATE",
         )
     if parsed.scheme in ("postgres", "postgresql"):
         return connect_url(url, autoconnect=True)
     if parsed.scheme == "mysql":
-        return connect_url(url, autoconnect=True, charset="utf8mb4")
+        # Microsecond times, as on the other backends (paging sorts by create_time).
+        return connect_url(
+            url, autoconnect=True, charset="utf8mb4", field_types={"DATETIME": "DATETIME(6)"}
+        )
     raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
 
 

@@ -1,0 +1,447 @@
+"""Contract tests of stratus.api.v1 against fakes of image, network, volume, scheduler, compute."""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+from stratus.api.v1 import api_service_pb2 as pb2
+from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
+from stratus.image.v1 import image_service_pb2 as image_pb2
+from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.network.v1 import network_service_pb2_grpc as network_grpc
+from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
+from stratus.volume.v1 import volume_service_pb2 as volume_pb2
+from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
+
+from components.api.__main__ import COMPONENT
+from components.compute_db.models import ComputeNode, Instance
+from components.compute_db.states import PowerState, TaskState, VmState
+from components.framework import auth, errors
+from components.framework.server import Service
+from tests.contract import fakes
+from tests.harness import StaticValidator, caller, serving, serving_component
+
+PROJECT_A, PROJECT_B = str(uuid.uuid4()), str(uuid.uuid4())
+TOKENS = {
+    "admin": caller(["admin"], project_id=PROJECT_A, token="admin"),
+    "alice": caller(["member"], project_id=PROJECT_A, token="alice"),
+    "bob": caller(["member"], project_id=PROJECT_B, token="bob"),
+    "reader": caller(["reader"], project_id=PROJECT_A, token="reader"),
+    "service-token": caller(["service"], project_id=str(uuid.uuid4()), token="service-token"),
+}
+IMAGE, BIG_IMAGE, QUEUED_IMAGE = (str(uuid.uuid4()) for _ in range(3))
+NETWORK, VOLUME, BUSY_VOLUME = (str(uuid.uuid4()) for _ in range(3))
+
+
+class OpenPolicy(auth.Policy):
+    """The fakes let any valid token in: they stand for other components."""
+
+    def __init__(self) -> None:
+        super().__init__({})
+
+    def rule_for(self, method):
+        return auth.authenticated
+
+
+def md(token):
+    return (("x-auth-token", token),)
+
+
+class Cloud:
+    def __init__(self, channel, fakes_):
+        self.servers = pb2_grpc.ServersStub(channel)
+        self.flavors = pb2_grpc.FlavorsStub(channel)
+        self.quotas = pb2_grpc.QuotasStub(channel)
+        self.images, self.network, self.volumes, self.scheduler, self.compute = fakes_
+        self.flavor_id = ""
+
+    def create(self, token="alice", **fields):
+        fields.setdefault("name", "vm")
+        fields.setdefault("flavor_id", self.flavor_id)
+        fields.setdefault("image_id", IMAGE)
+        return self.servers.CreateServer(pb2.CreateServerRequest(**fields), metadata=md(token))
+
+    def set_state(self, server_id, vm, task=TaskState.NONE, power=PowerState.RUNNING):
+        Instance.update(vm_state=vm, task_state=task, power_state=power).where(
+            Instance.id == server_id
+        ).execute()
+
+
+def place_on_fake_host(request):
+    Instance.update(host="fake-host").where(Instance.id == request.instance_id).execute()
+
+
+@pytest.fixture
+def cloud(database_url):
+    images, network, volumes = fakes.FakeImages(), fakes.FakeNetwork(), fakes.FakeVolumes()
+    scheduler, compute = fakes.FakeScheduler(place_on_fake_host), fakes.FakeCompute()
+    images.add(IMAGE, min_ram_mib=128, properties={"architecture": "x86_64"})
+    images.add(BIG_IMAGE, min_disk_gib=500)
+    images.add(QUEUED_IMAGE, status=image_pb2.Image.STATUS_QUEUED)
+    network.networks.add(NETWORK)
+    volumes.volumes.update(
+        {VOLUME: volume_pb2.Volume.STATUS_AVAILABLE, BUSY_VOLUME: volume_pb2.Volume.STATUS_IN_USE}
+    )
+    far_side = [
+        Service.of(images, image_pb2, image_grpc, "Images"),
+        Service.of(
+            network,
+            __import__("stratus.network.v1.network_service_pb2", fromlist=["x"]),
+            network_grpc,
+            "Network",
+        ),
+        Service.of(volumes, volume_pb2, volume_grpc, "Volumes"),
+        Service.of(
+            scheduler,
+            __import__("stratus.scheduler.v1.scheduler_service_pb2", fromlist=["x"]),
+            scheduler_grpc,
+            "Scheduler",
+        ),
+        Service.of(
+            compute,
+            __import__("stratus.compute.v1.compute_service_pb2", fromlist=["x"]),
+            compute_grpc,
+            "Compute",
+        ),
+    ]
+    validator = StaticValidator(TOKENS)
+    with serving(far_side, OpenPolicy(), validator) as (_, port):
+        address = f"127.0.0.1:{port}"
+        endpoints = {name: address for name in ("image", "network", "volume", "scheduler")}
+        with serving_component(COMPONENT, validator, database_url, endpoints=endpoints) as (
+            _,
+            channel,
+        ):
+            ComputeNode.create(
+                host="fake-host", address=address, vcpus=8, ram_mib=8192, disk_gib=100
+            )
+            cloud = Cloud(channel, (images, network, volumes, scheduler, compute))
+            cloud.flavor_id = cloud.flavors.CreateFlavor(
+                pb2.CreateFlavorRequest(name="m1.small", vcpus=2, ram_mib=2048, disk_gib=20),
+                metadata=md("admin"),
+            ).id
+            yield cloud
+
+
+def fails(fn, *args, **kwargs) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+def reason(error) -> str:
+    return errors.error_info(error).reason
+
+
+# CreateServer -------------------------------------------------------------------------
+
+
+def test_create_server_records_build_and_schedules_with_the_users_token(cloud):
+    server = cloud.create(network_ids=[NETWORK], volume_ids=[VOLUME], metadata={"k": "v"})
+    assert server.status == pb2.Server.STATUS_BUILD
+    assert server.task_state == pb2.Server.TASK_STATE_SCHEDULING
+    assert server.project_id == PROJECT_A and server.flavor.vcpus == 2
+    assert server.host == ""  # hidden from non-admins
+    (call,) = cloud.scheduler.named("SelectDestinations")
+    assert call.instance_id == server.id and call.auth_token == "alice"
+    assert (call.spec.vcpus, call.spec.ram_mib, call.spec.disk_gib) == (2, 2048, 20)
+    assert call.spec.image_properties["architecture"] == "x86_64"
+    admin_view = cloud.servers.GetServer(
+        pb2.GetServerRequest(server_id=server.id), metadata=md("admin")
+    )
+    assert admin_view.host == "fake-host"
+
+
+@pytest.mark.parametrize(
+    "fields, code, why",
+    [
+        ({"flavor_id": str(uuid.uuid4())}, grpc.StatusCode.INVALID_ARGUMENT, "FLAVOR_NOT_FOUND"),
+        ({"image_id": str(uuid.uuid4())}, grpc.StatusCode.INVALID_ARGUMENT, "IMAGE_NOT_FOUND"),
+        ({"image_id": QUEUED_IMAGE}, grpc.StatusCode.INVALID_ARGUMENT, "IMAGE_UNUSABLE"),
+        ({"image_id": BIG_IMAGE}, grpc.StatusCode.INVALID_ARGUMENT, "IMAGE_UNUSABLE"),
+        (
+            {"network_ids": [str(uuid.uuid4())]},
+            grpc.StatusCode.INVALID_ARGUMENT,
+            "NETWORK_NOT_FOUND",
+        ),
+        ({"volume_ids": [str(uuid.uuid4())]}, grpc.StatusCode.INVALID_ARGUMENT, "VOLUME_NOT_FOUND"),
+        ({"volume_ids": [BUSY_VOLUME]}, grpc.StatusCode.FAILED_PRECONDITION, "VOLUME_UNAVAILABLE"),
+        ({"name": ""}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        ({"image_id": "nope"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        ({"availability_zone": "mars"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+    ],
+)
+def test_create_server_refuses_bad_requests_and_records_nothing(cloud, fields, code, why):
+    error = fails(cloud.create, **fields)
+    assert error.code() == code and reason(error) == why
+    assert Instance.select().count() == 0
+    assert cloud.scheduler.named("SelectDestinations") == []
+
+
+def test_quota_is_enforced_atomically_and_nothing_is_left_behind(cloud):
+    cloud.quotas.UpdateQuota(
+        pb2.UpdateQuotaRequest(
+            project_id=PROJECT_A,
+            instances=2,
+            update_mask=field_mask_pb2.FieldMask(paths=["instances"]),
+        ),
+        metadata=md("admin"),
+    )
+    outcomes = []
+
+    def boot(i):
+        try:
+            cloud.create(name=f"vm-{i}")
+            outcomes.append("ok")
+        except grpc.RpcError as exc:
+            outcomes.append(reason(exc))
+
+    threads = [threading.Thread(target=boot, args=(i,)) for i in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["QUOTA_EXCEEDED"] * 4 + ["ok"] * 2
+    quota = cloud.quotas.GetQuota(pb2.GetQuotaRequest(), metadata=md("alice"))
+    assert (quota.instances.limit, quota.instances.in_use, quota.cores.in_use) == (2, 2, 4)
+    assert Instance.select().count() == 2
+
+
+def test_repeated_request_id_returns_the_first_server(cloud):
+    first = cloud.create(request_id="boot-1")
+    second = cloud.create(request_id="boot-1")
+    assert first.id == second.id
+    assert Instance.select().count() == 1
+
+
+def test_unreachable_scheduler_leaves_the_server_in_error_with_a_fault(cloud):
+    cloud.scheduler.fail_next["SelectDestinations"] = errors.Unavailable("down")
+    server = cloud.create()
+    assert server.status == pb2.Server.STATUS_ERROR
+    assert "scheduler" in server.fault.message
+
+
+def test_reader_cannot_create_and_others_cannot_see(cloud):
+    assert fails(cloud.create, token="reader").code() == grpc.StatusCode.PERMISSION_DENIED
+    server = cloud.create()
+    hidden = fails(
+        cloud.servers.GetServer, pb2.GetServerRequest(server_id=server.id), metadata=md("bob")
+    )
+    assert hidden.code() == grpc.StatusCode.NOT_FOUND
+    assert cloud.servers.ListServers(pb2.ListServersRequest(), metadata=md("bob")).servers == []
+    denied = fails(
+        cloud.servers.ListServers, pb2.ListServersRequest(all_projects=True), metadata=md("bob")
+    )
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    everyone = cloud.servers.ListServers(
+        pb2.ListServersRequest(all_projects=True), metadata=md("admin")
+    )
+    assert [s.id for s in everyone.servers] == [server.id]
+
+
+def test_list_is_newest_first_paged_and_filtered(cloud):
+    ids = [cloud.create(name=f"vm-{i}").id for i in range(5)]
+    cloud.set_state(ids[0], VmState.ACTIVE)
+    seen, token = [], ""
+    while True:
+        page = cloud.servers.ListServers(
+            pb2.ListServersRequest(page_size=2, page_token=token), metadata=md("alice")
+        )
+        seen += [s.id for s in page.servers]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == list(reversed(ids))
+    active = cloud.servers.ListServers(
+        pb2.ListServersRequest(status=pb2.Server.STATUS_ACTIVE), metadata=md("alice")
+    )
+    assert [s.id for s in active.servers] == [ids[0]]
+    named = cloud.servers.ListServers(pb2.ListServersRequest(name="vm-3"), metadata=md("alice"))
+    assert [s.id for s in named.servers] == [ids[3]]
+
+
+# Actions ------------------------------------------------------------------------------
+
+
+def test_delete_of_a_server_without_host_is_immediate_and_frees_quota(cloud):
+    cloud.scheduler.place = None
+    server = cloud.create()
+    reply = cloud.servers.DeleteServer(
+        pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert reply.server.status == pb2.Server.STATUS_DELETED
+    gone = fails(
+        cloud.servers.GetServer, pb2.GetServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert gone.code() == grpc.StatusCode.NOT_FOUND
+    assert cloud.quotas.GetQuota(pb2.GetQuotaRequest(), metadata=md("alice")).instances.in_use == 0
+
+
+def test_delete_on_a_host_casts_terminate_with_the_users_token(cloud):
+    server = cloud.create()
+    reply = cloud.servers.DeleteServer(
+        pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert reply.server.task_state == pb2.Server.TASK_STATE_DELETING
+    (cast,) = cloud.compute.wait_for(1)
+    assert cast.terminate_instance.instance_id == server.id
+    assert cast.context.auth_token == "alice"
+    again = cloud.servers.DeleteServer(
+        pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert again.server.task_state == pb2.Server.TASK_STATE_DELETING
+    assert len(cloud.compute.wait_for(2, timeout=0.3)) == 1
+
+
+def test_stop_start_and_reboot_follow_the_state_rules(cloud):
+    server = cloud.create()
+    early = fails(
+        cloud.servers.StopServer, pb2.StopServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert early.code() == grpc.StatusCode.FAILED_PRECONDITION
+    cloud.set_state(server.id, VmState.ACTIVE)
+    stopping = cloud.servers.StopServer(
+        pb2.StopServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert stopping.server.task_state == pb2.Server.TASK_STATE_POWERING_OFF
+    assert cloud.compute.wait_for(1)[0].stop_instance.instance_id == server.id
+    # Stopping again while powering off is fine and casts nothing more.
+    cloud.servers.StopServer(pb2.StopServerRequest(server_id=server.id), metadata=md("alice"))
+    cloud.set_state(server.id, VmState.STOPPED, power=PowerState.SHUTDOWN)
+    cloud.servers.StartServer(pb2.StartServerRequest(server_id=server.id), metadata=md("alice"))
+    assert cloud.compute.wait_for(2)[1].start_instance.instance_id == server.id
+    cloud.set_state(server.id, VmState.ACTIVE)
+    soft = fails(
+        cloud.servers.RebootServer,
+        pb2.RebootServerRequest(server_id=server.id),
+        metadata=md("alice"),
+    )
+    assert soft.code() == grpc.StatusCode.INVALID_ARGUMENT
+    rebooting = cloud.servers.RebootServer(
+        pb2.RebootServerRequest(
+            server_id=server.id, reboot_type=pb2.RebootServerRequest.REBOOT_TYPE_HARD
+        ),
+        metadata=md("alice"),
+    )
+    assert rebooting.server.status == pb2.Server.STATUS_REBOOT
+    cast = cloud.compute.wait_for(3)[2]
+    assert cast.reboot_instance.instance_id == server.id
+
+
+def test_console_output_comes_from_the_host(cloud):
+    cloud.scheduler.place = None
+    unplaced = cloud.create()
+    error = fails(
+        cloud.servers.GetConsoleOutput,
+        pb2.GetConsoleOutputRequest(server_id=unplaced.id),
+        metadata=md("alice"),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    cloud.scheduler.place = place_on_fake_host
+    server = cloud.create()
+    reply = cloud.servers.GetConsoleOutput(
+        pb2.GetConsoleOutputRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert reply.output == f"console of {server.id}"
+
+
+def test_watch_follows_the_server_until_it_settles(cloud):
+    server = cloud.create()
+
+    def progress():
+        time.sleep(0.2)
+        cloud.set_state(server.id, VmState.BUILDING, TaskState.SPAWNING, PowerState.NOSTATE)
+        time.sleep(0.2)
+        cloud.set_state(server.id, VmState.ACTIVE)
+
+    threading.Thread(target=progress).start()
+    events = list(
+        cloud.servers.WatchServer(
+            pb2.WatchServerRequest(server_id=server.id), metadata=md("alice"), timeout=10
+        )
+    )
+    statuses = [e.server.status for e in events]
+    assert statuses[0] == pb2.Server.STATUS_BUILD
+    assert statuses[-1] == pb2.Server.STATUS_ACTIVE
+    assert len(events) >= 2
+
+
+def test_watch_of_a_settled_server_yields_one_message(cloud):
+    server = cloud.create()
+    cloud.set_state(server.id, VmState.ERROR)
+    events = list(
+        cloud.servers.WatchServer(
+            pb2.WatchServerRequest(server_id=server.id), metadata=md("alice"), timeout=5
+        )
+    )
+    assert [e.server.status for e in events] == [pb2.Server.STATUS_ERROR]
+
+
+# Flavors and quotas --------------------------------------------------------------------
+
+
+def test_flavors_admin_creates_members_read(cloud):
+    denied = fails(
+        cloud.flavors.CreateFlavor,
+        pb2.CreateFlavorRequest(name="m1.x", vcpus=1, ram_mib=1, disk_gib=1),
+        metadata=md("alice"),
+    )
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    dup = fails(
+        cloud.flavors.CreateFlavor,
+        pb2.CreateFlavorRequest(name="m1.small", vcpus=1, ram_mib=1, disk_gib=1),
+        metadata=md("admin"),
+    )
+    assert dup.code() == grpc.StatusCode.ALREADY_EXISTS
+    bad = fails(
+        cloud.flavors.CreateFlavor,
+        pb2.CreateFlavorRequest(name="m1.zero", vcpus=0, ram_mib=1, disk_gib=1),
+        metadata=md("admin"),
+    )
+    assert errors.error_info(bad).metadata["field"] == "vcpus"
+    private = cloud.flavors.CreateFlavor(
+        pb2.CreateFlavorRequest(name="m1.secret", vcpus=1, ram_mib=64, disk_gib=1, is_public=False),
+        metadata=md("admin"),
+    )
+    names = [
+        f.name
+        for f in cloud.flavors.ListFlavors(pb2.ListFlavorsRequest(), metadata=md("alice")).flavors
+    ]
+    assert names == ["m1.small"]
+    hidden = fails(
+        cloud.flavors.GetFlavor, pb2.GetFlavorRequest(flavor_id=private.id), metadata=md("alice")
+    )
+    assert hidden.code() == grpc.StatusCode.NOT_FOUND
+    cloud.flavors.DeleteFlavor(pb2.DeleteFlavorRequest(flavor_id=private.id), metadata=md("admin"))
+
+
+def test_quota_of_another_project_is_not_found_for_members(cloud):
+    error = fails(
+        cloud.quotas.GetQuota, pb2.GetQuotaRequest(project_id=PROJECT_B), metadata=md("alice")
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    quota = cloud.quotas.GetQuota(pb2.GetQuotaRequest(project_id=PROJECT_B), metadata=md("admin"))
+    assert quota.instances.limit == 10
+
+
+def test_every_rpc_is_implemented(cloud):
+    channels = {"Servers": cloud.servers, "Flavors": cloud.flavors, "Quotas": cloud.quotas}
+    for service in pb2.DESCRIPTOR.services_by_name.values():
+        stub = channels[service.name]
+        for method in service.methods:
+            request = getattr(pb2, method.input_type.name)()
+            try:
+                reply = getattr(stub, method.name)(request, metadata=md("admin"), timeout=5)
+                if method.server_streaming:
+                    list(reply)
+            except grpc.RpcError as exc:
+                assert exc.code() not in (
+                    grpc.StatusCode.UNIMPLEMENTED,
+                    grpc.StatusCode.INTERNAL,
+                ), method.full_name
