@@ -5,11 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stratus.api.v1 import api_service_pb2 as pb2
-from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
-from stratus.compute.v1 import compute_service_pb2 as compute_pb2
-from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
-
 import components.compute_db
 from components.api.config import ApiConfig
 from components.api.policy import POLICY
@@ -17,6 +12,10 @@ from components.api.service import FlavorsServicer, QuotasServicer, ServersServi
 from components.framework.cast_clients import CastClient
 from components.framework.component import Component, Runtime, main
 from components.framework.server import Service
+from stratus.api.v1 import api_service_pb2 as pb2
+from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 
 
 def services(runtime: Runtime) -> list[Service]:

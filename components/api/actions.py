@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import logging
 
-from stratus.compute.v1 import compute_service_pb2 as compute_pb2
-from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
-
 from components.compute_db import lifecycle
 from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
@@ -19,6 +16,8 @@ from components.framework.casts import CastFailed
 from components.framework.clients import Clients, call
 from components.framework.database import utcnow
 from components.framework.errors import FailedPrecondition, Unavailable
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 
 log = logging.getLogger(__name__)
 

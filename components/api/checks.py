@@ -6,16 +6,15 @@ clients), so "visible to the caller" is the owning service's own rule.
 
 from __future__ import annotations
 
+from components.compute_db.models import ComputeNode, Flavor
+from components.framework.clients import Clients, call
+from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2 as network_pb2
 from stratus.network.v1 import network_service_pb2_grpc as network_grpc
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
-
-from components.compute_db.models import ComputeNode, Flavor
-from components.framework.clients import Clients, call
-from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 
 
 def image(clients: Clients, image_id: str, flavor: Flavor) -> dict[str, str]:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import ipaddress
 
-from stratus.api.v1 import api_service_pb2 as pb2
-
 from components.compute_db.models import Flavor, Instance, InstanceFault, ProjectQuota
 from components.compute_db.states import status
 from components.framework.auth import Caller
 from components.framework.convert import timestamp
+from stratus.api.v1 import api_service_pb2 as pb2
 
 
 def flavor(row: Flavor) -> pb2.Flavor:

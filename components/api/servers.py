@@ -6,8 +6,6 @@ import logging
 
 import grpc
 import peewee
-from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
-from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 
 from components.api import checks, flavors
 from components.api.config import ApiConfig
@@ -24,6 +22,8 @@ from components.framework.errors import (
     PermissionDenied,
     StratusError,
 )
+from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
+from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 
 log = logging.getLogger(__name__)
 MAX_METADATA = 128

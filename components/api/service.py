@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from stratus.api.v1 import api_service_pb2 as pb2
-from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
-
 from components.api import actions, flavors, messages, servers, watch
 from components.api.config import ApiConfig
 from components.compute_db import quotas
@@ -14,6 +11,8 @@ from components.framework.auth import caller
 from components.framework.convert import timestamp
 from components.framework.database import utcnow
 from components.framework.errors import InvalidArgument, NotFound
+from stratus.api.v1 import api_service_pb2 as pb2
+from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 
 
 class ServersServicer(pb2_grpc.ServersServicer):

@@ -5,11 +5,6 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from stratus.compute.v1 import compute_service_pb2 as compute_pb2
-from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
-from stratus.conductor.v1 import conductor_service_pb2 as pb2
-from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
-
 import components.compute_db
 from components.conductor.config import ConductorConfig
 from components.conductor.policy import POLICY
@@ -17,6 +12,10 @@ from components.conductor.service import ConductorServicer
 from components.framework.cast_clients import CastClient
 from components.framework.component import Component, Runtime, main
 from components.framework.server import Service
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
+from stratus.conductor.v1 import conductor_service_pb2 as pb2
+from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
 
 
 def services(runtime: Runtime) -> list[Service]:

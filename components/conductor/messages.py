@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from stratus.conductor.v1 import conductor_service_pb2 as pb2
-
 from components.compute_db.models import Instance
 from components.framework.convert import timestamp
+from stratus.conductor.v1 import conductor_service_pb2 as pb2
 
 
 def instance_info(row: Instance) -> pb2.InstanceInfo:

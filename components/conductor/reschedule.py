@@ -86,7 +86,12 @@ def build_failed(context, message, compute_casts, compute_pb2, ratios, max_attem
                 alternates=rest,
             )
             try:
-                compute_casts.cast(node.address, context, build_and_run_instance=build)
+                onward = compute_casts.context(
+                    auth_token=context.auth_token,
+                    user_id=context.user_id,
+                    project_id=context.project_id,
+                )
+                compute_casts.cast(node.address, onward, build_and_run_instance=build)
                 log.info("rescheduled %s from %s to %s", instance.id, message.host, node.host)
                 return
             except CastFailed as exc:

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from stratus.compute.v1 import compute_service_pb2 as compute_pb2
-from stratus.conductor.v1 import conductor_service_pb2 as pb2
-from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
-
 from components.compute_db.claims import AllocationRatios
 from components.conductor import instances, messages, nodes, reschedule
 from components.conductor.config import ConductorConfig
 from components.framework import validation
 from components.framework.casts import CastReceiver
 from components.framework.convert import from_timestamp
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.conductor.v1 import conductor_service_pb2 as pb2
+from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
 
 
 def _changes(request) -> dict:

@@ -8,12 +8,12 @@ import time
 from pathlib import Path
 
 import grpc
-from stratus.identity.v1 import identity_service_pb2 as identity_pb2
-from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 
 from components.framework import auth, errors
 from components.framework.clients import Clients, ServiceToken
 from components.framework.config import Config
+from stratus.identity.v1 import identity_service_pb2 as identity_pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 
 log = logging.getLogger(__name__)
 

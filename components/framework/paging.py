@@ -68,13 +68,9 @@ def paginate(
         if not isinstance(last_key, datetime.datetime):
             raise InvalidArgument("page_token is not valid", field="page_token")
         if newest_first:
-            query = query.where(
-                (field < last_key) | ((field == last_key) & (model.id < last_id))
-            )
+            query = query.where((field < last_key) | ((field == last_key) & (model.id < last_id)))
         else:
-            query = query.where(
-                (field > last_key) | ((field == last_key) & (model.id > last_id))
-            )
+            query = query.where((field > last_key) | ((field == last_key) & (model.id > last_id)))
     order = (field.desc(), model.id.desc()) if newest_first else (field, model.id)
     rows = list(query.order_by(*order).limit(size + 1))
     next_token = ""

@@ -6,9 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from stratus.identity.v1 import identity_service_pb2 as pb2
-from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
-
 from components.framework.component import Component, Runtime, main
 from components.framework.server import Service
 from components.identity import service
@@ -17,6 +14,8 @@ from components.identity.config import IdentityConfig
 from components.identity.fernet_keys import KeyRepository
 from components.identity.policy import POLICY
 from components.identity.tokens import TokenProvider
+from stratus.identity.v1 import identity_service_pb2 as pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 
 
 def keys_of(config: IdentityConfig) -> KeyRepository:

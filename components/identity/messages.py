@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from stratus.identity.v1 import identity_service_pb2 as pb2
-
 from components.framework.convert import timestamp
 from components.identity import catalog
 from components.identity.models import (
@@ -16,6 +14,7 @@ from components.identity.models import (
     User,
 )
 from components.identity.tokens import TokenData
+from stratus.identity.v1 import identity_service_pb2 as pb2
 
 
 def domain(row: Domain) -> pb2.Domain:

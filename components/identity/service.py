@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from stratus.identity.v1 import identity_service_pb2 as pb2
-from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
-
 from components.framework import validation
 from components.framework.auth import Caller, caller
 from components.framework.errors import NotFound, PermissionDenied, Unauthenticated
 from components.identity import catalog, login, messages, resources
 from components.identity.config import IdentityConfig
 from components.identity.tokens import TokenProvider
+from stratus.identity.v1 import identity_service_pb2 as pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 
 
 def _changes(resource, mask, allowed: set[str]) -> dict:

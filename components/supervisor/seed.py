@@ -10,6 +10,8 @@ import hashlib
 import logging
 
 import grpc
+
+from components.framework.identity_client import secret_path
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -18,8 +20,6 @@ from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2 as network_pb2
 from stratus.network.v1 import network_service_pb2_grpc as network_grpc
-
-from components.framework.identity_client import secret_path
 
 log = logging.getLogger(__name__)
 

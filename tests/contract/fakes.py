@@ -9,6 +9,8 @@ from __future__ import annotations
 import threading
 
 import grpc
+
+from components.framework import errors
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
@@ -19,8 +21,6 @@ from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
-
-from components.framework import errors
 
 
 class Recorder:

@@ -9,6 +9,12 @@ import uuid
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+
+from components.api.__main__ import COMPONENT
+from components.compute_db.models import ComputeNode, Instance
+from components.compute_db.states import PowerState, TaskState, VmState
+from components.framework import auth, errors
+from components.framework.server import Service
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
@@ -18,12 +24,6 @@ from stratus.network.v1 import network_service_pb2_grpc as network_grpc
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
-
-from components.api.__main__ import COMPONENT
-from components.compute_db.models import ComputeNode, Instance
-from components.compute_db.states import PowerState, TaskState, VmState
-from components.framework import auth, errors
-from components.framework.server import Service
 from tests.contract import fakes
 from tests.harness import StaticValidator, caller, serving, serving_component
 

@@ -7,9 +7,9 @@ import time
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-from stratus.identity.v1 import identity_service_pb2 as pb2
 
 from components.framework import errors
+from stratus.identity.v1 import identity_service_pb2 as pb2
 from tests.contract.identity_fixtures import ADMIN_PASSWORD, DEMO_PASSWORD, md
 
 

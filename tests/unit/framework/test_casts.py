@@ -3,12 +3,12 @@ import time
 
 import grpc
 import pytest
-from stratus.compute.v1 import compute_service_pb2 as pb2
-from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 
 from components.framework import auth
 from components.framework.casts import CastFailed, CastReceiver, CastSender, KeyedExecutor
 from components.framework.server import Service
+from stratus.compute.v1 import compute_service_pb2 as pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 from tests.harness import StaticValidator, caller, metadata, serving
 
 POLICY = auth.Policy({"/stratus.compute.v1.Compute/Casts": auth.service_or_admin})

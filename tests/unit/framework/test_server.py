@@ -4,11 +4,11 @@ import grpc
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
-from stratus.compute.v1 import compute_service_pb2 as pb2
-from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 
 from components.framework import auth, errors
 from components.framework.server import Service
+from stratus.compute.v1 import compute_service_pb2 as pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 from tests.harness import StaticValidator, caller, metadata, serving
 
 CONSOLE = "/stratus.compute.v1.Compute/GetConsoleOutput"

@@ -1,0 +1,263 @@
+"""Contract tests of stratus.conductor.v1: a real conductor, a fake compute host."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+import grpc
+import pytest
+from google.protobuf import field_mask_pb2
+
+from components.compute_db import claims, quotas
+from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
+from components.compute_db.states import TaskState, VmState
+from components.conductor.__main__ import COMPONENT
+from components.framework import auth
+from components.framework.server import Service
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
+from stratus.conductor.v1 import conductor_service_pb2 as pb2
+from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
+from tests.contract.fakes import FakeCompute
+from tests.harness import StaticValidator, caller, serving, serving_component
+
+PROJECT = str(uuid.uuid4())
+TOKENS = {
+    "service-token": caller(["service"], token="service-token"),
+    "member": caller(["member"], project_id=PROJECT, token="member"),
+}
+SVC = (("x-auth-token", "service-token"),)
+RATIOS = claims.AllocationRatios()
+
+
+def fails(fn, *args, **kwargs) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as info:
+        fn(*args, **kwargs)
+    return info.value
+
+
+@pytest.fixture
+def conductor(database_url):
+    compute = FakeCompute()
+    policy = auth.Policy({"/stratus.compute.v1.Compute/Casts": auth.service_or_admin})
+    validator = StaticValidator(TOKENS)
+    with (
+        serving([Service.of(compute, compute_pb2, compute_grpc, "Compute")], policy, validator) as (
+            _,
+            port,
+        ),
+        serving_component(COMPONENT, validator, database_url) as (_runtime, channel),
+    ):
+        stub = pb2_grpc.ConductorStub(channel)
+        for host in ("host-a", "host-b"):
+            stub.ReportComputeNode(
+                pb2.ReportComputeNodeRequest(
+                    host=host,
+                    address=f"127.0.0.1:{port}",
+                    vcpus=4,
+                    ram_mib=4096,
+                    disk_gib=100,
+                    hypervisor_type="test",
+                ),
+                metadata=SVC,
+            )
+        yield stub, compute
+
+
+def make_instance(host="host-a", alternates=("host-b",), attempt=1) -> Instance:
+    quotas.reserve(PROJECT, 1, 1024, quotas.Limits())
+    instance = Instance.create(
+        name="vm",
+        project_id=PROJECT,
+        user_id="u",
+        flavor_id="f",
+        flavor_name="f",
+        vcpus=1,
+        ram_mib=1024,
+        disk_gib=10,
+        image_id=str(uuid.uuid4()),
+        vm_state=VmState.BUILDING,
+        task_state=TaskState.SPAWNING,
+        host=host,
+        attempt=attempt,
+        alternates=list(alternates),
+    )
+    node = ComputeNode.get(ComputeNode.host == host)
+    claim = claims.claim(node.id, instance.id, claims.Resources(1, 1024, 10), RATIOS)
+    Instance.update(claim_id=claim.id).where(Instance.id == instance.id).execute()
+    return Instance.get_by_id(instance.id)
+
+
+def cast(stub, **payload):
+    message = pb2.ConductorCast(
+        context=pb2.CastContext(request_id="req-1", auth_token="user"), **payload
+    )
+    return stub.Casts(iter([message]), metadata=SVC)
+
+
+def wait_until(predicate, timeout=5.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_report_registers_then_heartbeats_and_keeps_the_admin_setting(conductor):
+    stub, _ = conductor
+    node = ComputeNode.get(ComputeNode.host == "host-a")
+    first_beat = node.last_heartbeat
+    ComputeNode.update(enabled=False).where(ComputeNode.id == node.id).execute()
+    time.sleep(0.01)
+    reply = stub.ReportComputeNode(
+        pb2.ReportComputeNodeRequest(
+            host="host-a", address="127.0.0.1:1", vcpus=8, ram_mib=8192, disk_gib=100, enabled=True
+        ),
+        metadata=SVC,
+    )
+    assert reply.enabled is False and reply.report_interval_seconds == 10
+    node = ComputeNode.get(ComputeNode.host == "host-a")
+    assert node.vcpus == 8 and node.last_heartbeat > first_beat
+    bad = fails(stub.ReportComputeNode, pb2.ReportComputeNodeRequest(host=""), metadata=SVC)
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_get_instance_gives_the_host_everything_to_build(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+    info = stub.GetInstance(pb2.GetInstanceRequest(instance_id=instance.id), metadata=SVC)
+    assert (info.flavor.vcpus, info.flavor.ram_mib, info.flavor.disk_gib) == (1, 1024, 10)
+    assert info.claim_id == instance.claim_id and list(info.alternates) == ["host-b"]
+    missing = fails(
+        stub.GetInstance, pb2.GetInstanceRequest(instance_id=str(uuid.uuid4())), metadata=SVC
+    )
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+    bad = fails(stub.GetInstance, pb2.GetInstanceRequest(instance_id="x"), metadata=SVC)
+    assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_members_cannot_use_the_conductor(conductor):
+    stub, _ = conductor
+    error = fails(
+        stub.GetInstance,
+        pb2.GetInstanceRequest(instance_id=str(uuid.uuid4())),
+        metadata=(("x-auth-token", "member"),),
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def _update(stub, instance_id, paths, expected=None, **fields):
+    request = pb2.UpdateInstanceRequest(
+        instance_id=instance_id, update_mask=field_mask_pb2.FieldMask(paths=paths), **fields
+    )
+    if expected is not None:
+        request.expected_task_state = expected
+    return stub.UpdateInstance(request, metadata=SVC)
+
+
+def test_update_instance_checks_the_expected_task_and_transitions(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+    stale = fails(
+        _update,
+        stub,
+        instance.id,
+        ["task_state"],
+        expected=pb2.InstanceInfo.TASK_STATE_SCHEDULING,
+        task_state=pb2.InstanceInfo.TASK_STATE_NETWORKING,
+    )
+    assert stale.code() == grpc.StatusCode.FAILED_PRECONDITION
+    done = _update(
+        stub,
+        instance.id,
+        ["vm_state", "task_state", "power_state", "addresses"],
+        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
+        vm_state=pb2.InstanceInfo.VM_STATE_ACTIVE,
+        task_state=pb2.InstanceInfo.TASK_STATE_UNSPECIFIED,
+        power_state=pb2.InstanceInfo.POWER_STATE_RUNNING,
+        addresses=[
+            pb2.Address(
+                network_id="n", port_id="p", ip_address="10.0.0.5", mac_address="fa:16:3e:00:00:01"
+            )
+        ],
+    )
+    assert done.vm_state == pb2.InstanceInfo.VM_STATE_ACTIVE
+    assert done.addresses[0].ip_address == "10.0.0.5"
+    deleted = fails(
+        _update, stub, instance.id, ["vm_state"], vm_state=pb2.InstanceInfo.VM_STATE_DELETED
+    )
+    assert deleted.code() == grpc.StatusCode.FAILED_PRECONDITION
+    unknown = fails(_update, stub, instance.id, ["name"])
+    assert unknown.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_fault_and_host_listing(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+    stub.AddInstanceFault(
+        pb2.AddInstanceFaultRequest(instance_id=instance.id, code=13, message="disk full"),
+        metadata=SVC,
+    )
+    assert InstanceFault.get(InstanceFault.instance == instance.id).message == "disk full"
+    listed = stub.ListHostInstances(pb2.ListHostInstancesRequest(host="host-a"), metadata=SVC)
+    assert [i.id for i in listed.instances] == [instance.id]
+    empty = stub.ListHostInstances(pb2.ListHostInstancesRequest(host="host-b"), metadata=SVC)
+    assert list(empty.instances) == []
+
+
+def test_retryable_build_failure_moves_the_claim_and_casts_to_the_alternate(conductor):
+    stub, compute = conductor
+    instance = make_instance()
+    old_claim = instance.claim_id
+    summary = cast(
+        stub,
+        instance_build_failed=pb2.InstanceBuildFailed(
+            instance_id=instance.id,
+            host="host-a",
+            claim_id=old_claim,
+            retryable=True,
+            fault=pb2.Fault(code=13, message="libvirt said no"),
+        ),
+    )
+    assert summary.received == 1
+    (build,) = compute.wait_for(1)
+    assert build.build_and_run_instance.instance_id == instance.id
+    assert build.context.auth_token == "user"
+    moved = Instance.get_by_id(instance.id)
+    assert (moved.host, moved.attempt, moved.alternates) == ("host-b", 2, [])
+    assert Claim.get_or_none(Claim.id == old_claim) is None
+    host_a = ComputeNode.get(ComputeNode.host == "host-a")
+    host_b = ComputeNode.get(ComputeNode.host == "host-b")
+    assert (host_a.ram_mib_used, host_b.ram_mib_used) == (0, 1024)
+
+
+def test_final_build_failure_is_error_with_the_claim_released(conductor):
+    stub, compute = conductor
+    instance = make_instance(alternates=())
+    cast(
+        stub,
+        instance_build_failed=pb2.InstanceBuildFailed(
+            instance_id=instance.id,
+            host="host-a",
+            claim_id=instance.claim_id,
+            retryable=True,
+            fault=pb2.Fault(code=13, message="no more hosts"),
+        ),
+    )
+    assert wait_until(lambda: Instance.get_by_id(instance.id).vm_state == VmState.ERROR)
+    assert Claim.select().count() == 0
+    assert InstanceFault.get(InstanceFault.instance == instance.id).message == "no more hosts"
+    assert compute.casts == []
+
+
+def test_instance_deleted_releases_claim_and_quota_once(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+    for _ in range(2):
+        cast(stub, instance_deleted=pb2.InstanceDeleted(instance_id=instance.id, host="host-a"))
+    assert wait_until(lambda: Instance.get_by_id(instance.id).vm_state == VmState.DELETED)
+    time.sleep(0.1)
+    assert Claim.select().count() == 0
+    assert quotas.quota_of(PROJECT, quotas.Limits()).instances_used == 0
