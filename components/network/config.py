@@ -1,0 +1,15 @@
+"""The network service's settings, beyond those every component has."""
+
+from __future__ import annotations
+
+import dataclasses
+
+from components.framework.config import Config
+
+
+@dataclasses.dataclass
+class NetworkConfig(Config):
+    # The first three octets of every generated MAC (Neutron's base_mac).
+    mac_prefix: str = "fa:16:3e"
+    # The MTU of a network created without one.
+    default_mtu: int = 1500

@@ -1,0 +1,119 @@
+"""The Network servicer: translate each request, call one domain function, translate back."""
+
+from __future__ import annotations
+
+from components.framework import validation
+from components.framework.auth import caller
+from components.network import messages, networks, ports, subnets
+from components.network.config import NetworkConfig
+from stratus.network.v1 import network_service_pb2 as pb2
+from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
+
+
+def _changes(resource, mask, allowed: set[str]) -> dict[str, object]:
+    return {path: getattr(resource, path) for path in validation.update_mask(mask.paths, allowed)}
+
+
+class NetworkServicer(pb2_grpc.NetworkServicer):
+    def __init__(self, config: NetworkConfig) -> None:
+        self.config = config
+
+    # Networks ---------------------------------------------------------------------
+
+    def CreateNetwork(self, request, context):
+        spec = networks.NetworkSpec(
+            name=request.name,
+            shared=request.shared,
+            admin_state_up=request.admin_state_up if request.HasField("admin_state_up") else True,
+            mtu=request.mtu,
+        )
+        return messages.network(networks.create(caller(), spec, self.config.default_mtu))
+
+    def GetNetwork(self, request, context):
+        return messages.network(networks.get(caller(), request.network_id))
+
+    def ListNetworks(self, request, context):
+        rows, token = networks.list_page(
+            caller(), request.name, request.page_size, request.page_token
+        )
+        return pb2.ListNetworksResponse(
+            networks=[messages.network(row) for row in rows], next_page_token=token
+        )
+
+    def UpdateNetwork(self, request, context):
+        changes = _changes(request.network, request.update_mask, networks.UPDATABLE)
+        row = networks.update(caller(), request.network.id, changes)
+        return messages.network(row)
+
+    def DeleteNetwork(self, request, context):
+        networks.delete(caller(), request.network_id)
+        return pb2.DeleteNetworkResponse()
+
+    # Subnets ----------------------------------------------------------------------
+
+    def CreateSubnet(self, request, context):
+        spec = subnets.SubnetSpec(
+            network_id=request.network_id,
+            name=request.name,
+            cidr=request.cidr,
+            ip_version=request.ip_version,
+            gateway_ip=request.gateway_ip,
+            no_gateway=request.no_gateway,
+            allocation_pools=tuple((p.start, p.end) for p in request.allocation_pools),
+            dns_nameservers=tuple(request.dns_nameservers),
+            enable_dhcp=request.enable_dhcp if request.HasField("enable_dhcp") else True,
+        )
+        return messages.subnet(subnets.create(caller(), spec))
+
+    def GetSubnet(self, request, context):
+        return messages.subnet(subnets.get(caller(), request.subnet_id))
+
+    def ListSubnets(self, request, context):
+        rows, token = subnets.list_page(
+            caller(), request.network_id, request.page_size, request.page_token
+        )
+        return pb2.ListSubnetsResponse(
+            subnets=[messages.subnet(row) for row in rows], next_page_token=token
+        )
+
+    def DeleteSubnet(self, request, context):
+        subnets.delete(caller(), request.subnet_id)
+        return pb2.DeleteSubnetResponse()
+
+    # Ports ------------------------------------------------------------------------
+
+    def CreatePort(self, request, context):
+        spec = ports.PortSpec(
+            network_id=request.network_id,
+            name=request.name,
+            fixed_ips=tuple((ip.subnet_id, ip.ip_address) for ip in request.fixed_ips),
+            mac_address=request.mac_address,
+            device_id=request.device_id,
+            device_owner=request.device_owner,
+            binding_host_id=request.binding_host_id,
+        )
+        return messages.port(ports.create(caller(), spec, self.config.mac_prefix))
+
+    def GetPort(self, request, context):
+        return messages.port(ports.get(caller(), request.port_id))
+
+    def ListPorts(self, request, context):
+        rows, token = ports.list_page(
+            caller(),
+            request.network_id,
+            request.device_id,
+            request.project_id,
+            request.page_size,
+            request.page_token,
+        )
+        return pb2.ListPortsResponse(
+            ports=[messages.port(row) for row in rows], next_page_token=token
+        )
+
+    def UpdatePort(self, request, context):
+        changes = _changes(request.port, request.update_mask, ports.UPDATABLE)
+        return messages.port(ports.update(caller(), request.port.id, changes))
+
+    def DeletePort(self, request, context):
+        ports.delete(caller(), request.port_id)
+        return pb2.DeletePortResponse()
