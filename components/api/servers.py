@@ -21,6 +21,7 @@ from components.framework.errors import (
     NotFound,
     PermissionDenied,
     StratusError,
+    error_info,
 )
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
@@ -116,7 +117,10 @@ def _schedule(who: Caller, instance: Instance, image_properties: dict, clients: 
             )
         )
     except grpc.RpcError as exc:
-        if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED:
+        info = error_info(exc)
+        if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED or (
+            info is not None and info.reason == "NO_REACHABLE_HOST"
+        ):
             return  # the scheduler has put the instance in ERROR with its fault
         log.warning("scheduling %s failed: %s %s", instance.id, exc.code().name, exc.details())
         lifecycle.set_error(

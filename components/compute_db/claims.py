@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import dataclasses
 
+import peewee
+
 from components.compute_db.models import Claim, ComputeNode
 from components.framework.database import database
 
@@ -36,6 +38,11 @@ def claim(
 ) -> Claim | None:
     """Hold ``wants`` on the node for the instance, or None when it no longer fits."""
     node = ComputeNode
+    # Value(converter=False): beside an integer column peewee would pass a bare
+    # ratio through the column's converter, and 1.5 would become 1.
+    cpu, ram, disk = (
+        peewee.Value(r, converter=False) for r in (ratios.cpu, ratios.ram, ratios.disk)
+    )
     with database.atomic():
         taken = (
             node.update(
@@ -46,9 +53,9 @@ def claim(
             )
             .where(
                 (node.id == node_id)
-                & (node.vcpus_used + wants.vcpus <= node.vcpus * ratios.cpu)
-                & (node.ram_mib_used + wants.ram_mib <= node.ram_mib * ratios.ram)
-                & (node.disk_gib_used + wants.disk_gib <= node.disk_gib * ratios.disk)
+                & (node.vcpus_used + wants.vcpus <= node.vcpus * cpu)
+                & (node.ram_mib_used + wants.ram_mib <= node.ram_mib * ram)
+                & (node.disk_gib_used + wants.disk_gib <= node.disk_gib * disk)
             )
             .execute()
         )

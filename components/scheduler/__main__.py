@@ -1,0 +1,45 @@
+"""``python -m components.scheduler``: the scheduler (nova-scheduler's peer)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import components.compute_db
+from components.framework.component import Component, Runtime, main
+from components.framework.server import Service
+from components.scheduler.config import SchedulerConfig
+from components.scheduler.dispatch import BuildCaster
+from components.scheduler.policy import POLICY
+from components.scheduler.selection import Scheduler
+from components.scheduler.service import SchedulerServicer
+from stratus.scheduler.v1 import scheduler_service_pb2 as pb2
+from stratus.scheduler.v1 import scheduler_service_pb2_grpc as pb2_grpc
+
+
+def services(runtime: Runtime) -> list[Service]:
+    config = runtime.config
+    caster = BuildCaster(runtime.clients, config.cast_connect_timeout_seconds)
+    runtime.state["caster"] = caster
+    servicer = SchedulerServicer(config, Scheduler(config, caster))
+    return [Service.of(servicer, pb2, pb2_grpc, "Scheduler")]
+
+
+def stop(runtime: Runtime) -> None:
+    if "caster" in runtime.state:
+        runtime.state["caster"].close()
+
+
+COMPONENT = Component(
+    name="scheduler",
+    default_port=8780,
+    services=services,
+    policy=POLICY,
+    config_cls=SchedulerConfig,
+    database="compute",
+    migrations=Path(components.compute_db.__file__).parent / "migrations",
+    on_stop=stop,
+)
+
+if __name__ == "__main__":
+    sys.exit(main(COMPONENT))

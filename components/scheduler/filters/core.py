@@ -1,0 +1,14 @@
+"""CoreFilter: only hosts with the server's virtual CPUs free (after overcommit)."""
+
+from __future__ import annotations
+
+from components.scheduler.filters import BaseHostFilter
+from components.scheduler.host_state import HostState
+from components.scheduler.request_spec import RequestSpec
+
+
+class CoreFilter(BaseHostFilter):
+    name = "CoreFilter"
+
+    def host_passes(self, host_state: HostState, spec: RequestSpec) -> bool:
+        return host_state.free_vcpus >= spec.vcpus

@@ -1,0 +1,61 @@
+"""Compute hosts as admins see them: listing by name, enabling and disabling."""
+
+from __future__ import annotations
+
+from components.compute_db.models import ComputeNode
+from components.framework import paging, validation
+from components.framework.database import utcnow
+from components.framework.errors import InvalidArgument, NotFound
+
+UPDATABLE = {"enabled", "disabled_reason"}
+_TOKEN_KIND = "host"
+
+
+def list_hosts(
+    page_size: int, page_token: str, availability_zone: str = ""
+) -> tuple[list[ComputeNode], str]:
+    """One page of hosts ordered by name; keyset paging on the (unique) name."""
+    size = paging.page_size(page_size)
+    query = ComputeNode.select()
+    if availability_zone:
+        query = query.where(ComputeNode.availability_zone == availability_zone)
+    if page_token:
+        query = query.where(ComputeNode.host > _after(page_token))
+    rows = list(query.order_by(ComputeNode.host).limit(size + 1))
+    if len(rows) <= size:
+        return rows, ""
+    rows = rows[:size]
+    return rows, paging.encode_token([_TOKEN_KIND, rows[-1].host])
+
+
+def _after(page_token: str) -> str:
+    kind, last = paging.decode_token(page_token)
+    if kind != _TOKEN_KIND or not isinstance(last, str):
+        raise InvalidArgument("page_token is not valid", field="page_token")
+    return last
+
+
+def update_host(name: str, mask_paths, enabled: bool, disabled_reason: str) -> ComputeNode:
+    """Apply the fields named in the mask; a host that ends up enabled has no reason."""
+    name = validation.name("host.name", name)
+    paths = validation.update_mask(mask_paths, UPDATABLE)
+    node = ComputeNode.get_or_none(ComputeNode.host == name)
+    if node is None:
+        raise NotFound(f"no compute host named {name!r}", host=name)
+    if "enabled" in paths:
+        node.enabled = enabled
+    if "disabled_reason" in paths:
+        reason = validation.name("host.disabled_reason", disabled_reason, required=False)
+        if reason and node.enabled:
+            raise InvalidArgument(
+                "disabled_reason can only be set on a disabled host",
+                field="host.disabled_reason",
+            )
+        node.disabled_reason = reason
+    if node.enabled:
+        node.disabled_reason = ""
+    # Only these columns: the host's heartbeats update the others concurrently.
+    ComputeNode.update(
+        enabled=node.enabled, disabled_reason=node.disabled_reason, update_time=utcnow()
+    ).where(ComputeNode.id == node.id).execute()
+    return ComputeNode.get_by_id(node.id)

@@ -1,0 +1,218 @@
+"""Choosing a host for one server: filter, weigh, claim, hand over.
+
+nova's FilterScheduler in small: every registered host is read once, the
+filters drop the ones that cannot take the server, the weighers order the rest
+best first, and the best host that can still be claimed gets the claim and the
+BuildAndRunInstance cast. A host that another scheduler filled meanwhile is
+skipped; a host whose compute service cannot be reached gives its claim back
+and the next alternate is tried.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+
+from components.compute_db import lifecycle
+from components.compute_db.models import Instance
+from components.framework.casts import CastFailed
+from components.framework.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NoValidHost,
+    StratusError,
+    Unavailable,
+)
+from components.scheduler import filters, host_state, placement, weighers
+from components.scheduler.config import SchedulerConfig
+from components.scheduler.dispatch import BuildCaster, OnBehalfOf
+from components.scheduler.filters.availability_zone import AvailabilityZoneFilter
+from components.scheduler.filters.compute import ComputeFilter
+from components.scheduler.filters.core import CoreFilter
+from components.scheduler.filters.disk import DiskFilter
+from components.scheduler.filters.ignore_hosts import IgnoreHostsFilter
+from components.scheduler.filters.image_properties import ImagePropertiesFilter
+from components.scheduler.filters.ram import RamFilter
+from components.scheduler.host_state import HostState
+from components.scheduler.placement import Placement
+from components.scheduler.request_spec import RequestSpec
+from components.scheduler.weighers.cpu import CPUWeigher
+from components.scheduler.weighers.ram import RAMWeigher
+
+log = logging.getLogger(__name__)
+
+# Fault codes are google.rpc codes, as the answer's status.
+RESOURCE_EXHAUSTED = 8
+UNAVAILABLE = 14
+
+
+def default_filters() -> list[filters.BaseHostFilter]:
+    """Every request goes through these, the cheapest and most selective first."""
+    return [
+        ComputeFilter(),
+        IgnoreHostsFilter(),
+        AvailabilityZoneFilter(),
+        ImagePropertiesFilter(),
+        RamFilter(),
+        CoreFilter(),
+        DiskFilter(),
+    ]
+
+
+def default_weighers(config: SchedulerConfig) -> list[weighers.BaseHostWeigher]:
+    return [
+        RAMWeigher(config.ram_weight_multiplier),
+        CPUWeigher(config.cpu_weight_multiplier),
+    ]
+
+
+def order_hosts(
+    hosts: list[HostState],
+    spec: RequestSpec,
+    host_filters: list[filters.BaseHostFilter],
+    host_weighers: list[weighers.BaseHostWeigher],
+) -> tuple[list[HostState], list[filters.FilterReport]]:
+    """The hosts that pass every filter, best first, and what each filter removed."""
+    passing, reports = filters.run(host_filters, hosts, spec)
+    return weighers.best_first(host_weighers, passing, spec), reports
+
+
+class Scheduler:
+    def __init__(
+        self,
+        config: SchedulerConfig,
+        caster: BuildCaster,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.config = config
+        self.caster = caster
+        self.filters = default_filters()
+        self.weighers = default_weighers(config)
+        self.rng = rng or random.Random()
+
+    def select_destinations(
+        self, instance_id: str, spec: RequestSpec, max_alternates: int, who: OnBehalfOf
+    ) -> Placement:
+        """Place the instance, claim its resources and cast the build to the host."""
+        instance = placement.schedulable(instance_id)
+        if instance.project_id != spec.project_id:
+            raise InvalidArgument(
+                "spec.project_id is not the project of the instance", field="spec.project_id"
+            )
+        earlier = placement.existing(instance)
+        if earlier is not None:
+            # A repeated request: the first one placed it and cast the build.
+            log.info("instance %s is already placed on %s", instance_id, earlier.host)
+            return earlier
+        ordered = self._candidates(instance_id, spec)
+        return self._place(instance, spec, ordered, self.config.alternates_for(max_alternates), who)
+
+    def _candidates(self, instance_id: str, spec: RequestSpec) -> list[HostState]:
+        hosts = host_state.load(self.config.ratios, self.config.service_down_time_seconds)
+        ordered, reports = order_hosts(hosts, spec, self.filters, self.weighers)
+        if not ordered:
+            for report in reports:
+                log.info(
+                    "instance %s: %s removed %d of %d hosts",
+                    instance_id,
+                    report.name,
+                    report.removed,
+                    report.before,
+                )
+            message = "No valid host was found. " + filters.summary(len(hosts), reports)
+            raise _give_up(
+                instance_id, NoValidHost(message, instance_id=instance_id), RESOURCE_EXHAUSTED
+            )
+        return self._subset_first(ordered)
+
+    def _subset_first(self, ordered: list[HostState]) -> list[HostState]:
+        """Start with a random one of the best host_subset_size hosts (nova's race breaker)."""
+        size = min(self.config.host_subset_size, len(ordered))
+        if size <= 1:
+            return ordered
+        chosen = self.rng.randrange(size)
+        return [ordered[chosen], *ordered[:chosen], *ordered[chosen + 1 :]]
+
+    def _place(
+        self,
+        instance: Instance,
+        spec: RequestSpec,
+        ordered: list[HostState],
+        alternates: int,
+        who: OnBehalfOf,
+    ) -> Placement:
+        expected_claim = instance.claim_id
+        unreachable: list[str] = []
+        for index, host in enumerate(ordered):
+            rest = [h.host for h in ordered[index + 1 : index + 1 + alternates]]
+            try:
+                placed = placement.claim_and_record(
+                    instance.id, expected_claim, host, spec.resources, self.config.ratios, rest
+                )
+            except placement.InstanceChanged:
+                return self._placed_meanwhile(instance.id)
+            if placed is None:
+                log.info("host %s filled up before the claim; trying the next", host.host)
+                continue
+            if self._hand_over(instance.id, host, placed, who):
+                return placed
+            expected_claim = ""
+            unreachable.append(host.host)
+            if len(unreachable) > alternates:
+                break
+        raise self._exhausted(instance.id, len(ordered), unreachable)
+
+    def _hand_over(
+        self, instance_id: str, host: HostState, placed: Placement, who: OnBehalfOf
+    ) -> bool:
+        """Cast the build; on a broken stream give the claim back and say so."""
+        try:
+            self.caster.build(host.address, instance_id, placed, who)
+        except CastFailed as exc:
+            log.warning(
+                "host %s is unreachable (%s); releasing claim %s", host.host, exc, placed.claim_id
+            )
+            placement.undo(instance_id, placed)
+            return False
+        log.info(
+            "instance %s placed on %s (claim %s, alternates %s)",
+            instance_id,
+            placed.host,
+            placed.claim_id,
+            ", ".join(placed.alternates) or "none",
+        )
+        return True
+
+    def _placed_meanwhile(self, instance_id: str) -> Placement:
+        """The instance changed under us: deleted, or placed by a concurrent request."""
+        earlier = placement.existing(placement.schedulable(instance_id))
+        if earlier is None:
+            raise FailedPrecondition(
+                f"instance {instance_id} changed while it was being scheduled",
+                reason="INSTANCE_NOT_SCHEDULING",
+            )
+        return earlier
+
+    def _exhausted(self, instance_id: str, fitting: int, unreachable: list[str]) -> StratusError:
+        if unreachable:
+            message = (
+                "No reachable host was found. The compute service of "
+                f"{', '.join(unreachable)} could not be reached."
+            )
+            error = Unavailable(message, reason="NO_REACHABLE_HOST", instance_id=instance_id)
+            return _give_up(instance_id, error, UNAVAILABLE)
+        message = (
+            f"No valid host was found. {fitting} hosts passed the filters but none had room "
+            "left when claimed."
+        )
+        error = NoValidHost(message, instance_id=instance_id)
+        return _give_up(instance_id, error, RESOURCE_EXHAUSTED)
+
+
+def _give_up(instance_id: str, error: StratusError, code: int) -> StratusError:
+    """Put the instance in ERROR with the error's message as its fault; returns the error."""
+    log.warning("instance %s: %s", instance_id, error.message)
+    # A delete that arrived meanwhile wins: it is not overwritten with ERROR.
+    if placement.still_scheduling(instance_id):
+        lifecycle.set_error(instance_id, code, error.message)
+    return error
