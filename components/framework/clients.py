@@ -186,6 +186,10 @@ class Clients:
     def _service_token(self) -> str | None:
         return self.service_token.get() if self.service_token is not None else None
 
+    def address(self, service_type: str) -> str:
+        """The address of ``service_type`` (configured endpoint or catalog)."""
+        return self._resolve(service_type)
+
     def channel(self, address: str, pb2: ModuleType, as_service: bool = False) -> grpc.Channel:
         key = (address, pb2.__name__, as_service)
         with self._lock:

@@ -77,7 +77,7 @@ class Plan:
             env = self.base_env()
             env.update(
                 STRATUS_COMPUTE_PORT=str(port),
-                STRATUS_COMPUTE_HOST=host,
+                STRATUS_COMPUTE_HOST_NAME=host,
                 STRATUS_COMPUTE_LIBVIRT_URI=self.libvirt_uri,
             )
             specs.append(ProcessSpec(host, "components.compute", port, env))

@@ -1,0 +1,129 @@
+"""The conductor as the compute host sees it: the host's only way to the compute database.
+
+Unary calls (instance records, faults, heartbeats, the host's instance list)
+go with the host's service token. Build failures and finished deletions are
+casts on one long-lived stream to the conductor, carrying the user's context.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+from google.protobuf import field_mask_pb2
+
+from components.compute.faults import Fault
+from components.framework.cast_clients import CastClient
+from components.framework.clients import Clients, call
+from components.framework.convert import timestamp
+from components.framework.database import utcnow
+from components.framework.errors import FailedPrecondition, NotFound
+from components.framework.logs import current_request_id, new_request_id
+from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
+from stratus.conductor.v1 import conductor_service_pb2_grpc as cond_grpc
+
+log = logging.getLogger(__name__)
+
+Instance = cond_pb2.InstanceInfo
+VmState = cond_pb2.InstanceInfo.VmState
+TaskState = cond_pb2.InstanceInfo.TaskState
+PowerState = cond_pb2.InstanceInfo.PowerState
+# Reasons meaning "someone else changed the instance under us: stop".
+_CHANGED = {"UNEXPECTED_TASK_STATE", "INVALID_STATE_TRANSITION"}
+
+
+class InstanceChanged(Exception):
+    """The instance is no longer in the state this host expected (deleted, or its task
+    changed): whoever changed it now owns what happens next."""
+
+
+class Conductor:
+    def __init__(self, clients: Clients, host: str) -> None:
+        self.clients = clients
+        self.host = host
+        self.casts = CastClient(clients, cond_grpc.ConductorStub, cond_pb2, "ConductorCast")
+
+    def _stub(self) -> cond_grpc.ConductorStub:
+        return self.clients.stub(cond_grpc.ConductorStub, "conductor", as_service=True)
+
+    def get_instance(self, instance_id: str) -> Instance:
+        return call(self._stub().GetInstance, cond_pb2.GetInstanceRequest(instance_id=instance_id))
+
+    def update_instance(
+        self, instance_id: str, *, expected: int | None = None, **fields: object
+    ) -> Instance:
+        """Change ``fields`` (names are mask paths); with ``expected``, only if the task
+        state is still that one. Raises InstanceChanged if it is not, or the instance is gone."""
+        request = cond_pb2.UpdateInstanceRequest(
+            instance_id=instance_id,
+            update_mask=field_mask_pb2.FieldMask(paths=sorted(fields)),
+            **fields,
+        )
+        if expected is not None:
+            request.expected_task_state = expected
+        try:
+            return call(self._stub().UpdateInstance, request)
+        except FailedPrecondition as exc:
+            if exc.reason in _CHANGED:
+                raise InstanceChanged(exc.message) from None
+            raise
+        except NotFound as exc:
+            raise InstanceChanged(exc.message) from None
+
+    def add_fault(self, instance_id: str, fault: Fault) -> None:
+        request = cond_pb2.AddInstanceFaultRequest(
+            instance_id=instance_id, code=fault.code, message=fault.message, details=fault.details
+        )
+        call(self._stub().AddInstanceFault, request)
+
+    def report_node(self, request: cond_pb2.ReportComputeNodeRequest):
+        return call(self._stub().ReportComputeNode, request)
+
+    def host_instances(self) -> Iterator[Instance]:
+        """Every instance assigned to this host that is not deleted, oldest first."""
+        token = ""
+        while True:
+            page = call(
+                self._stub().ListHostInstances,
+                cond_pb2.ListHostInstancesRequest(host=self.host, page_size=500, page_token=token),
+            )
+            yield from page.instances
+            token = page.next_page_token
+            if not token:
+                return
+
+    def build_failed(self, context, instance_id: str, claim_id: str, fault: Fault) -> None:
+        """Cast InstanceBuildFailed: the conductor releases the claim and reschedules or
+        sets ERROR. Raises CastFailed if the conductor cannot be reached."""
+        failed = cond_pb2.InstanceBuildFailed(
+            instance_id=instance_id,
+            host=self.host,
+            claim_id=claim_id,
+            fault=cond_pb2.Fault(code=fault.code, message=fault.message, details=fault.details),
+            retryable=fault.retryable,
+        )
+        self._cast(context, instance_build_failed=failed)
+
+    def instance_deleted(self, context, instance_id: str) -> None:
+        """Cast InstanceDeleted: the conductor releases the claim and marks the record deleted."""
+        deleted = cond_pb2.InstanceDeleted(instance_id=instance_id, host=self.host)
+        self._cast(context, instance_deleted=deleted)
+
+    def _cast(self, context, **payload: object) -> None:
+        address = self.clients.address("conductor")
+        self.casts.cast(address, _context(context), **payload)
+
+    def close(self) -> None:
+        self.casts.close()
+
+
+def _context(context) -> cond_pb2.CastContext:
+    """The conductor's CastContext for the compute CastContext being handled."""
+    rid = current_request_id()
+    return cond_pb2.CastContext(
+        request_id=context.request_id or (rid if rid != "-" else new_request_id()),
+        auth_token=context.auth_token,
+        user_id=context.user_id,
+        project_id=context.project_id,
+        send_time=timestamp(utcnow()),
+    )

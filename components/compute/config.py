@@ -1,0 +1,45 @@
+"""The compute host's settings beyond the common ones."""
+
+from __future__ import annotations
+
+import dataclasses
+import socket
+
+from components.framework.config import Config
+
+
+@dataclasses.dataclass
+class ComputeConfig(Config):
+    # The name this host registers under and the scheduler places instances on
+    # (nova's CONF.host). Not `host`: the framework's `host` is the address the
+    # gRPC server binds to. Several hosts on one machine differ by this name,
+    # their port and their data_dir.
+    host_name: str = dataclasses.field(default_factory=socket.gethostname)
+    # "host:port" other components reach this host at; empty means
+    # "<bind host>:<port>" (127.0.0.1 when bound to every interface).
+    advertised_address: str = ""
+    libvirt_uri: str = "test:///default"
+    # The <domain type=...> of the guests: "qemu" (TCG), "kvm", ... The libvirt
+    # test driver accepts any of them.
+    domain_type: str = "qemu"
+    # How guest NICs are wired (<interface type=...>): "ethernet" gives each NIC
+    # a tap device ("tap" + the port id) for a network agent to plug, as nova
+    # does with neutron; "user" needs no privileges (user-mode networking).
+    nic_type: str = "ethernet"
+    availability_zone: str = "nova"
+    report_interval_seconds: float = 10.0
+    reconcile_interval_seconds: float = 60.0
+    # Capacity offered to the scheduler; 0 means what libvirt reports (vcpus,
+    # ram_mib) or the size of the file system holding data_dir (disk_gib).
+    vcpus: int = 0
+    ram_mib: int = 0
+    disk_gib: int = 0
+    # How long a guest gets to stop (or come back from a soft reboot) before it
+    # is powered off (or hard-rebooted).
+    shutdown_timeout_seconds: float = 60.0
+    reboot_timeout_seconds: float = 60.0
+    # An instance left SCHEDULING on this host for longer than this (the
+    # build cast was lost) is failed by the reconciler.
+    stale_task_seconds: float = 600.0
+    # Builds and other casts handled at the same time (different instances).
+    cast_workers: int = 16

@@ -1,0 +1,50 @@
+"""What a failure on this host is reported as: a fault, and whether another host might do better."""
+
+from __future__ import annotations
+
+import dataclasses
+import traceback
+
+from components.framework import errors
+
+INTERNAL = 13
+ABORTED = 10
+
+# A user's or the cloud's mistake that follows the instance to any host: a
+# missing or corrupt image, a missing network, a full subnet, a volume in use.
+_NOT_RETRYABLE = (
+    errors.InvalidArgument,
+    errors.NotFound,
+    errors.AlreadyExists,
+    errors.FailedPrecondition,
+    errors.PermissionDenied,
+    errors.Unauthenticated,
+    errors.ResourceExhausted,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class Fault:
+    # google.rpc.Code number.
+    code: int
+    # Shown to the instance's owner.
+    message: str
+    # A traceback, shown to admins only.
+    details: str = ""
+    retryable: bool = True
+
+
+def fault_of(exc: BaseException, doing: str) -> Fault:
+    """The fault for ``exc`` raised while ``doing`` (e.g. "Build of instance X on host h")."""
+    if isinstance(exc, errors.StratusError):
+        code = exc.code.value[0]
+        message = exc.message
+    else:
+        code = INTERNAL
+        message = str(exc) or type(exc).__name__
+    return Fault(
+        code=code,
+        message=f"{doing} failed: {message}",
+        details="".join(traceback.format_exception(exc)),
+        retryable=not isinstance(exc, _NOT_RETRYABLE),
+    )

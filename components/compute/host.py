@@ -1,0 +1,100 @@
+"""The compute host: its settings, its hypervisor, its files and the services it talks to."""
+
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+from pathlib import Path
+
+from components.compute.conductor import Conductor
+from components.compute.config import ComputeConfig
+from components.compute.image_cache import ImageCache
+from components.compute.images import ImageSource
+from components.compute.libvirt_driver import LibvirtDriver
+from components.compute.network import Ports
+from components.compute.volumes import Volumes
+from components.framework.casts import KeyedExecutor
+from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.network.v1 import network_service_pb2_grpc as net_grpc
+from stratus.volume.v1 import volume_service_pb2_grpc as vol_grpc
+
+WILDCARD_ADDRESSES = ("", "0.0.0.0", "::", "[::]")
+
+
+@dataclasses.dataclass
+class Host:
+    config: ComputeConfig
+    driver: LibvirtDriver
+    conductor: Conductor
+    images: ImageSource
+    ports: Ports
+    volumes: Volumes
+    cache: ImageCache
+    # Every cast and every reconciliation of an instance runs here, one at a time
+    # per instance id, so a build and its cleanup never overlap.
+    executor: KeyedExecutor
+    # <data_dir>/compute/<host name>
+    root: Path
+    port: int = 0
+    started: float = dataclasses.field(default_factory=time.monotonic)
+    # Instances whose build this process handled: the reconciler leaves their
+    # fate to the conductor (it may be rescheduling them right now).
+    handled_builds: set[str] = dataclasses.field(default_factory=set)
+    _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
+
+    @property
+    def name(self) -> str:
+        return self.config.host_name
+
+    @property
+    def address(self) -> str:
+        """Where other components reach this host's Compute service."""
+        if self.config.advertised_address:
+            return self.config.advertised_address
+        bind = self.config.host
+        return f"{'127.0.0.1' if bind in WILDCARD_ADDRESSES else bind}:{self.port}"
+
+    @property
+    def availability_zone(self) -> str:
+        return self.config.availability_zone
+
+    def instance_dir(self, instance_id: str) -> Path:
+        return self.root / "instances" / instance_id
+
+    def mark_build_handled(self, instance_id: str) -> None:
+        with self._lock:
+            self.handled_builds.add(instance_id)
+
+    def build_was_handled(self, instance_id: str) -> bool:
+        with self._lock:
+            return instance_id in self.handled_builds
+
+    def forget_builds_except(self, instance_ids: set[str]) -> None:
+        with self._lock:
+            self.handled_builds &= instance_ids
+
+    def close(self) -> None:
+        self.executor.shutdown(wait=True)
+        self.conductor.close()
+        self.driver.close()
+
+
+def build_host(runtime) -> Host:
+    """The host of a running component, from its config and clients."""
+    config: ComputeConfig = runtime.config
+    clients = runtime.clients
+    root = Path(config.data_dir) / "compute" / config.host_name
+    cache = ImageCache(root / "_base")
+    cache.clean_partial()
+    return Host(
+        config=config,
+        driver=LibvirtDriver(config.libvirt_uri),
+        conductor=Conductor(clients, config.host_name),
+        images=ImageSource(lambda: clients.stub(image_grpc.ImagesStub, "image")),
+        ports=Ports(lambda: clients.stub(net_grpc.NetworkStub, "network")),
+        volumes=Volumes(lambda: clients.stub(vol_grpc.VolumesStub, "volume")),
+        cache=cache,
+        executor=KeyedExecutor(max_workers=config.cast_workers, name="compute-cast"),
+        root=root,
+    )

@@ -1,0 +1,182 @@
+"""Bringing the conductor's records and this host's guests back in line.
+
+Runs when the service starts and every reconcile interval:
+
+* an instance left mid-build (a build task and nobody building it: the
+  service restarted) is cleaned up, recorded as failed (fault, vm_state ERROR)
+  and its claim handed back with InstanceBuildFailed (retryable=False); one
+  left SCHEDULING longer than stale_task_seconds (its build cast was lost)
+  likewise;
+* an instance left DELETING (its TerminateInstance was lost) is finished;
+* a guest of this host whose instance is deleted, unknown, or now on another
+  host is destroyed with its files;
+* the power state of every settled instance is synced with libvirt.
+
+Each instance is reconciled on the host's cast executor, under its own key,
+so it never overlaps a cast being handled for the same instance.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import functools
+import logging
+
+from components.compute import disks, operations
+from components.compute.build import report_build_failure
+from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
+from components.compute.faults import ABORTED, Fault
+from components.compute.host import Host
+from components.framework.clients import acting_as
+from components.framework.database import utcnow
+from components.framework.errors import NotFound, StratusError
+from components.framework.logs import new_request_id
+from stratus.compute.v1 import compute_service_pb2 as pb2
+
+log = logging.getLogger(__name__)
+
+BUILD_TASKS = {
+    TaskState.TASK_STATE_SPAWNING,
+    TaskState.TASK_STATE_NETWORKING,
+    TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING,
+}
+
+
+def _service_context(host: Host) -> pb2.CastContext:
+    """A cast context for work the host starts itself: it acts with its own service token."""
+    token = host.conductor.clients.service_token
+    return pb2.CastContext(
+        request_id=new_request_id(), auth_token=token.get() if token is not None else ""
+    )
+
+
+def reconcile(host: Host, startup: bool = False) -> None:
+    """Queue the reconciliation of every instance and leftover guest of this host."""
+    listed = {instance.id for instance in host.conductor.host_instances()}
+    host.forget_builds_except(listed)
+    for instance_id in listed:
+        host.executor.submit(
+            instance_id, functools.partial(_guarded, reconcile_instance, host, instance_id, startup)
+        )
+    for domain in host.driver.list_domains():
+        if domain.host == host.name and domain.instance_id and domain.instance_id not in listed:
+            host.executor.submit(
+                domain.instance_id,
+                functools.partial(_guarded, reconcile_leftover, host, domain.instance_id),
+            )
+
+
+def _guarded(fn, host: Host, instance_id: str, *args) -> None:
+    try:
+        fn(host, instance_id, *args)
+    except StratusError as exc:
+        log.warning("reconciling instance %s failed: %s", instance_id, exc)
+
+
+def reconcile_instance(host: Host, instance_id: str, startup: bool) -> None:
+    try:
+        instance = host.conductor.get_instance(instance_id)
+    except NotFound:
+        return
+    if instance.host != host.name or instance.vm_state == VmState.VM_STATE_DELETED:
+        reconcile_leftover(host, instance_id)
+        return
+    stale = _stale(host, instance)
+    if instance.task_state == TaskState.TASK_STATE_DELETING:
+        if startup or stale:
+            _finish_deletion(host, instance)
+    elif instance.vm_state == VmState.VM_STATE_BUILDING:
+        if _build_abandoned(host, instance, startup, stale):
+            fail_abandoned_build(host, instance)
+    elif instance.task_state == TaskState.TASK_STATE_UNSPECIFIED:
+        sync_power_state(host, instance)
+
+
+def _stale(host: Host, instance: Instance) -> bool:
+    if not instance.HasField("update_time"):
+        return False
+    age = utcnow() - instance.update_time.ToDatetime()
+    return age > datetime.timedelta(seconds=host.config.stale_task_seconds)
+
+
+def _build_abandoned(host: Host, instance: Instance, startup: bool, stale: bool) -> bool:
+    if instance.task_state == TaskState.TASK_STATE_SCHEDULING:
+        return stale
+    if instance.task_state not in BUILD_TASKS:
+        return False
+    # A build this process ran has ended (casts for one instance run one at a time):
+    # its outcome is with the conductor, which may be rescheduling it right now.
+    if host.build_was_handled(instance.id):
+        return stale
+    return startup or stale
+
+
+def fail_abandoned_build(host: Host, instance: Instance) -> None:
+    log.warning(
+        "instance %s was left %s on this host; failing its build",
+        instance.id,
+        TaskState.Name(instance.task_state),
+    )
+    context = _service_context(host)
+    with acting_as(context.auth_token):
+        leftovers = operations.release(host, instance)
+    fault = Fault(
+        code=ABORTED,
+        message=f"Build of instance {instance.id} on host {host.name} was interrupted "
+        "(the compute service restarted or the build request was lost)",
+        retryable=False,
+    )
+    if leftovers:
+        log.error("instance %s: could not %s", instance.id, ", ".join(leftovers))
+    try:
+        host.conductor.update_instance(
+            instance.id,
+            vm_state=VmState.VM_STATE_ERROR,
+            task_state=TaskState.TASK_STATE_UNSPECIFIED,
+            power_state=PowerState.POWER_STATE_NOSTATE,
+        )
+    except InstanceChanged as exc:
+        log.info("instance %s changed while failing its build: %s", instance.id, exc)
+        return
+    report_build_failure(host, context, instance, fault)
+
+
+def _finish_deletion(host: Host, instance: Instance) -> None:
+    log.info("finishing the deletion of instance %s", instance.id)
+    request = pb2.TerminateInstance(instance_id=instance.id)
+    operations.terminate_instance(host, _service_context(host), request)
+
+
+def reconcile_leftover(host: Host, instance_id: str) -> None:
+    """Destroy a guest of this host that no instance here owns any more."""
+    try:
+        instance = host.conductor.get_instance(instance_id)
+        owned = instance.host == host.name and instance.vm_state != VmState.VM_STATE_DELETED
+    except NotFound:
+        owned = False
+    if owned:
+        return
+    log.warning("destroying leftover guest of instance %s", instance_id)
+    host.driver.destroy(instance_id)
+    disks.remove_instance_dir(host.instance_dir(instance_id))
+
+
+def sync_power_state(host: Host, instance: Instance) -> None:
+    """Record the power state libvirt reports; a guest that stopped by itself is STOPPED."""
+    power = operations.power_state_of(host.driver.state(instance.id))
+    if power == instance.power_state:
+        return
+    fields: dict[str, object] = {"power_state": power}
+    if instance.vm_state == VmState.VM_STATE_ACTIVE and power == PowerState.POWER_STATE_SHUTDOWN:
+        fields["vm_state"] = VmState.VM_STATE_STOPPED
+    log.info(
+        "instance %s power state %s -> %s",
+        instance.id,
+        PowerState.Name(instance.power_state),
+        PowerState.Name(power),
+    )
+    with contextlib.suppress(InstanceChanged):
+        host.conductor.update_instance(
+            instance.id, expected=TaskState.TASK_STATE_UNSPECIFIED, **fields
+        )

@@ -1,0 +1,92 @@
+"""Making a guest from an instance record: its image, its root disk, its domain.
+
+Shared by a build and by a hard reboot (which rebuilds the domain from the
+conductor's record). Image calls are made with whatever token the caller is
+acting as.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from pathlib import Path
+
+from components.compute import disks, domain_xml
+from components.compute.conductor import Instance
+from components.compute.domain_xml import Nic, VolumeDisk
+from components.compute.host import Host
+from components.compute.image_cache import ImageRecord
+from components.compute.network import PluggedPort
+from components.framework.errors import FailedPrecondition
+
+log = logging.getLogger(__name__)
+
+
+def fetch_image(host: Host, instance: Instance) -> tuple[ImageRecord, Path]:
+    """The instance's image, described with the user's token and cached on this host."""
+    image = host.images.describe(instance.image_id)
+    _check_disk_fits(instance, image)
+    base = host.cache.fetch(image, lambda: host.images.chunks(image.id))
+    return image, base
+
+
+def _check_disk_fits(instance: Instance, image: ImageRecord) -> None:
+    disk_gib = instance.flavor.disk_gib
+    if disk_gib and disk_gib * disks.GIB < image.virtual_size_bytes:
+        raise FailedPrecondition(
+            f"flavor {instance.flavor.name} has a {disk_gib} GiB disk, smaller than the "
+            f"{image.virtual_size_bytes} bytes of image {image.id}",
+            reason="FLAVOR_DISK_TOO_SMALL",
+        )
+
+
+def create_root_disk(host: Host, instance: Instance, image: ImageRecord, base: Path) -> Path:
+    """The instance directory with its console log and a qcow2 overlay over ``base``."""
+    directory = host.instance_dir(instance.id)
+    disks.prepare_instance_dir(directory)
+    disks.create_overlay(
+        base, image.disk_format, directory / disks.DISK_FILE, instance.flavor.disk_gib
+    )
+    return directory
+
+
+def domain_spec(
+    host: Host, instance: Instance, ports: Sequence[PluggedPort], volumes: Sequence[VolumeDisk]
+) -> domain_xml.DomainSpec:
+    flavor = instance.flavor
+    if flavor.vcpus < 1 or flavor.ram_mib < 1:
+        raise FailedPrecondition(
+            f"instance {instance.id} has a flavor without vcpus or memory", reason="BAD_FLAVOR"
+        )
+    directory = host.instance_dir(instance.id)
+    return domain_xml.DomainSpec(
+        instance_id=instance.id,
+        # libvirt titles are one line.
+        display_name=" ".join(instance.name.split()),
+        host=host.name,
+        project_id=instance.project_id,
+        flavor_name=flavor.name,
+        vcpus=flavor.vcpus,
+        memory_mib=flavor.ram_mib,
+        root_disk=str(directory / disks.DISK_FILE),
+        console_log=str(directory / disks.CONSOLE_LOG),
+        domain_type=host.config.domain_type,
+        nic_type=host.config.nic_type,
+        nics=[Nic(p.port_id, p.mac_address, p.mtu) for p in ports],
+        volumes=list(volumes),
+    )
+
+
+def start_domain(
+    host: Host, instance: Instance, ports: Sequence[PluggedPort], volumes: Sequence[VolumeDisk]
+) -> None:
+    """Define the domain with every device and start it."""
+    xml = domain_xml.to_xml(domain_xml.domain(domain_spec(host, instance, ports, volumes)))
+    host.driver.define_and_start(xml)
+    log.info("domain for instance %s started", instance.id)
+
+
+def attach_volume(host: Host, instance: Instance, volume_id: str, device: str) -> VolumeDisk:
+    """Attach one volume (idempotent for this instance) as guest disk ``device`` ("vdb")."""
+    connection = host.volumes.attach(volume_id, instance.id, host.name, f"/dev/{device}")
+    return VolumeDisk(volume_id, connection.path, connection.format, device)

@@ -1,0 +1,78 @@
+"""The volume service as the compute host sees it: reserve, attach and release volumes.
+
+A build reserves each volume for the instance, then attaches it and adds the
+file named in the connection info to the domain. Releasing detaches and
+unreserves; both are idempotent on the volume side, and an already missing
+volume counts as released. Calls carry the user's token (the caller wraps them
+in ``acting_as``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Callable
+
+from components.framework.clients import call
+from components.framework.errors import FailedPrecondition, NotFound
+from stratus.volume.v1 import volume_service_pb2 as vol_pb2
+
+log = logging.getLogger(__name__)
+
+SUPPORTED_FORMATS = ("raw", "qcow2")
+
+
+@dataclasses.dataclass(frozen=True)
+class Connection:
+    path: str
+    format: str
+
+
+class Volumes:
+    """The volume service, reached through ``stub()`` (a VolumesStub)."""
+
+    def __init__(self, stub: Callable[[], object]) -> None:
+        self._stub = stub
+
+    def reserve(self, volume_id: str, instance_id: str) -> None:
+        request = vol_pb2.ReserveVolumeRequest(volume_id=volume_id, instance_id=instance_id)
+        call(self._stub().ReserveVolume, request)
+
+    def attach(self, volume_id: str, instance_id: str, host: str, device: str) -> Connection:
+        """Attach and return where the volume's file is; idempotent for the same instance."""
+        request = vol_pb2.AttachVolumeRequest(
+            volume_id=volume_id, instance_id=instance_id, host=host, device=device
+        )
+        info = call(self._stub().AttachVolume, request).connection_info
+        if info.driver_volume_type != "file" or info.format not in SUPPORTED_FORMATS:
+            raise FailedPrecondition(
+                f"volume {volume_id} is exported as {info.driver_volume_type!r}/{info.format!r}; "
+                "this host attaches only files in raw or qcow2 format",
+                reason="VOLUME_CONNECTION_UNSUPPORTED",
+                volume_id=volume_id,
+            )
+        return Connection(path=info.path, format=info.format)
+
+    def detach(self, volume_id: str, instance_id: str) -> None:
+        request = vol_pb2.DetachVolumeRequest(volume_id=volume_id, instance_id=instance_id)
+        try:
+            call(self._stub().DetachVolume, request)
+            log.info("detached volume %s", volume_id)
+        except NotFound:
+            log.info("volume %s is gone; nothing to detach", volume_id)
+
+    def unreserve(self, volume_id: str, instance_id: str) -> None:
+        """Release the reservation for this instance (a cleanup: it never fails for a volume
+        that is gone, or that is now reserved for or attached to another instance)."""
+        request = vol_pb2.UnreserveVolumeRequest(volume_id=volume_id, instance_id=instance_id)
+        try:
+            call(self._stub().UnreserveVolume, request)
+        except NotFound:
+            log.info("volume %s is gone; nothing to unreserve", volume_id)
+        except FailedPrecondition as exc:
+            log.info("volume %s left alone: %s", volume_id, exc.message)
+
+    def release(self, volume_id: str, instance_id: str) -> None:
+        """Detach, then unreserve: whatever state a build left the volume in."""
+        self.detach(volume_id, instance_id)
+        self.unreserve(volume_id, instance_id)

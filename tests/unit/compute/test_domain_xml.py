@@ -1,0 +1,102 @@
+"""Golden tests of the domain XML: one per device function, one for a whole domain.
+
+The golden files are compared exactly. To change the XML on purpose, run with
+STRATUS_UPDATE_GOLDEN=1, then read the diff of tests/unit/compute/golden/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from components.compute import domain_xml
+from components.compute.domain_xml import DomainSpec, Nic, VolumeDisk
+
+GOLDEN = Path(__file__).parent / "golden"
+INSTANCE_ID = "6f1c1a4e-3b7d-4c55-9a4e-0f2d7f0c8b11"
+PORT = Nic(
+    port_id="0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", mac_address="fa:16:3e:12:34:56", mtu=1450
+)
+VOLUME = VolumeDisk(
+    volume_id="d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70",
+    path="/var/lib/stratus/volume/d4e5f6a7-b8c9-4d0e-9f1a-2b3c4d5e6f70.img",
+    format="raw",
+    device="vdb",
+)
+INSTANCE_DIR = f"/var/lib/stratus/compute/host-1/instances/{INSTANCE_ID}"
+
+
+def spec(**overrides) -> DomainSpec:
+    values = dict(
+        instance_id=INSTANCE_ID,
+        display_name="web-1",
+        host="host-1",
+        project_id="9a8b7c6d-5e4f-4a3b-2c1d-0e9f8a7b6c5d",
+        flavor_name="m1.small",
+        vcpus=2,
+        memory_mib=2048,
+        root_disk=f"{INSTANCE_DIR}/disk",
+        console_log=f"{INSTANCE_DIR}/console.log",
+        nics=[PORT, Nic("1b2c3d4e-5f6a-4b7c-8d9e-0f1a2b3c4d5e", "fa:16:3e:ab:cd:ef")],
+        volumes=[
+            VOLUME,
+            VolumeDisk("e5f6a7b8-c9d0-4e1f-8a2b-3c4d5e6f7a81", "/srv/v2.qcow2", "qcow2", "vdc"),
+        ],
+    )
+    values.update(overrides)
+    return DomainSpec(**values)
+
+
+def assert_golden(name: str, element) -> None:
+    text = domain_xml.to_xml(element)
+    path = GOLDEN / name
+    if os.environ.get("STRATUS_UPDATE_GOLDEN"):
+        path.write_text(text)
+    assert text == path.read_text()
+
+
+def test_root_disk_is_qcow2_overlay_on_virtio_vda_booted_first():
+    assert_golden("root_disk.xml", domain_xml.root_disk(f"{INSTANCE_DIR}/disk"))
+
+
+def test_volume_disk_uses_connection_path_format_and_volume_serial():
+    assert_golden("volume_disk.xml", domain_xml.volume_disk(VOLUME))
+
+
+def test_nic_ethernet_has_port_mac_tap_named_after_port_and_mtu():
+    assert_golden("nic_ethernet.xml", domain_xml.nic(PORT))
+
+
+def test_nic_user_mode_has_no_tap_and_no_mtu_when_unknown():
+    assert_golden("nic_user.xml", domain_xml.nic(Nic(PORT.port_id, PORT.mac_address), "user"))
+
+
+def test_serial_console_appends_to_the_instance_console_log():
+    assert_golden("serial_console.xml", domain_xml.serial_console(f"{INSTANCE_DIR}/console.log"))
+
+
+def test_metadata_names_instance_host_project_and_flavor():
+    assert_golden("metadata.xml", domain_xml.metadata(spec()))
+
+
+def test_whole_domain_has_every_device_in_order():
+    assert_golden("domain.xml", domain_xml.domain(spec()))
+
+
+def test_domain_without_nics_or_volumes_has_root_disk_and_console_only():
+    assert_golden("domain_minimal.xml", domain_xml.domain(spec(nics=[], volumes=[])))
+
+
+def test_unknown_nic_type_is_refused():
+    with pytest.raises(ValueError, match="nic_type"):
+        domain_xml.nic(PORT, "bridge")
+
+
+@pytest.mark.parametrize(
+    ("index", "name"),
+    [(0, "vda"), (1, "vdb"), (25, "vdz"), (26, "vdaa"), (27, "vdab"), (52, "vdba")],
+)
+def test_disk_device_names_follow_the_linux_virtio_scheme(index, name):
+    assert domain_xml.disk_device(index) == name

@@ -1,0 +1,144 @@
+"""The libvirt driver against libvirt's built-in test hypervisor (test:///default)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from components.compute import domain_xml
+from components.compute.libvirt_driver import (
+    RUNNING,
+    SHUTOFF,
+    HypervisorError,
+    LibvirtDriver,
+    domain_name,
+)
+from components.framework.errors import Unavailable
+
+
+class Driver(LibvirtDriver):
+    """The driver under test, remembering the domains a test made so they are removed:
+    the test hypervisor's state is shared by every connection in the process."""
+
+    made: list[str]
+
+    def define(self, host: str = "host-1") -> str:
+        instance_id = str(uuid.uuid4())
+        self.made.append(instance_id)
+        self.define_and_start(xml_for(instance_id, host))
+        return instance_id
+
+
+@pytest.fixture
+def driver():
+    drv = Driver("test:///default")
+    drv.made = []
+    yield drv
+    for instance_id in drv.made:
+        drv.destroy(instance_id)
+    drv.close()
+
+
+def xml_for(instance_id: str, host: str = "host-1") -> str:
+    spec = domain_xml.DomainSpec(
+        instance_id=instance_id,
+        display_name="vm",
+        host=host,
+        project_id="p-1",
+        flavor_name="m1.tiny",
+        vcpus=2,
+        memory_mib=256,
+        root_disk="/nonexistent/disk",
+        console_log="/nonexistent/console.log",
+        nics=[domain_xml.Nic(str(uuid.uuid4()), "fa:16:3e:00:00:01", 1500)],
+    )
+    return domain_xml.to_xml(domain_xml.domain(spec))
+
+
+def test_define_and_start_runs_a_domain_named_after_the_instance(driver):
+    instance_id = driver.define()
+    found = driver.domain(instance_id)
+    assert found.name == domain_name(instance_id) == f"instance-{instance_id}"
+    assert found.uuid == instance_id
+    assert found.state == RUNNING
+    assert (found.vcpus, found.memory_mib) == (2, 256)
+
+
+def test_metadata_names_instance_and_host(driver):
+    instance_id = driver.define(host="host-9")
+    found = driver.domain(instance_id)
+    assert (found.instance_id, found.host) == (instance_id, "host-9")
+
+
+def test_destroy_removes_the_domain_and_is_idempotent(driver):
+    instance_id = driver.define()
+    assert driver.destroy(instance_id) is True
+    assert driver.domain(instance_id) is None
+    assert driver.state(instance_id) is None
+    assert driver.destroy(instance_id) is False
+
+
+def test_destroy_undefines_a_stopped_domain(driver):
+    instance_id = driver.define()
+    driver.shutdown(instance_id, timeout=5)
+    assert driver.destroy(instance_id) is True
+    assert driver.domain(instance_id) is None
+
+
+def test_shutdown_start_and_reboot_change_the_state(driver):
+    instance_id = driver.define()
+    driver.shutdown(instance_id, timeout=5)
+    assert driver.state(instance_id) == SHUTOFF
+    driver.shutdown(instance_id, timeout=5)  # already stopped: left as it is
+    driver.start(instance_id)
+    assert driver.state(instance_id) == RUNNING
+    driver.start(instance_id)  # already running: left as it is
+    driver.reboot(instance_id)
+    assert driver.state(instance_id) == RUNNING
+
+
+def test_reboot_of_a_stopped_domain_is_a_hypervisor_error(driver):
+    instance_id = driver.define()
+    driver.shutdown(instance_id, timeout=5)
+    with pytest.raises(HypervisorError):
+        driver.reboot(instance_id)
+
+
+def test_actions_on_a_missing_domain_are_hypervisor_errors(driver):
+    missing = str(uuid.uuid4())
+    for action in (driver.start, driver.reboot):
+        with pytest.raises(HypervisorError, match="no domain"):
+            action(missing)
+
+
+def test_defining_a_conflicting_name_fails_and_leaves_nothing_new(driver):
+    instance_id = driver.define()
+    other = str(uuid.uuid4())
+    clash = xml_for(instance_id).replace(f"<uuid>{instance_id}</uuid>", f"<uuid>{other}</uuid>")
+    with pytest.raises(HypervisorError, match="define"):
+        driver.define_and_start(clash)
+    assert driver.domain(other) is None
+    assert driver.domain(instance_id).state == RUNNING
+
+
+def test_list_domains_is_ordered_by_name_and_includes_foreign_domains(driver):
+    ids = [driver.define() for _ in range(3)]
+    found = driver.list_domains()
+    names = [d.name for d in found]
+    assert names == sorted(names)
+    assert {domain_name(i) for i in ids} <= set(names)
+    # The test driver's own "test" domain was not made by Stratus.
+    assert any(d.name == "test" and d.instance_id == "" for d in found)
+
+
+def test_host_info_describes_the_hypervisor(driver):
+    info = driver.host_info()
+    assert info.uri == "test:///default"
+    assert info.hypervisor_type == "TEST"
+    assert info.vcpus >= 1 and info.memory_mib >= 1 and info.architecture
+
+
+def test_unreachable_libvirt_is_unavailable():
+    with pytest.raises(Unavailable):
+        LibvirtDriver("qemu+tcp://127.0.0.1:1/system")
