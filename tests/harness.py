@@ -68,6 +68,7 @@ def serving_component(
     config=None,
     endpoints: dict[str, str] | None = None,
     service_token: str = "service-token",
+    start_hooks: bool = True,
 ):
     """Serve a declared component on a free port, as its __main__ would, but with
     ``validator`` in place of identity (None: the component's own). Yields (runtime, channel)."""
@@ -90,14 +91,14 @@ def serving_component(
     server, port = build_server(config, services, component.policy, validator, port=0)
     runtime.server, runtime.port = server, port
     server.start()
-    if component.on_start is not None:
+    if start_hooks and component.on_start is not None:
         component.on_start(runtime)
     channel = grpc.insecure_channel(f"127.0.0.1:{port}")
     try:
         yield runtime, channel
     finally:
         channel.close()
-        if component.on_stop is not None:
+        if start_hooks and component.on_stop is not None:
             component.on_stop(runtime)
         server.stop(0)
         clients.close()

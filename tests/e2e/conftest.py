@@ -1,0 +1,99 @@
+"""The whole cloud as ``make run-all`` starts it, once per test session."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import grpc
+import pytest
+
+from components.framework.auth import TOKEN_HEADER
+from stratus.identity.v1 import identity_service_pb2 as identity_pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
+
+PORT_OFFSET = int(os.environ.get("STRATUS_E2E_PORT_OFFSET", "20000"))
+COMPUTE_HOSTS = 3
+
+
+class Cloud:
+    def __init__(self, info: dict, data_dir: Path) -> None:
+        self.addresses: dict[str, str] = info["addresses"]
+        self.ids: dict[str, str] = info["ids"]
+        self.passwords: dict[str, str] = info["passwords"]
+        self.clouds = info["clouds"]
+        self.data_dir = data_dir
+        self._channels: dict[str, grpc.Channel] = {}
+
+    def channel(self, name: str) -> grpc.Channel:
+        if name not in self._channels:
+            self._channels[name] = grpc.insecure_channel(self.addresses[name])
+        return self._channels[name]
+
+    def token(self, user: str = "demo") -> str:
+        stub = identity_grpc.IdentityStub(self.channel("identity"))
+        return stub.IssueToken(
+            identity_pb2.IssueTokenRequest(
+                username=user, password=self.passwords[user], project_name=user
+            )
+        ).token
+
+    def md(self, user: str = "demo"):
+        return ((TOKEN_HEADER, self.token(user)),)
+
+    def close(self) -> None:
+        for channel in self._channels.values():
+            channel.close()
+
+
+@pytest.fixture(scope="session")
+def cloud(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("cloud")
+    ready = data_dir / "ready.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "components.supervisor",
+            "--data-dir",
+            str(data_dir),
+            "--port-offset",
+            str(PORT_OFFSET),
+            "--compute-hosts",
+            str(COMPUTE_HOSTS),
+            "--ready-file",
+            str(ready),
+            "--quiet",
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 180
+    while not ready.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            process.kill()
+            logs = (
+                "".join(
+                    f"\n--- {p.name}\n{p.read_text()[-3000:]}"
+                    for p in sorted((data_dir / "logs").glob("*.log"))
+                )
+                if (data_dir / "logs").exists()
+                else ""
+            )
+            pytest.fail(f"run-all did not come up:\n{output}{logs}")
+        time.sleep(0.2)
+    result = Cloud(json.loads(ready.read_text()), data_dir)
+    yield result
+    result.close()
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
