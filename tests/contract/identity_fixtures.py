@@ -6,12 +6,12 @@ import dataclasses
 
 import grpc
 import pytest
-from stratus.identity.v1 import identity_service_pb2 as pb2
-from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 
 from components.identity.__main__ import COMPONENT
 from components.identity.bootstrap import bootstrap
 from components.identity.config import IdentityConfig
+from stratus.identity.v1 import identity_service_pb2 as pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 from tests.harness import serving_component
 
 ADMIN_PASSWORD = "admin-secret-1"
