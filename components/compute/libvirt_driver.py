@@ -60,6 +60,9 @@ class DomainInfo:
     state: int
     vcpus: int
     memory_mib: int
+    # (target, source, format) of each disk; (mac, type) of each interface.
+    disks: tuple[tuple[str, str, str], ...] = ()
+    interfaces: tuple[tuple[str, str], ...] = ()
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,6 +226,7 @@ class LibvirtDriver:
         try:
             state, max_kib, _mem, vcpus, _cpu_time = dom.info()
             instance_id, host = _metadata(dom)
+            disks, interfaces = _devices(dom.XMLDesc(0))
             return DomainInfo(
                 name=dom.name(),
                 uuid=dom.UUIDString(),
@@ -231,11 +235,36 @@ class LibvirtDriver:
                 state=state,
                 vcpus=vcpus,
                 memory_mib=max_kib // 1024,
+                disks=disks,
+                interfaces=interfaces,
             )
         except libvirt.libvirtError as exc:
             if exc.get_error_code() == libvirt.VIR_ERR_NO_DOMAIN:
                 return None  # undefined while we looked
             raise _translate(exc, "describe a domain") from None
+
+
+def _devices(xml: str) -> tuple[tuple, tuple]:
+    """The disks and interfaces of a domain's XML, as ``virsh domblklist/domiflist``."""
+    devices = ET.fromstring(xml).find("devices")
+    if devices is None:
+        return (), ()
+    disks = tuple(
+        (
+            disk.find("target").get("dev", "") if disk.find("target") is not None else "",
+            disk.find("source").get("file", "") if disk.find("source") is not None else "",
+            disk.find("driver").get("type", "") if disk.find("driver") is not None else "",
+        )
+        for disk in devices.findall("disk")
+    )
+    interfaces = tuple(
+        (
+            nic.find("mac").get("address", "") if nic.find("mac") is not None else "",
+            nic.get("type", ""),
+        )
+        for nic in devices.findall("interface")
+    )
+    return disks, interfaces
 
 
 def _metadata(dom: libvirt.virDomain) -> tuple[str, str]:

@@ -51,6 +51,8 @@ def domain_pb(domain: DomainInfo) -> pb2.Domain:
         state=domain.state + 1,
         vcpus=domain.vcpus,
         memory_mib=domain.memory_mib,
+        disks=[pb2.DomainDisk(target=t, source=src, format=f) for t, src, f in domain.disks],
+        interfaces=[pb2.DomainInterface(mac_address=m, type=k) for m, k in domain.interfaces],
     )
 
 

@@ -79,7 +79,6 @@ def image(channel: grpc.Channel, admin: str) -> str:
             disk_format=image_pb2.Image.DISK_FORMAT_RAW,
             container_format=image_pb2.Image.CONTAINER_FORMAT_BARE,
             visibility=image_pb2.Image.VISIBILITY_PUBLIC,
-            properties={"architecture": "x86_64"},
         ),
         metadata=md,
     )

@@ -778,6 +778,18 @@ def test_list_domains_pages_by_name_and_shows_instance_ids(cloud):
     assert any(d.name == "test" and d.instance_id == "" for d in seen)
 
 
+def test_list_domains_shows_each_domains_disks_and_interfaces(cloud):
+    instance, _, _ = built(cloud, with_volume=True)
+    domains = cloud.stub.ListDomains(pb2.ListDomainsRequest(page_size=1000), metadata=md())
+    (domain,) = [d for d in domains.domains if d.instance_id == instance.id]
+    root, volume = domain.disks
+    assert (root.target, root.format) == ("vda", "qcow2")
+    assert root.source.startswith(str(cloud.instance_dir(instance.id)))
+    assert volume.target == "vdb"
+    port = next(iter(cloud.fakes.network.ports.values()))
+    assert [i.mac_address for i in domain.interfaces] == [port.mac_address]
+
+
 @pytest.mark.parametrize(("size", "token"), [(-1, ""), (0, "garbage!"), (0, "WyJ4IiwxXQ")])
 def test_list_domains_bad_paging_is_invalid_argument(cloud, size, token):
     error = fails(

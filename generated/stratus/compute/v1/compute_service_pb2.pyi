@@ -11,7 +11,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Domain(_message.Message):
-    __slots__ = ("name", "instance_id", "state", "vcpus", "memory_mib")
+    __slots__ = ("name", "instance_id", "state", "vcpus", "memory_mib", "disks", "interfaces")
     class State(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATE_UNSPECIFIED: _ClassVar[Domain.State]
@@ -37,12 +37,34 @@ class Domain(_message.Message):
     STATE_FIELD_NUMBER: _ClassVar[int]
     VCPUS_FIELD_NUMBER: _ClassVar[int]
     MEMORY_MIB_FIELD_NUMBER: _ClassVar[int]
+    DISKS_FIELD_NUMBER: _ClassVar[int]
+    INTERFACES_FIELD_NUMBER: _ClassVar[int]
     name: str
     instance_id: str
     state: Domain.State
     vcpus: int
     memory_mib: int
-    def __init__(self, name: _Optional[str] = ..., instance_id: _Optional[str] = ..., state: _Optional[_Union[Domain.State, str]] = ..., vcpus: _Optional[int] = ..., memory_mib: _Optional[int] = ...) -> None: ...
+    disks: _containers.RepeatedCompositeFieldContainer[DomainDisk]
+    interfaces: _containers.RepeatedCompositeFieldContainer[DomainInterface]
+    def __init__(self, name: _Optional[str] = ..., instance_id: _Optional[str] = ..., state: _Optional[_Union[Domain.State, str]] = ..., vcpus: _Optional[int] = ..., memory_mib: _Optional[int] = ..., disks: _Optional[_Iterable[_Union[DomainDisk, _Mapping]]] = ..., interfaces: _Optional[_Iterable[_Union[DomainInterface, _Mapping]]] = ...) -> None: ...
+
+class DomainDisk(_message.Message):
+    __slots__ = ("target", "source", "format")
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    FORMAT_FIELD_NUMBER: _ClassVar[int]
+    target: str
+    source: str
+    format: str
+    def __init__(self, target: _Optional[str] = ..., source: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+
+class DomainInterface(_message.Message):
+    __slots__ = ("mac_address", "type")
+    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    TYPE_FIELD_NUMBER: _ClassVar[int]
+    mac_address: str
+    type: str
+    def __init__(self, mac_address: _Optional[str] = ..., type: _Optional[str] = ...) -> None: ...
 
 class ComputeCast(_message.Message):
     __slots__ = ("context", "build_and_run_instance", "terminate_instance", "stop_instance", "start_instance", "reboot_instance")
