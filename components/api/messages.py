@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 from components.compute_db.models import Flavor, Instance, InstanceFault, ProjectQuota
-from components.compute_db.states import status
+from components.compute_db.states import VmState, status
 from components.framework.auth import Caller
 from components.framework.convert import timestamp
 from stratus.api.v1 import api_service_pb2 as pb2
@@ -40,6 +40,9 @@ def _address(entry: dict) -> pb2.Address:
 
 
 def _fault(row: Instance, who: Caller) -> pb2.Fault | None:
+    """The latest fault of a server in ERROR (as nova, faults of retried builds stay hidden)."""
+    if row.vm_state != VmState.ERROR:
+        return None
     fault = (
         InstanceFault.select()
         .where(InstanceFault.instance == row.id)

@@ -19,6 +19,8 @@ from components.supervisor.plan import Plan
 from components.supervisor.processes import Supervisor
 
 log = logging.getLogger("stratus.supervisor")
+# A component that dies is started again, this many times, before run-all gives up.
+MAX_RESTARTS = 5
 
 
 def parse(argv) -> argparse.Namespace:
@@ -107,14 +109,23 @@ def run(options) -> int:
         print(f"export OS_CLIENT_CONFIG_FILE={clouds}", flush=True)
         while not stop.wait(0.5):
             exited = supervisor.first_exited()
-            if exited is not None:
+            if exited is None:
+                continue
+            if exited.restarts >= MAX_RESTARTS:
                 log.error(
-                    "%s exited (%s); stopping everything; see %s",
+                    "%s keeps exiting (%s); stopping everything; see %s",
                     exited.spec.name,
                     exited.process.returncode,
                     exited.log_path,
                 )
                 return 1
+            log.warning(
+                "%s exited (%s); restarting it; see %s",
+                exited.spec.name,
+                exited.process.returncode,
+                exited.log_path,
+            )
+            supervisor.restart(exited)
         return 0
     finally:
         supervisor.stop()

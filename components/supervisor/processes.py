@@ -24,6 +24,7 @@ class Child:
         self.spec = spec
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{spec.name}.log"
+        self.restarts = 0
         self.process = subprocess.Popen(
             spec.argv(),
             env=spec.env,
@@ -91,6 +92,15 @@ class Supervisor:
 
     def first_exited(self) -> Child | None:
         return next((c for c in self.children if not c.alive()), None)
+
+    def restart(self, child: Child) -> Child:
+        """Start a child that died again (as a service manager would), in its place."""
+        index = self.children.index(child)
+        fresh = Child(child.spec, self.log_dir, COLOURS[index % len(COLOURS)], self.echo)
+        fresh.restarts = child.restarts + 1
+        self.children[index] = fresh
+        wait_serving(child.spec, fresh)
+        return fresh
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM everything (newest first), then SIGKILL what is left after ``grace``."""
