@@ -29,19 +29,26 @@ class Cloud:
         self.clouds = info["clouds"]
         self.data_dir = data_dir
         self._channels: dict[str, grpc.Channel] = {}
+        self._tokens: dict[str, identity_pb2.IssueTokenResponse] = {}
 
     def channel(self, name: str) -> grpc.Channel:
         if name not in self._channels:
             self._channels[name] = grpc.insecure_channel(self.addresses[name])
         return self._channels[name]
 
-    def token(self, user: str = "demo") -> str:
-        stub = identity_grpc.IdentityStub(self.channel("identity"))
-        return stub.IssueToken(
-            identity_pb2.IssueTokenRequest(
-                username=user, password=self.passwords[user], project_name=user
+    def token_reply(self, user: str = "demo") -> identity_pb2.IssueTokenResponse:
+        """One token per user for the whole session (tokens live an hour)."""
+        if user not in self._tokens:
+            stub = identity_grpc.IdentityStub(self.channel("identity"))
+            self._tokens[user] = stub.IssueToken(
+                identity_pb2.IssueTokenRequest(
+                    username=user, password=self.passwords[user], project_name=user
+                )
             )
-        ).token
+        return self._tokens[user]
+
+    def token(self, user: str = "demo") -> str:
+        return self.token_reply(user).token
 
     def md(self, user: str = "demo"):
         return ((TOKEN_HEADER, self.token(user)),)
