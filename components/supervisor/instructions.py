@@ -74,7 +74,7 @@ Try the boot flow with grpcurl (paste line by line, from the repository root):
   grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/WatchServer
   grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/GetConsoleOutput
   grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/DeleteServer
-  grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/WatchServer
+  grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/GetServer    # NOT_FOUND once the host has cleaned up
 
 Or with the stratus CLI:
 
