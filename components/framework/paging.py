@@ -1,7 +1,9 @@
 """Page tokens and page sizes, the same for every List RPC.
 
 A page token is opaque to clients: the base64 of the sort key of the last item
-served. Keyset paging (``WHERE (create_time, id) > (...)``) stays correct while
+served, and a digest of the call and filters it was issued for (``scope``), so
+a token used with other filters is refused instead of paging through the wrong
+set. Keyset paging (``WHERE (create_time, id) > (...)``) stays correct while
 rows are inserted and deleted between pages, unlike offsets.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from typing import Any, TypeVar
@@ -36,13 +39,18 @@ def encode_token(key: Sequence[Any]) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _scope_digest(scope: Sequence[Any]) -> str:
+    raw = json.dumps(list(scope), default=str, separators=(",", ":")).encode()
+    return hashlib.blake2b(raw, digest_size=6).hexdigest()
+
+
 def decode_token(token: str) -> list[Any]:
     try:
         padded = token + "=" * (-len(token) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
     except (ValueError, binascii.Error, UnicodeDecodeError):
         raise InvalidArgument("page_token is not valid", field="page_token") from None
-    if not isinstance(value, list) or len(value) != 2:
+    if not isinstance(value, list) or len(value) not in (2, 3):
         raise InvalidArgument("page_token is not valid", field="page_token")
     return value
 
@@ -54,16 +62,25 @@ def paginate(
     token: str,
     convert: Callable[[Any], T] = lambda row: row,
     newest_first: bool = False,
+    scope: Sequence[Any] = (),
 ) -> tuple[list[T], str]:
     """One page of ``query``, oldest first (or newest first); returns (items, next_token).
 
     The sort key is ``(create_time, id)``, so a page boundary is exact even when
-    rows share a creation time.
+    rows share a creation time. ``scope`` names the call and its filters
+    (``("ListPorts", network_id, device_id)``); a token only works with the
+    scope it was issued for.
     """
     size = page_size(size)
     field = model.create_time
+    digest = _scope_digest(scope)
     if token:
-        last_key, last_id = decode_token(token)
+        decoded = decode_token(token)
+        if len(decoded) != 3 or decoded[2] != digest:
+            raise InvalidArgument(
+                "page_token was not issued by this call with these filters", field="page_token"
+            )
+        last_key, last_id, _ = decoded
         last_key = peewee.DateTimeField().python_value(last_key)
         if not isinstance(last_key, datetime.datetime):
             raise InvalidArgument("page_token is not valid", field="page_token")
@@ -77,5 +94,5 @@ def paginate(
     if len(rows) > size:
         rows = rows[:size]
         last = rows[-1]
-        next_token = encode_token([getattr(last, field.name), last.id])
+        next_token = encode_token([getattr(last, field.name), last.id, digest])
     return [convert(row) for row in rows], next_token

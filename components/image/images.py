@@ -8,8 +8,6 @@ delete) cannot both win, on any of the database backends.
 from __future__ import annotations
 
 import dataclasses
-import hashlib
-import json
 import logging
 from collections.abc import Callable
 
@@ -92,11 +90,6 @@ def create(who: Caller, fields: Fields) -> Image:
     return load(image.id)
 
 
-def _filters_key(name: str, status: str, visibility: str) -> str:
-    raw = json.dumps([name, status, visibility]).encode()
-    return hashlib.blake2b(raw, digest_size=6).hexdigest()
-
-
 def list_images(
     who: Caller,
     page_size: int,
@@ -110,12 +103,6 @@ def list_images(
     The page token carries a digest of the filters, so a token cannot be used
     with filters other than those it was issued for.
     """
-    key = _filters_key(name, status, visibility)
-    inner = ""
-    if page_token:
-        given, _, inner = page_token.partition(".")
-        if given != key or not inner:
-            raise InvalidArgument("page_token was not issued for these filters", field="page_token")
     query = access.visible_to(who, Image.select()).where(Image.status != states.DELETED)
     if name:
         query = query.where(Image.name == name)
@@ -123,11 +110,13 @@ def list_images(
         query = query.where(Image.status == status)
     if visibility:
         query = query.where(Image.visibility == visibility)
-    rows, next_inner = paging.paginate(query, Image, page_size, inner)
+    rows, next_token = paging.paginate(
+        query, Image, page_size, page_token, scope=("ListImages", name, status, visibility)
+    )
     found = properties.of(rows)
     for row in rows:
         row.properties = found[row.id]
-    return rows, f"{key}.{next_inner}" if next_inner else ""
+    return rows, next_token
 
 
 def _mask(paths: set[str]) -> tuple[set[str], set[str]]:

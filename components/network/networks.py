@@ -9,10 +9,10 @@ from collections.abc import Iterable
 
 import peewee
 
-from components.framework import validation
+from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from components.network import access, listing, transactions
+from components.network import access, transactions
 from components.network.models import AllocationPool, Network, Port, Subnet
 
 log = logging.getLogger(__name__)
@@ -78,7 +78,8 @@ def list_page(who: Caller, name: str, size: int, token: str) -> tuple[list[Netwo
     query = Network.select().where(access.visible_networks(who))
     if name:
         query = query.where(Network.name == name)
-    return listing.page(query, Network, size, token, with_subnets, "ListNetworks", [name])
+    rows, next_token = paging.paginate(query, Network, size, token, scope=("ListNetworks", name))
+    return with_subnets(rows), next_token
 
 
 def _others_have_ports(network: Network) -> bool:

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import peewee
 
-from components.framework import validation
+from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.database import database
 from components.framework.errors import (
@@ -21,7 +21,7 @@ from components.framework.errors import (
     PermissionDenied,
     ResourceExhausted,
 )
-from components.network import access, ipam, listing, macs, transactions
+from components.network import access, ipam, macs, transactions
 from components.network.models import IPAllocation, Network, Port, Subnet
 
 log = logging.getLogger(__name__)
@@ -205,7 +205,8 @@ def list_page(
     if project_id:
         query = query.where(Port.project_id == project_id)
     filters = [network_id, device_id, project_id]
-    return listing.page(query, Port, size, token, with_addresses, "ListPorts", filters)
+    rows, next_token = paging.paginate(query, Port, size, token, scope=("ListPorts", *filters))
+    return with_addresses(rows), next_token
 
 
 def _checked_changes(changes: dict[str, object]) -> dict[str, object]:

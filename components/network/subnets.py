@@ -6,10 +6,10 @@ import dataclasses
 import ipaddress
 import logging
 
-from components.framework import validation
+from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.errors import FailedPrecondition, PermissionDenied
-from components.network import access, ipam, listing, transactions
+from components.network import access, ipam, transactions
 from components.network.models import AllocationPool, IPAllocation, Network, Subnet
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def list_page(who: Caller, network_id: str, size: int, token: str) -> tuple[list
     query = Subnet.select(Subnet).join(Network).where(access.visible_networks(who))
     if network_id:
         query = query.where(Subnet.network == network_id)
-    return listing.page(query, Subnet, size, token, list, "ListSubnets", [network_id])
+    return paging.paginate(query, Subnet, size, token, scope=("ListSubnets", network_id))
 
 
 def delete(who: Caller, subnet_id: str) -> None:

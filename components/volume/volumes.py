@@ -156,16 +156,8 @@ class Volumes:
             query = query.where(Volume.project_id == who.project_id)
         if status is not None:
             query = query.where(Volume.status == status)
-        filter_key = status.value if status is not None else ""
-        inner = ""
-        if page_token:
-            token_filter, inner = paging.decode_token(page_token)
-            if token_filter != filter_key or not isinstance(inner, str) or not inner:
-                raise InvalidArgument(
-                    "page_token does not belong to this filter", field="page_token"
-                )
-        rows, next_inner = paging.paginate(query, Volume, page_size, inner)
-        next_token = paging.encode_token([filter_key, next_inner]) if next_inner else ""
+        scope = ("ListVolumes", status.value if status is not None else "")
+        rows, next_token = paging.paginate(query, Volume, page_size, page_token, scope=scope)
         return store.infos(rows), next_token
 
     def delete(self, who: Caller, volume_id: str) -> None:

@@ -1,0 +1,57 @@
+"""``token issue`` and ``catalog list``: what identity answered at login."""
+
+from __future__ import annotations
+
+import click
+
+from components.cli.output import Listing, Record, formatted, when
+from components.cli.session import Session
+
+
+@click.group()
+def token() -> None:
+    """Tokens."""
+
+
+@token.command("issue")
+@formatted
+@click.pass_obj
+def token_issue(session: Session) -> Record:
+    """Issue a token (the one this command authenticated with) and show it.
+
+    Use it with grpcurl as -H "x-auth-token: TOKEN".
+    """
+    login = session.login
+    return Record(
+        {
+            "expires": when(login.expires_time),
+            "id": login.token,
+            "project_id": login.project.id,
+            "user_id": login.user.id,
+            "roles": [role.name for role in login.roles],
+        }
+    )
+
+
+@click.group()
+def catalog() -> None:
+    """The service catalog: which service listens where."""
+
+
+@catalog.command("list")
+@formatted
+@click.pass_obj
+def catalog_list(session: Session) -> Listing:
+    """List the services and their endpoints, as the token's catalog has them."""
+    rows = [
+        [
+            entry.name,
+            entry.type,
+            [f"{endpoint.region}: {endpoint.address}" for endpoint in entry.endpoints],
+        ]
+        for entry in session.login.catalog
+    ]
+    return Listing(["Name", "Type", "Endpoints"], rows)
+
+
+GROUPS = (token, catalog)

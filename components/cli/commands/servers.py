@@ -1,0 +1,364 @@
+"""``server`` and ``console log`` commands, with ``--wait`` following WatchServer."""
+
+from __future__ import annotations
+
+import click
+import grpc
+
+from components.cli import batch, progress, resolve
+from components.cli.commands.flavors import parse_properties
+from components.cli.errors import CliError, RemoteError
+from components.cli.output import Listing, Record, enum_name, formatted, when
+from components.cli.session import Session, every
+from stratus.api.v1 import api_service_pb2 as pb2
+from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
+from stratus.image.v1 import image_service_pb2 as image_pb2
+from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+
+Server = pb2.Server
+LISTABLE = [n.removeprefix("STATUS_") for n, number in Server.Status.items() if number]
+WAIT_HELP = "Wait until the server settles, showing its progress; fail if it goes to ERROR."
+
+
+def _servers(session: Session):
+    return session.client("api", pb2_grpc.ServersStub)
+
+
+@click.group()
+def server() -> None:
+    """Servers: virtual machines."""
+
+
+# ---------------------------------------------------------------- views
+
+
+def state(s: Server) -> str:
+    """``BUILD (spawning)``: the status with the task in progress, if any."""
+    if s.task_state == Server.TASK_STATE_UNSPECIFIED:
+        return enum_name(s, "status")
+    return f"{enum_name(s, 'status')} ({enum_name(s, 'task_state').lower().replace('_', ' ')})"
+
+
+def addresses(s: Server) -> dict[str, list[str]]:
+    """Network name -> fixed IPs, as OSC shows them (``private=10.0.0.5``)."""
+    result: dict[str, list[str]] = {}
+    for address in s.addresses:
+        result.setdefault(address.network_name or address.network_id, []).append(address.ip_address)
+    return result
+
+
+def image_names(session: Session) -> dict[str, str]:
+    """Id -> name of every image the caller can see (one listing, for server list)."""
+    images = session.client("image", image_grpc.ImagesStub)
+    return {i.id: i.name for i in every(images.ListImages, image_pb2.ListImagesRequest(), "images")}
+
+
+def image_name(session: Session, image_id: str) -> str | None:
+    """The image's name; None if it is gone or not visible (the server keeps the id)."""
+    images = session.client("image", image_grpc.ImagesStub)
+    try:
+        return images.GetImage(image_pb2.GetImageRequest(image_id=image_id)).name
+    except RemoteError as exc:
+        if exc.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
+            return None
+        raise
+
+
+def server_record(session: Session, s: Server) -> Record:
+    fault = f"{s.fault.message} (code {s.fault.code})" if s.fault.message else None
+    return Record(
+        {
+            "id": s.id,
+            "name": s.name,
+            "status": enum_name(s, "status"),
+            "task_state": None
+            if s.task_state == Server.TASK_STATE_UNSPECIFIED
+            else enum_name(s, "task_state").lower(),
+            "vm_state": enum_name(s, "vm_state").lower(),
+            "power_state": enum_name(s, "power_state").lower(),
+            "flavor": s.flavor.name,
+            "flavor_id": s.flavor.id,
+            "image": image_name(session, s.image_id) if s.image_id else None,
+            "image_id": s.image_id,
+            "addresses": addresses(s),
+            "volumes": [{"volume_id": v.volume_id, "device": v.device} for v in s.volumes],
+            "host": s.host or None,
+            "availability_zone": s.availability_zone,
+            "fault": fault,
+            "metadata": dict(sorted(s.metadata.items())),
+            "project_id": s.project_id,
+            "user_id": s.user_id,
+            "created": when(s.create_time),
+            "updated": when(s.update_time),
+            "launched": when(s.launched_time),
+        }
+    )
+
+
+# ---------------------------------------------------------------- waiting
+
+
+def follow(session: Session, s: Server, gone_ok: bool = False) -> Server | None:
+    """Follow WatchServer until the server settles; its last state (None once deleted)."""
+    label = f"Server {s.name or s.id}"
+    last = s
+    with progress.waiting(label) as show:
+        show(state(s))
+        try:
+            request = pb2.WatchServerRequest(server_id=s.id)
+            for reply in _servers(session).WatchServer(request, timeout=session.wait_timeout):
+                last = reply.server
+                show(state(last))
+        except RemoteError as exc:
+            if gone_ok and exc.code == grpc.StatusCode.NOT_FOUND:
+                return None
+            if exc.code == grpc.StatusCode.DEADLINE_EXCEEDED:
+                raise CliError(
+                    f"Gave up after {session.wait_timeout:g} s (--wait-timeout): "
+                    f"server {s.name or s.id} is still {state(last)}"
+                ) from None
+            raise
+    if last.status == Server.STATUS_ERROR:
+        reason = last.fault.message or "no fault recorded"
+        raise CliError(f"Server {last.name or last.id} ({last.id}) went to ERROR: {reason}")
+    return None if last.status == Server.STATUS_DELETED else last
+
+
+# ---------------------------------------------------------------- commands
+
+
+@server.command("create")
+@click.argument("name")
+@click.option(
+    "--flavor",
+    "flavor_ref",
+    required=True,
+    metavar="FLAVOR",
+    help="Size of the server: a flavor name or id (see `flavor list`).",
+)
+@click.option(
+    "--image",
+    "image_ref",
+    required=True,
+    metavar="IMAGE",
+    help="Image to boot from: a name or id (see `image list`).",
+)
+@click.option(
+    "--network",
+    "network_refs",
+    multiple=True,
+    metavar="NETWORK",
+    help="Attach an interface on this network, name or id (repeat for more, in order).",
+)
+@click.option(
+    "--volume",
+    "volume_refs",
+    multiple=True,
+    metavar="VOLUME",
+    help="Attach this available volume, name or id, as vdb, vdc, ... (repeat).",
+)
+@click.option(
+    "--property",
+    "properties",
+    multiple=True,
+    metavar="KEY=VALUE",
+    help="Metadata to keep with the server (repeat for more).",
+)
+@click.option(
+    "--availability-zone",
+    default="",
+    metavar="ZONE",
+    help="Build in this availability zone (default: any).",
+)
+@click.option("--wait", is_flag=True, help=WAIT_HELP)
+@formatted
+@click.pass_obj
+def server_create(
+    session: Session,
+    name,
+    flavor_ref,
+    image_ref,
+    network_refs,
+    volume_refs,
+    properties,
+    availability_zone,
+    wait,
+) -> Record:
+    """Create a server called NAME; it answers at once in BUILD unless --wait is given."""
+    request = pb2.CreateServerRequest(
+        name=name,
+        flavor_id=resolve.flavor(session, flavor_ref).id,
+        image_id=resolve.image(session, image_ref).id,
+        network_ids=[resolve.network(session, ref).id for ref in network_refs],
+        volume_ids=[resolve.volume(session, ref).id for ref in volume_refs],
+        metadata=parse_properties(properties),
+        availability_zone=availability_zone,
+    )
+    created = _servers(session).CreateServer(request)
+    if wait:
+        created = follow(session, created) or created
+    return server_record(session, created)
+
+
+@server.command("list")
+@click.option("--name", help="Only servers with exactly this name.")
+@click.option(
+    "--status",
+    type=click.Choice(LISTABLE, case_sensitive=False),
+    help="Only servers with this status.",
+)
+@click.option("--all-projects", is_flag=True, help="Servers of every project (admin only).")
+@formatted
+@click.pass_obj
+def server_list(session: Session, name, status, all_projects) -> Listing:
+    """List servers, newest first."""
+    request = pb2.ListServersRequest(
+        name=name or "",
+        status=Server.Status.Value(f"STATUS_{status.upper()}") if status else 0,
+        all_projects=all_projects,
+    )
+    found = list(every(_servers(session).ListServers, request, "servers"))
+    names = image_names(session) if found else {}
+    rows = [
+        [
+            s.id,
+            s.name,
+            enum_name(s, "status"),
+            addresses(s),
+            names.get(s.image_id, s.image_id),
+            s.flavor.name,
+        ]
+        for s in found
+    ]
+    return Listing(["ID", "Name", "Status", "Networks", "Image", "Flavor"], rows)
+
+
+@server.command("show")
+@click.argument("server_ref", metavar="SERVER")
+@formatted
+@click.pass_obj
+def server_show(session: Session, server_ref) -> Record:
+    """Show SERVER (name or id)."""
+    return server_record(session, resolve.server(session, server_ref))
+
+
+@server.command("delete")
+@click.argument("server_refs", nargs=-1, required=True, metavar="SERVER...")
+@click.option("--wait", is_flag=True, help="Wait until each server is gone.")
+@click.pass_obj
+def server_delete(session: Session, server_refs, wait) -> None:
+    """Delete servers (names or ids) and everything allocated for them."""
+    servers = _servers(session)
+
+    def delete(ref: str) -> None:
+        found = resolve.server(session, ref)
+        reply = servers.DeleteServer(pb2.DeleteServerRequest(server_id=found.id))
+        if wait and reply.server.status != Server.STATUS_DELETED:
+            follow(session, reply.server, gone_ok=True)
+
+    batch.each("server", server_refs, delete)
+
+
+def _power(session: Session, refs, wait: bool, verb: str, call) -> None:
+    """Run ``call(server_id)`` (a Stop/Start/Reboot reply) for each server, maybe waiting."""
+
+    def act(ref: str) -> None:
+        reply = call(resolve.server(session, ref).id)
+        if wait:
+            follow(session, reply.server)
+
+    batch.each("server", refs, act, verb=verb)
+
+
+@server.command("stop")
+@click.argument("server_refs", nargs=-1, required=True, metavar="SERVER...")
+@click.option("--wait", is_flag=True, help=WAIT_HELP)
+@click.pass_obj
+def server_stop(session: Session, server_refs, wait) -> None:
+    """Power servers off (SHUTOFF); stopping a stopped server is fine."""
+    servers = _servers(session)
+    _power(
+        session,
+        server_refs,
+        wait,
+        "stop",
+        lambda i: servers.StopServer(pb2.StopServerRequest(server_id=i)),
+    )
+
+
+@server.command("start")
+@click.argument("server_refs", nargs=-1, required=True, metavar="SERVER...")
+@click.option("--wait", is_flag=True, help=WAIT_HELP)
+@click.pass_obj
+def server_start(session: Session, server_refs, wait) -> None:
+    """Power stopped servers on (ACTIVE); starting a running server is fine."""
+    servers = _servers(session)
+    _power(
+        session,
+        server_refs,
+        wait,
+        "start",
+        lambda i: servers.StartServer(pb2.StartServerRequest(server_id=i)),
+    )
+
+
+@server.command("reboot")
+@click.argument("server_refs", nargs=-1, required=True, metavar="SERVER...")
+@click.option(
+    "--hard",
+    is_flag=True,
+    help="Power the guest off and on (also works on a SHUTOFF server); "
+    "default: ask the guest OS to restart.",
+)
+@click.option("--wait", is_flag=True, help=WAIT_HELP)
+@click.pass_obj
+def server_reboot(session: Session, server_refs, hard, wait) -> None:
+    """Reboot servers (REBOOT, then ACTIVE)."""
+    servers = _servers(session)
+    kind = (
+        pb2.RebootServerRequest.REBOOT_TYPE_HARD
+        if hard
+        else (pb2.RebootServerRequest.REBOOT_TYPE_SOFT)
+    )
+    _power(
+        session,
+        server_refs,
+        wait,
+        "reboot",
+        lambda i: servers.RebootServer(pb2.RebootServerRequest(server_id=i, reboot_type=kind)),
+    )
+
+
+# ---------------------------------------------------------------- console
+
+
+@click.group()
+def console() -> None:
+    """A server's consoles."""
+
+
+@console.group("log")
+def console_log() -> None:
+    """A server's serial console log."""
+
+
+@console_log.command("show")
+@click.argument("server_ref", metavar="SERVER")
+@click.option(
+    "--lines",
+    type=click.IntRange(min=0),
+    default=0,
+    metavar="N",
+    help="Only the last N lines (default: the whole log).",
+)
+@click.pass_obj
+def console_log_show(session: Session, server_ref, lines) -> None:
+    """Print the serial console log of SERVER (name or id)."""
+    found = resolve.server(session, server_ref)
+    reply = _servers(session).GetConsoleOutput(
+        pb2.GetConsoleOutputRequest(server_id=found.id, length=lines)
+    )
+    click.echo(reply.output, nl=not reply.output.endswith("\n") and bool(reply.output))
+
+
+GROUPS = (server, console)
