@@ -230,7 +230,7 @@ def test_a_compute_host_killed_mid_build_never_leaves_a_server_building(cloud, d
             victim = host
             break
     assert victim is not None
-    _kill(victim)
+    _kill(cloud, victim)
     for server in servers:
         settled = driver.wait(server.id, timeout=120)
         assert settled.status in (
@@ -243,12 +243,17 @@ def test_a_compute_host_killed_mid_build_never_leaves_a_server_building(cloud, d
         assert claims_of(cloud, server.id) == 0
 
 
-def _kill(host: str) -> None:
+def _kill(cloud, host: str) -> None:
+    """SIGKILL this cloud's process for ``host`` (not another cloud's on the machine)."""
     result = subprocess.run(["pgrep", "-f", "components.compute"], capture_output=True, text=True)
     for pid in result.stdout.split():
         environ = Path(f"/proc/{pid}/environ")
         try:
-            if f"STRATUS_COMPUTE_HOST_NAME={host}".encode() in environ.read_bytes():
+            entries = environ.read_bytes().split(b"\0")
+            if (
+                f"STRATUS_COMPUTE_HOST_NAME={host}".encode() in entries
+                and f"STRATUS_DATA_DIR={cloud.data_dir}".encode() in entries
+            ):
                 os.kill(int(pid), signal.SIGKILL)
                 return
         except OSError:

@@ -17,7 +17,7 @@ def token() -> None:
 @formatted
 @click.pass_obj
 def token_issue(session: Session) -> Record:
-    """Issue a token (the one this command authenticated with) and show it.
+    """Issue a token and show it.
 
     Use it with grpcurl as -H "x-auth-token: TOKEN".
     """
@@ -42,7 +42,10 @@ def catalog() -> None:
 @formatted
 @click.pass_obj
 def catalog_list(session: Session) -> Listing:
-    """List the services and their endpoints, as the token's catalog has them."""
+    """List the services and where they listen.
+
+    The catalog is the one the token was issued with.
+    """
     rows = [
         [
             entry.name,

@@ -91,7 +91,10 @@ def project_show(session: Session, project_ref) -> Record:
 @click.argument("projects", nargs=-1, required=True, metavar="PROJECT...")
 @click.pass_obj
 def project_delete(session: Session, projects) -> None:
-    """Delete projects (names or ids; admin only). Their resources are not deleted."""
+    """Delete projects (names or ids; admin only).
+
+    Resources the projects own in other services are not deleted.
+    """
     stub = session.client("identity", pb2_grpc.ProjectsStub)
 
     def delete(ref: str) -> None:
@@ -187,7 +190,10 @@ def user_show(session: Session, user_ref) -> Record:
 @click.argument("users", nargs=-1, required=True, metavar="USER...")
 @click.pass_obj
 def user_delete(session: Session, users) -> None:
-    """Delete users (names or ids; admin only), their role assignments and tokens."""
+    """Delete users (names or ids; admin only).
+
+    Their role assignments go with them and their tokens stop working.
+    """
     stub = session.client("identity", pb2_grpc.UsersStub)
 
     def delete(ref: str) -> None:
@@ -201,7 +207,7 @@ def user_delete(session: Session, users) -> None:
 
 @click.group()
 def role() -> None:
-    """Roles (admin, member, reader, service, ...) and their assignment to users."""
+    """Roles and their assignment to users."""
 
 
 def role_record(r: pb2.Role) -> Record:
@@ -250,7 +256,10 @@ def role_show(session: Session, role_ref) -> Record:
 @click.argument("roles", nargs=-1, required=True, metavar="ROLE...")
 @click.pass_obj
 def role_delete(session: Session, roles) -> None:
-    """Delete roles (names or ids; admin only; built-in roles cannot be deleted)."""
+    """Delete roles (names or ids; admin only).
+
+    The built-in roles cannot be deleted.
+    """
     stub = session.client("identity", pb2_grpc.RolesStub)
 
     def delete(ref: str) -> None:
@@ -281,7 +290,10 @@ ASSIGN_PROJECT = click.option(
 @ASSIGN_PROJECT
 @click.pass_obj
 def role_add(session: Session, role_ref, user_ref, project_ref) -> None:
-    """Give --user the role ROLE on --project (admin only; adding it again is fine)."""
+    """Give --user the role ROLE on --project.
+
+    Admin only; adding a role the user already holds is fine.
+    """
     stub = session.client("identity", pb2_grpc.RolesStub)
     stub.AssignRole(pb2.AssignRoleRequest(**_assignment(session, user_ref, project_ref, role_ref)))
 

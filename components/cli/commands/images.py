@@ -236,7 +236,10 @@ def image_delete(session: Session, image_refs) -> None:
 )
 @click.pass_obj
 def image_save(session: Session, image_ref, path: Path) -> None:
-    """Download the data of IMAGE (name or id) into --file, checking its MD5."""
+    """Download the data of IMAGE into --file.
+
+    IMAGE is a name or id; the data is checked against the image's MD5.
+    """
     found = resolve.image(session, image_ref)
     images = session.client("image", pb2_grpc.ImagesStub)
     partial = path.with_name(f".{path.name}.partial")

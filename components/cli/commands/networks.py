@@ -53,7 +53,10 @@ def network_record(n: pb2.VirtualNetwork) -> Record:
 @formatted
 @click.pass_obj
 def network_create(session: Session, name, share, admin_state_up, mtu) -> Record:
-    """Create a network called NAME; give it addresses with `subnet create`."""
+    """Create a network called NAME.
+
+    Give it addresses with `stratus subnet create --network NAME`.
+    """
     created = _stub(session).CreateNetwork(
         pb2.CreateNetworkRequest(
             name=name, shared=share, admin_state_up=admin_state_up, mtu=mtu or 0
@@ -89,7 +92,10 @@ def network_show(session: Session, network_ref) -> Record:
 @click.argument("networks", nargs=-1, required=True, metavar="NETWORK...")
 @click.pass_obj
 def network_delete(session: Session, networks) -> None:
-    """Delete networks (names or ids) with their subnets; they must have no ports left."""
+    """Delete networks (names or ids) with their subnets.
+
+    A network must have no ports left.
+    """
     stub = _stub(session)
 
     def delete(ref: str) -> None:
@@ -104,7 +110,7 @@ def network_delete(session: Session, networks) -> None:
 
 @click.group()
 def subnet() -> None:
-    """Subnets: the IP ranges of a network that ports get addresses from."""
+    """Subnets: IP ranges of networks."""
 
 
 def subnet_record(s: pb2.Subnet) -> Record:
@@ -180,7 +186,10 @@ def _pool(text: str) -> pb2.Subnet.AllocationPool:
 def subnet_create(
     session: Session, name, network_ref, cidr, ip_version, gateway, no_gateway, pools, dns, dhcp
 ) -> Record:
-    """Create a subnet called NAME on --network with the range --subnet-range."""
+    """Create a subnet called NAME.
+
+    The subnet is added to --network, with the addresses of --subnet-range.
+    """
     found = resolve.network(session, network_ref)
     created = _stub(session).CreateSubnet(
         pb2.CreateSubnetRequest(
@@ -228,7 +237,10 @@ def subnet_show(session: Session, subnet_ref) -> Record:
 @click.argument("subnets", nargs=-1, required=True, metavar="SUBNET...")
 @click.pass_obj
 def subnet_delete(session: Session, subnets) -> None:
-    """Delete subnets (names or ids); none of their addresses may be in use."""
+    """Delete subnets (names or ids).
+
+    None of a subnet's addresses may be in use.
+    """
     stub = _stub(session)
 
     def delete(ref: str) -> None:

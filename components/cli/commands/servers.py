@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import click
 import grpc
 
@@ -15,6 +17,7 @@ from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 
+log = logging.getLogger(__name__)
 Server = pb2.Server
 LISTABLE = [n.removeprefix("STATUS_") for n, number in Server.Status.items() if number]
 WAIT_HELP = "Wait until the server settles, showing its progress; fail if it goes to ERROR."
@@ -48,20 +51,27 @@ def addresses(s: Server) -> dict[str, list[str]]:
 
 
 def image_names(session: Session) -> dict[str, str]:
-    """Id -> name of every image the caller can see (one listing, for server list)."""
+    """Id -> name of every image the caller can see (one listing, for server list).
+
+    Names are only for display: if the image service fails, ids are shown instead.
+    """
     images = session.client("image", image_grpc.ImagesStub)
-    return {i.id: i.name for i in every(images.ListImages, image_pb2.ListImagesRequest(), "images")}
+    try:
+        listed = every(images.ListImages, image_pb2.ListImagesRequest(), "images")
+        return {i.id: i.name for i in listed}
+    except RemoteError as exc:
+        log.debug("image names unavailable: %s", exc.debug_line())
+        return {}
 
 
 def image_name(session: Session, image_id: str) -> str | None:
-    """The image's name; None if it is gone or not visible (the server keeps the id)."""
+    """The image's name; None if it is gone, not visible or cannot be read now."""
     images = session.client("image", image_grpc.ImagesStub)
     try:
         return images.GetImage(image_pb2.GetImageRequest(image_id=image_id)).name
     except RemoteError as exc:
-        if exc.code in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
-            return None
-        raise
+        log.debug("image %s name unavailable: %s", image_id, exc.debug_line())
+        return None
 
 
 def server_record(session: Session, s: Server) -> Record:
@@ -184,7 +194,10 @@ def server_create(
     availability_zone,
     wait,
 ) -> Record:
-    """Create a server called NAME; it answers at once in BUILD unless --wait is given."""
+    """Create a server called NAME.
+
+    It is answered at once in BUILD; --wait follows it until ACTIVE or ERROR.
+    """
     request = pb2.CreateServerRequest(
         name=name,
         flavor_id=resolve.flavor(session, flavor_ref).id,
@@ -275,7 +288,10 @@ def _power(session: Session, refs, wait: bool, verb: str, call) -> None:
 @click.option("--wait", is_flag=True, help=WAIT_HELP)
 @click.pass_obj
 def server_stop(session: Session, server_refs, wait) -> None:
-    """Power servers off (SHUTOFF); stopping a stopped server is fine."""
+    """Power servers off (SHUTOFF).
+
+    Stopping a server that is already stopped is fine.
+    """
     servers = _servers(session)
     _power(
         session,
@@ -291,7 +307,10 @@ def server_stop(session: Session, server_refs, wait) -> None:
 @click.option("--wait", is_flag=True, help=WAIT_HELP)
 @click.pass_obj
 def server_start(session: Session, server_refs, wait) -> None:
-    """Power stopped servers on (ACTIVE); starting a running server is fine."""
+    """Power stopped servers on (ACTIVE).
+
+    Starting a server that is already running is fine.
+    """
     servers = _servers(session)
     _power(
         session,

@@ -136,7 +136,10 @@ def volume_show(session: Session, volume_ref) -> Record:
 @click.argument("volumes", nargs=-1, required=True, metavar="VOLUME...")
 @click.pass_obj
 def volume_delete(session: Session, volumes) -> None:
-    """Delete volumes (names or ids); they must be AVAILABLE or ERROR (detached)."""
+    """Delete volumes (names or ids).
+
+    A volume must be AVAILABLE or ERROR (not attached to a server).
+    """
     stub = _stub(session)
 
     def delete(ref: str) -> None:
