@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from pathlib import Path
 
 from cryptography.fernet import Fernet, MultiFernet
+
+RECHECK_SECONDS = 1.0
 
 
 class KeyRepository:
@@ -26,6 +29,7 @@ class KeyRepository:
         self._lock = threading.Lock()
         self._fernet: MultiFernet | None = None
         self._loaded_from: tuple[tuple[int, float], ...] = ()
+        self._checked = 0.0
 
     def _write(self, number: int, key: bytes) -> None:
         path = self.directory / str(number)
@@ -67,8 +71,16 @@ class KeyRepository:
             return primary
 
     def fernet(self) -> MultiFernet:
-        """Primary first (it encrypts), then the rest; reloaded when the files change."""
+        """Primary first (it encrypts), then the rest; reloaded when the files change.
+
+        The directory is looked at no more than once a second: a rotation by the
+        management command reaches a running identity within that second.
+        """
+        now = time.monotonic()
+        if self._fernet is not None and now - self._checked < RECHECK_SECONDS:
+            return self._fernet
         with self._lock:
+            self._checked = now
             stamp = tuple((n, (self.directory / str(n)).stat().st_mtime) for n in self.numbers())
             if self._fernet is None or stamp != self._loaded_from:
                 order = sorted((n for n, _ in stamp), key=lambda n: (n == 0, -n))
