@@ -11,8 +11,11 @@ BUF       := .tools/node_modules/.bin/buf
 DEB_PACKAGES := libvirt-dev pkg-config qemu-utils gcc python3-dev
 STAMP     := $(VENV)/.installed
 PYTEST_ARGS ?=
+# make run-all HYPERVISOR=qemu: real guests (QEMU, libvirtd in a network namespace).
+HYPERVISOR ?= test
+DATA_DIR  ?= $(or $(STRATUS_DATA_DIR),var)
 
-.PHONY: help install proto lint test test-unit test-e2e run-all bench bench-quick clean
+.PHONY: help install proto lint test test-unit test-e2e run-all guest-image bench bench-quick clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
@@ -59,7 +62,11 @@ test-unit: install  ## Unit and contract tests only (fast)
 	$(VENV)/bin/pytest tests/unit tests/contract $(PYTEST_ARGS)
 
 run-all: install  ## Start every component on loopback, bootstrap a demo cloud, print commands
-	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1)
+	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1) \
+	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR)
+
+guest-image: install  ## Build the demo guest from Debian packages and upload it to the running cloud
+	$(PY) -m components.supervisor.guest_upload --data-dir $(DATA_DIR)
 
 bench: install  ## Run every benchmark (prints figures, writes var/bench/latest.json)
 	$(PIP) install -q --disable-pip-version-check -e '.[dev,bench]'

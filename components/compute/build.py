@@ -131,7 +131,13 @@ class Build:
             else:
                 port = ports.create(requested.network_id, instance_id, owner, host)
                 self.undo.push(f"delete port {port.id}", ports.delete, port.id)
-            self.ports.append(ports.plugged(port))
+            plugged = ports.plugged(port)
+            self.ports.append(plugged)
+            networks = self.host.networks
+            self.undo.push(
+                f"unplug port {port.id}", networks.unplug, port.network_id, port.mac_address
+            )
+            networks.plug(plugged)
 
     def _attach_volumes(self) -> None:
         volumes, instance_id = self.host.volumes, self.instance.id

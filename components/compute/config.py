@@ -18,14 +18,22 @@ class ComputeConfig(Config):
     # "host:port" other components reach this host at; empty means
     # "<bind host>:<port>" (127.0.0.1 when bound to every interface).
     advertised_address: str = ""
+    # "qemu:///system" for real guests (run-all adds "?socket=..." for the
+    # libvirtd it starts).
     libvirt_uri: str = "test:///default"
     # The <domain type=...> of the guests: "qemu" (TCG), "kvm", ... The libvirt
-    # test driver accepts any of them.
+    # test driver accepts any of them. "auto": "kvm" if a start-up probe finds
+    # that QEMU with KVM runs a stock guest, else "qemu" (accelerator.py).
     domain_type: str = "qemu"
     # How guest NICs are wired (<interface type=...>): "ethernet" gives each NIC
     # a tap device ("tap" + the port id) for a network agent to plug, as nova
-    # does with neutron; "user" needs no privileges (user-mode networking).
+    # does with neutron; "network" puts that tap on a libvirt network the host
+    # keeps per Stratus network, whose DHCP hands each port its fixed IP
+    # (guest_networks.py); "user" needs no privileges (user-mode networking).
     nic_type: str = "ethernet"
+    # The network namespace libvirtd (its bridges and dnsmasq) runs in, if any:
+    # where "network" NICs' DHCP leases are released.
+    network_namespace: str = ""
     availability_zone: str = "nova"
     report_interval_seconds: float = 10.0
     reconcile_interval_seconds: float = 60.0

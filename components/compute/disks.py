@@ -3,12 +3,15 @@
 Each instance gets ``<instances dir>/<instance id>/`` holding ``disk`` (a
 qcow2 overlay whose backing file is the cached image, so the image is shared
 and only the instance's writes take space) and ``console.log`` (its serial
-console).
+console); a guest booting a kernel directly also has ``kernel``, ``ramdisk``
+(hard links to the cached images) and ``cmdline``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -19,6 +22,9 @@ QEMU_IMG = "qemu-img"
 QEMU_IMG_TIMEOUT_SECONDS = 120
 DISK_FILE = "disk"
 CONSOLE_LOG = "console.log"
+KERNEL_FILE = "kernel"
+RAMDISK_FILE = "ramdisk"
+KERNEL_ARGS_FILE = "cmdline"
 GIB = 1024**3
 
 
@@ -51,6 +57,16 @@ def create_overlay(base: Path, base_format: str, overlay: Path, size_gib: int) -
         raise DiskError(f"qemu-img could not create {overlay.name}: {exc.stderr.strip()}") from None
     except subprocess.TimeoutExpired:
         raise DiskError(f"qemu-img did not create {overlay.name} in time") from None
+
+
+def link(source: Path, target: Path) -> None:
+    """``target`` as a hard link to ``source`` (a copy across file systems)."""
+    with contextlib.suppress(FileNotFoundError):
+        target.unlink()
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def prepare_instance_dir(path: Path) -> None:

@@ -9,8 +9,15 @@ follow-up calls that could fail half way.
 
 NICs are ``<interface type='ethernet'>`` with a tap device named after the port
 ("tap" + the first 11 characters of its id, as nova names them) for a network
-agent to plug; ``nic_type="user"`` gives unprivileged user-mode networking
-instead. The libvirt test driver accepts both.
+agent to plug; ``nic_type="network"`` puts that tap on the libvirt network the
+host keeps for the port's Stratus network (see network_xml.py), whose DHCP
+server hands the guest the port's fixed IP; ``nic_type="user"`` gives
+unprivileged user-mode networking instead. The libvirt test driver accepts all three.
+
+The guest boots from its root disk, or, when its image names a kernel and a
+ramdisk (Glance's ``kernel_id``/``ramdisk_id``), from those directly
+(:func:`os_kernel_boot`). ``<features><acpi/>`` lets the guest power itself off
+and hear the ACPI power button that a stop or a soft reboot presses.
 """
 
 from __future__ import annotations
@@ -22,7 +29,7 @@ from collections.abc import Sequence
 from components.compute.libvirt_driver import METADATA_NS, domain_name
 
 ET.register_namespace("stratus", METADATA_NS)
-NIC_TYPES = ("ethernet", "user")
+NIC_TYPES = ("ethernet", "network", "user")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -31,6 +38,8 @@ class Nic:
     mac_address: str
     # 0: leave the MTU to the hypervisor.
     mtu: int = 0
+    # The libvirt network of the port's network (nic_type "network" only).
+    network: str = ""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -58,6 +67,11 @@ class DomainSpec:
     nic_type: str = "ethernet"
     nics: Sequence[Nic] = ()
     volumes: Sequence[VolumeDisk] = ()
+    # Direct kernel boot: the kernel and ramdisk files and the kernel's command
+    # line; empty kernel means booting from the root disk.
+    kernel: str = ""
+    ramdisk: str = ""
+    kernel_args: str = ""
 
 
 def disk_device(index: int) -> str:
@@ -77,13 +91,15 @@ def _sub(parent: ET.Element, tag: str, text: str | None = None, **attrs: str) ->
     return element
 
 
-def root_disk(path: str) -> ET.Element:
-    """The instance's qcow2 overlay over the cached image, booted from as vda."""
+def root_disk(path: str, bootable: bool = True) -> ET.Element:
+    """The instance's qcow2 overlay over the cached image, vda, booted from unless the
+    guest boots a kernel directly."""
     disk = ET.Element("disk", {"type": "file", "device": "disk"})
     _sub(disk, "driver", name="qemu", type="qcow2")
     _sub(disk, "source", file=path)
     _sub(disk, "target", dev=disk_device(0), bus="virtio")
-    _sub(disk, "boot", order="1")
+    if bootable:
+        _sub(disk, "boot", order="1")
     return disk
 
 
@@ -102,9 +118,13 @@ def nic(port: Nic, nic_type: str = "ethernet") -> ET.Element:
     """One guest NIC with the MAC the network service allocated for its port."""
     if nic_type not in NIC_TYPES:
         raise ValueError(f"nic_type must be one of {', '.join(NIC_TYPES)}, not {nic_type!r}")
+    if nic_type == "network" and not port.network:
+        raise ValueError(f"port {port.port_id} has no libvirt network to join")
     interface = ET.Element("interface", {"type": nic_type})
     _sub(interface, "mac", address=port.mac_address)
-    if nic_type == "ethernet":
+    if nic_type == "network":
+        _sub(interface, "source", network=port.network)
+    if nic_type in ("ethernet", "network"):
         _sub(interface, "target", dev=f"tap{port.port_id[:11]}")
     _sub(interface, "model", type="virtio")
     if port.mtu:
@@ -118,6 +138,32 @@ def serial_console(log_path: str) -> ET.Element:
     _sub(serial, "source", path=log_path, append="on")
     _sub(serial, "target", port="0")
     return serial
+
+
+def os_disk_boot() -> ET.Element:
+    """Boot as a PC does: firmware, then the first bootable disk."""
+    os_element = ET.Element("os")
+    _sub(os_element, "type", "hvm")
+    return os_element
+
+
+def os_kernel_boot(kernel: str, ramdisk: str, kernel_args: str) -> ET.Element:
+    """Direct kernel boot (nova's kernel_id/ramdisk_id images): QEMU loads the kernel
+    and ramdisk itself; no bootloader on the disk is needed."""
+    os_element = os_disk_boot()
+    _sub(os_element, "kernel", kernel)
+    if ramdisk:
+        _sub(os_element, "initrd", ramdisk)
+    if kernel_args:
+        _sub(os_element, "cmdline", kernel_args)
+    return os_element
+
+
+def features() -> ET.Element:
+    """ACPI: the power button (stop, soft reboot) and the guest's own poweroff."""
+    element = ET.Element("features")
+    _sub(element, "acpi")
+    return element
 
 
 def metadata(spec: DomainSpec) -> ET.Element:
@@ -140,13 +186,16 @@ def domain(spec: DomainSpec) -> ET.Element:
     root.append(metadata(spec))
     _sub(root, "memory", str(spec.memory_mib), unit="MiB")
     _sub(root, "vcpu", str(spec.vcpus))
-    os_element = _sub(root, "os")
-    _sub(os_element, "type", "hvm")
+    if spec.kernel:
+        root.append(os_kernel_boot(spec.kernel, spec.ramdisk, spec.kernel_args))
+    else:
+        root.append(os_disk_boot())
+    root.append(features())
     _sub(root, "on_poweroff", "destroy")
     _sub(root, "on_reboot", "restart")
     _sub(root, "on_crash", "destroy")
     devices = _sub(root, "devices")
-    devices.append(root_disk(spec.root_disk))
+    devices.append(root_disk(spec.root_disk, bootable=not spec.kernel))
     devices.extend(volume_disk(volume) for volume in spec.volumes)
     devices.extend(nic(port, spec.nic_type) for port in spec.nics)
     devices.append(serial_console(spec.console_log))

@@ -7,8 +7,10 @@ import threading
 import time
 from pathlib import Path
 
+from components.compute.accelerator import resolve_domain_type
 from components.compute.conductor import Conductor
 from components.compute.config import ComputeConfig
+from components.compute.guest_networks import GuestNetworks
 from components.compute.image_cache import ImageCache
 from components.compute.images import ImageSource
 from components.compute.libvirt_driver import LibvirtDriver
@@ -36,6 +38,10 @@ class Host:
     executor: KeyedExecutor
     # <data_dir>/compute/<host name>
     root: Path
+    # The libvirt networks real guests' NICs join (no-ops unless nic_type "network").
+    networks: GuestNetworks
+    # The <domain type> of the guests: the configured one, or the probe's choice.
+    domain_type: str = "qemu"
     port: int = 0
     started: float = dataclasses.field(default_factory=time.monotonic)
     # Instances whose build this process handled: the reconciler leaves their
@@ -87,14 +93,20 @@ def build_host(runtime) -> Host:
     root = Path(config.data_dir) / "compute" / config.host_name
     cache = ImageCache(root / "_base")
     cache.clean_partial()
+    driver = LibvirtDriver(config.libvirt_uri)
+    ports = Ports(lambda: clients.stub(net_grpc.NetworkStub, "network"))
     return Host(
         config=config,
-        driver=LibvirtDriver(config.libvirt_uri),
+        driver=driver,
         conductor=Conductor(clients, config.host_name),
         images=ImageSource(lambda: clients.stub(image_grpc.ImagesStub, "image")),
-        ports=Ports(lambda: clients.stub(net_grpc.NetworkStub, "network")),
+        ports=ports,
         volumes=Volumes(lambda: clients.stub(vol_grpc.VolumesStub, "volume")),
         cache=cache,
         executor=KeyedExecutor(max_workers=config.cast_workers, name="compute-cast"),
         root=root,
+        networks=GuestNetworks(
+            driver, ports, config.nic_type == "network", config.network_namespace
+        ),
+        domain_type=resolve_domain_type(config.domain_type, config.libvirt_uri),
     )

@@ -39,6 +39,11 @@ class ImageRecord:
     virtual_size_bytes: int
     # MD5 of the data, 32 lowercase hex digits.
     checksum: str
+    # Direct kernel boot, from the image's properties "kernel_id", "ramdisk_id"
+    # (images of their own) and "os_command_line", as nova reads them.
+    kernel_id: str = ""
+    ramdisk_id: str = ""
+    kernel_args: str = ""
 
 
 class ImageCorrupt(FailedPrecondition):

@@ -50,6 +50,9 @@ class ImageSource:
             size_bytes=image.size_bytes,
             virtual_size_bytes=image.virtual_size_bytes,
             checksum=image.checksum,
+            kernel_id=image.properties.get("kernel_id", ""),
+            ramdisk_id=image.properties.get("ramdisk_id", ""),
+            kernel_args=image.properties.get("os_command_line", ""),
         )
 
     def chunks(self, image_id: str) -> Iterator[bytes]:

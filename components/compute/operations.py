@@ -9,7 +9,6 @@ records a fault; the instance goes to ERROR only if its guest is gone.
 from __future__ import annotations
 
 import logging
-import time
 
 from components.compute import disks, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
@@ -96,13 +95,23 @@ def _release_volumes(host: Host, instance: Instance) -> None:
 def _release_ports(host: Host, instance: Instance) -> None:
     """Delete the ports the host created; unbind the ones the user passed in."""
     given = {r.port_id for r in instance.requested_networks if r.port_id}
-    bound = [port.id for port in host.ports.of_instance(instance.id)]
+    bound_ports = list(host.ports.of_instance(instance.id))
+    _unplug(host, instance, bound_ports)
+    bound = [port.id for port in bound_ports]
     recorded = [a.port_id for a in instance.addresses]
     for port_id in dict.fromkeys([*bound, *recorded]):
         if port_id not in given:
             host.ports.delete(port_id)
         elif port_id in bound:
             host.ports.unbind(port_id)
+
+
+def _unplug(host: Host, instance: Instance, bound_ports) -> None:
+    """Take the guest's NICs off their networks (DHCP entries and leases)."""
+    nics = {(a.network_id, a.mac_address) for a in instance.addresses}
+    nics |= {(port.network_id, port.mac_address) for port in bound_ports}
+    for network_id, mac_address in sorted(nics):
+        host.networks.unplug(network_id, mac_address)
 
 
 def deletion_failed(host: Host, instance: Instance, leftovers: list[str]) -> None:
@@ -135,11 +144,22 @@ def start_instance(host: Host, context, request) -> None:
     if instance is None:
         return
     try:
+        with acting_as(context.auth_token):
+            _replug(host, instance)
         host.driver.start(instance.id)
-    except HypervisorError as exc:
+    except (HypervisorError, StratusError) as exc:
         _action_failed(host, instance, "Start", exc)
         return
     _report(host, instance, VmState.VM_STATE_ACTIVE, PowerState.POWER_STATE_RUNNING)
+
+
+def _replug(host: Host, instance: Instance) -> None:
+    """Plug the guest's NICs again before it starts: its networks may have gone with a
+    restart of the host (nova's power-on rebuilds the guest for the same reason)."""
+    if not host.networks.enabled:
+        return
+    for address in instance.addresses:
+        host.networks.plug(host.ports.plugged(host.ports.get(address.port_id)))
 
 
 def reboot_instance(host: Host, context, request) -> None:
@@ -160,18 +180,23 @@ def reboot_instance(host: Host, context, request) -> None:
 
 
 def _soft_reboot(host: Host, instance: Instance) -> bool:
-    """Ask the guest to reboot; False if it cannot or has not come back in time."""
+    """As nova does: the guest powers itself off (ACPI power button), then it is powered
+    on again. False if it is not running or has not stopped in time (reboot it hard).
+
+    Not libvirt's reboot: QEMU's is the same button press with a reset instead of the
+    power-off, and nothing tells whether the guest heard it."""
+    if host.driver.state(instance.id) != RUNNING:
+        log.info("soft reboot of %s: the guest is not running; rebooting hard", instance.id)
+        return False
     try:
-        host.driver.reboot(instance.id)
+        stopped = host.driver.acpi_shutdown(instance.id, host.config.reboot_timeout_seconds)
     except HypervisorError as exc:
         log.info("soft reboot of %s refused (%s); rebooting hard", instance.id, exc)
         return False
-    deadline = time.monotonic() + host.config.reboot_timeout_seconds
-    while host.driver.state(instance.id) != RUNNING:
-        if time.monotonic() >= deadline:
-            log.warning("%s did not come back from a soft reboot; rebooting hard", instance.id)
-            return False
-        time.sleep(0.2)
+    if not stopped:
+        log.warning("%s did not power off for a soft reboot; rebooting hard", instance.id)
+        return False
+    host.driver.start(instance.id)
     return True
 
 
@@ -182,6 +207,8 @@ def _hard_reboot(host: Host, instance: Instance) -> None:
         image, base = spawn.fetch_image(host, instance)
         spawn.create_root_disk(host, instance, image, base)
     ports = [host.ports.plugged(host.ports.get(a.port_id)) for a in instance.addresses]
+    for port in ports:
+        host.networks.plug(port)
     volumes = [spawn.attach_volume(host, instance, v.volume_id, v.device) for v in instance.volumes]
     spawn.start_domain(host, instance, ports, volumes)
 

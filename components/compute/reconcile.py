@@ -157,8 +157,8 @@ def reconcile_leftover(host: Host, instance_id: str) -> None:
         owned = False
     if owned:
         return
-    log.warning("destroying leftover guest of instance %s", instance_id)
-    host.driver.destroy(instance_id)
+    if host.driver.destroy(instance_id):
+        log.warning("destroyed the leftover guest of instance %s", instance_id)
     disks.remove_instance_dir(host.instance_dir(instance_id))
 
 

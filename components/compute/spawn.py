@@ -3,6 +3,11 @@
 Shared by a build and by a hard reboot (which rebuilds the domain from the
 conductor's record). Image calls are made with whatever token the caller is
 acting as.
+
+An image whose properties name a kernel and a ramdisk (Glance's ``kernel_id``
+and ``ramdisk_id``) boots them directly: both are cached like any image and,
+as nova does, linked into the instance directory with the kernel command line
+(``os_command_line``), so a hard reboot needs no image call.
 """
 
 from __future__ import annotations
@@ -21,13 +26,24 @@ from components.framework.errors import FailedPrecondition
 
 log = logging.getLogger(__name__)
 
+# nova's default for a kernel image without os_command_line, less the
+# root=/dev/vda that only a guest with its root file system on vda wants.
+DEFAULT_KERNEL_ARGS = "console=tty0 console=ttyS0"
+
 
 def fetch_image(host: Host, instance: Instance) -> tuple[ImageRecord, Path]:
     """The instance's image, described with the user's token and cached on this host."""
     image = host.images.describe(instance.image_id)
     _check_disk_fits(instance, image)
-    base = host.cache.fetch(image, lambda: host.images.chunks(image.id))
+    base = _cache(host, image)
+    for part_id in (image.kernel_id, image.ramdisk_id):
+        if part_id:
+            _cache(host, host.images.describe(part_id))
     return image, base
+
+
+def _cache(host: Host, image: ImageRecord) -> Path:
+    return host.cache.fetch(image, lambda: host.images.chunks(image.id))
 
 
 def _check_disk_fits(instance: Instance, image: ImageRecord) -> None:
@@ -41,13 +57,34 @@ def _check_disk_fits(instance: Instance, image: ImageRecord) -> None:
 
 
 def create_root_disk(host: Host, instance: Instance, image: ImageRecord, base: Path) -> Path:
-    """The instance directory with its console log and a qcow2 overlay over ``base``."""
+    """The instance directory with its console log, a qcow2 overlay over ``base`` and,
+    for a kernel image, the kernel, ramdisk and command line it boots with."""
     directory = host.instance_dir(instance.id)
     disks.prepare_instance_dir(directory)
     disks.create_overlay(
         base, image.disk_format, directory / disks.DISK_FILE, instance.flavor.disk_gib
     )
+    if image.kernel_id:
+        disks.link(host.cache.path(image.kernel_id), directory / disks.KERNEL_FILE)
+        if image.ramdisk_id:
+            disks.link(host.cache.path(image.ramdisk_id), directory / disks.RAMDISK_FILE)
+        args = image.kernel_args or DEFAULT_KERNEL_ARGS
+        (directory / disks.KERNEL_ARGS_FILE).write_text(args)
     return directory
+
+
+def _kernel_boot(directory: Path) -> dict[str, str]:
+    """The DomainSpec fields of a direct kernel boot, from the instance directory."""
+    kernel = directory / disks.KERNEL_FILE
+    if not kernel.exists():
+        return {}
+    ramdisk = directory / disks.RAMDISK_FILE
+    args = directory / disks.KERNEL_ARGS_FILE
+    return {
+        "kernel": str(kernel),
+        "ramdisk": str(ramdisk) if ramdisk.exists() else "",
+        "kernel_args": args.read_text().strip() if args.exists() else DEFAULT_KERNEL_ARGS,
+    }
 
 
 def domain_spec(
@@ -70,10 +107,14 @@ def domain_spec(
         memory_mib=flavor.ram_mib,
         root_disk=str(directory / disks.DISK_FILE),
         console_log=str(directory / disks.CONSOLE_LOG),
-        domain_type=host.config.domain_type,
+        domain_type=host.domain_type,
         nic_type=host.config.nic_type,
-        nics=[Nic(p.port_id, p.mac_address, p.mtu) for p in ports],
+        nics=[
+            Nic(p.port_id, p.mac_address, p.mtu, host.networks.libvirt_network(p.network_id))
+            for p in ports
+        ],
         volumes=list(volumes),
+        **_kernel_boot(directory),
     )
 
 

@@ -1,4 +1,10 @@
-"""``python -m components.supervisor`` (``make run-all``): the whole cloud on loopback."""
+"""``python -m components.supervisor`` (``make run-all``): the whole cloud on loopback.
+
+``--hypervisor qemu`` (``make run-all HYPERVISOR=qemu``) runs real guests:
+it installs what is missing, starts virtlogd and libvirtd in a network
+namespace of their own (qemu_host.py), points the compute hosts at that
+libvirtd, and uploads the demo guest (guest_image.py). Ctrl-C stops them too.
+"""
 
 from __future__ import annotations
 
@@ -14,13 +20,15 @@ from pathlib import Path
 
 import grpc
 
-from components.supervisor import instructions, seed
+from components.supervisor import guest_image, instructions, qemu_host, seed
 from components.supervisor.plan import Plan
 from components.supervisor.processes import Supervisor
 
 log = logging.getLogger("stratus.supervisor")
 # A component that dies is started again, this many times, before run-all gives up.
 MAX_RESTARTS = 5
+# How long the compute hosts get to register before run-all gives up.
+HOSTS_TIMEOUT_SECONDS = 120.0
 
 
 def parse(argv) -> argparse.Namespace:
@@ -34,6 +42,18 @@ def parse(argv) -> argparse.Namespace:
     )
     parser.add_argument(
         "--libvirt-uri", default=os.environ.get("STRATUS_COMPUTE_LIBVIRT_URI", "test:///default")
+    )
+    parser.add_argument(
+        "--hypervisor",
+        choices=("test", "qemu"),
+        default="test",
+        help="test: libvirt's test driver (no guests run); qemu: real guests under QEMU, "
+        "with libvirtd in a network namespace of its own",
+    )
+    parser.add_argument(
+        "--netns",
+        default=os.environ.get("STRATUS_NETNS", "stratus"),
+        help="the network namespace of guest networks (--hypervisor qemu)",
     )
     parser.add_argument("--ready-file", help="write addresses and ids here once ready (tests)")
     parser.add_argument("--quiet", action="store_true", help="only the log files get output")
@@ -52,7 +72,9 @@ def bootstrap(plan: Plan) -> None:
         raise RuntimeError(f"identity bootstrap failed:\n{result.stdout}{result.stderr}")
 
 
-def seed_cloud(plan: Plan, addresses: dict[str, str]) -> tuple[dict, dict]:
+def seed_cloud(
+    plan: Plan, addresses: dict[str, str], guest: guest_image.Guest | None
+) -> tuple[dict, dict]:
     passwords = {u: seed.password(plan.data_dir, u) for u in ("admin", "demo")}
     admin = seed.token(addresses["identity"], "admin", passwords["admin"], "admin")
     demo = seed.token(addresses["identity"], "demo", passwords["demo"], "demo")
@@ -60,6 +82,7 @@ def seed_cloud(plan: Plan, addresses: dict[str, str]) -> tuple[dict, dict]:
         seed.flavors(api, admin)
     with grpc.insecure_channel(addresses["image"]) as image:
         image_id = seed.image(image, admin)
+        guest_ids = seed.guest_images(image, admin, guest) if guest else {}
     with grpc.insecure_channel(addresses["network"]) as network:
         network_id = seed.network(network, demo)
     with grpc.insecure_channel(addresses["api"]) as api:
@@ -72,16 +95,75 @@ def seed_cloud(plan: Plan, addresses: dict[str, str]) -> tuple[dict, dict]:
             .flavors
         )
     flavor_id = next(f.id for f in flavors if f.name == "m1.tiny")
-    return passwords, {"image": image_id, "network": network_id, "flavor": flavor_id}
+    with grpc.insecure_channel(addresses["scheduler"]) as scheduler:
+        hosts = [spec.name for spec in plan.computes()]
+        seed.wait_for_hosts(scheduler, admin, hosts, timeout=HOSTS_TIMEOUT_SECONDS)
+    ids = {"image": guest_ids.get("guest", image_id), "network": network_id, "flavor": flavor_id}
+    ids.update(guest_ids)
+    return passwords, ids
 
 
-def run(options) -> int:
-    plan = Plan(
+def make_plan(options, qemu: qemu_host.QemuHost | None) -> Plan:
+    return Plan(
         Path(options.data_dir).resolve(),
         options.port_offset,
         options.compute_hosts,
-        options.libvirt_uri,
+        qemu.uri if qemu else options.libvirt_uri,
+        compute_env=qemu.compute_env() if qemu else {},
     )
+
+
+def prepare_qemu(options) -> tuple[qemu_host.QemuHost, guest_image.Guest]:
+    """Packages, the demo guest's files and the network namespace for real guests."""
+    qemu_host.ensure_installed()
+    data_dir = Path(options.data_dir).resolve()
+    guest = guest_image.build(data_dir)
+    qemu = qemu_host.QemuHost(data_dir, options.netns)
+    qemu.prepare()
+    return qemu, guest
+
+
+def announce(options, plan: Plan, addresses: dict[str, str], guest) -> None:
+    passwords, ids = seed_cloud(plan, addresses, guest)
+    clouds = instructions.write_credentials(plan.data_dir, addresses["identity"], passwords)
+    if options.ready_file:
+        Path(options.ready_file).write_text(
+            json.dumps(
+                {"addresses": addresses, "ids": ids, "passwords": passwords, "clouds": str(clouds)}
+            )
+        )
+    image_name = seed.GUEST_IMAGE if guest else seed.DEMO_IMAGE
+    print(instructions.banner(addresses, ids, passwords, clouds, image_name), flush=True)
+    print(f"export OS_CLIENT_CONFIG_FILE={clouds}", flush=True)
+
+
+def watch(supervisor: Supervisor, stop: threading.Event) -> int:
+    """Restart what dies until told to stop (0), or until something keeps dying (1)."""
+    while not stop.wait(0.5):
+        exited = supervisor.first_exited()
+        if exited is None:
+            continue
+        if exited.restarts >= MAX_RESTARTS:
+            log.error(
+                "%s keeps exiting (%s); stopping everything; see %s",
+                exited.spec.name,
+                exited.process.returncode,
+                exited.log_path,
+            )
+            return 1
+        log.warning(
+            "%s exited (%s); restarting it; see %s",
+            exited.spec.name,
+            exited.process.returncode,
+            exited.log_path,
+        )
+        supervisor.restart(exited)
+    return 0
+
+
+def run(options) -> int:
+    qemu, guest = prepare_qemu(options) if options.hypervisor == "qemu" else (None, None)
+    plan = make_plan(options, qemu)
     plan.data_dir.mkdir(parents=True, exist_ok=True)
     supervisor = Supervisor(plan.data_dir / "logs", echo=not options.quiet)
     stop = threading.Event()
@@ -89,51 +171,25 @@ def run(options) -> int:
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     try:
         bootstrap(plan)
-        for spec in [*plan.components(), *plan.computes()]:
+        # The daemons first: they stop last, after the compute hosts using them.
+        for spec in [*(qemu.daemons() if qemu else []), *plan.components(), *plan.computes()]:
             supervisor.start(spec)
         addresses = {s.name: s.address for s in [*plan.components(), *plan.computes()]}
-        passwords, ids = seed_cloud(plan, addresses)
-        clouds = instructions.write_credentials(plan.data_dir, addresses["identity"], passwords)
-        if options.ready_file:
-            Path(options.ready_file).write_text(
-                json.dumps(
-                    {
-                        "addresses": addresses,
-                        "ids": ids,
-                        "passwords": passwords,
-                        "clouds": str(clouds),
-                    }
-                )
-            )
-        print(instructions.banner(addresses, ids, passwords, clouds), flush=True)
-        print(f"export OS_CLIENT_CONFIG_FILE={clouds}", flush=True)
-        while not stop.wait(0.5):
-            exited = supervisor.first_exited()
-            if exited is None:
-                continue
-            if exited.restarts >= MAX_RESTARTS:
-                log.error(
-                    "%s keeps exiting (%s); stopping everything; see %s",
-                    exited.spec.name,
-                    exited.process.returncode,
-                    exited.log_path,
-                )
-                return 1
-            log.warning(
-                "%s exited (%s); restarting it; see %s",
-                exited.spec.name,
-                exited.process.returncode,
-                exited.log_path,
-            )
-            supervisor.restart(exited)
-        return 0
+        announce(options, plan, addresses, guest)
+        return watch(supervisor, stop)
     finally:
         supervisor.stop()
+        if qemu:
+            qemu.teardown()
 
 
 def main(argv=None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor: %(message)s")
-    return run(parse(argv))
+    try:
+        return run(parse(argv))
+    except (qemu_host.HostSetupError, guest_image.GuestBuildError) as exc:
+        log.error("real guests cannot run here: %s", exc)
+        return 1
 
 
 if __name__ == "__main__":

@@ -52,7 +52,11 @@ def _private_write(path: Path, text: str) -> None:
 
 
 def banner(
-    addresses: dict[str, str], ids: dict[str, str], passwords: dict[str, str], clouds: Path
+    addresses: dict[str, str],
+    ids: dict[str, str],
+    passwords: dict[str, str],
+    clouds: Path,
+    image_name: str = "demo",
 ) -> str:
     identity, api = addresses["identity"], addresses["api"]
     body = (
@@ -79,10 +83,19 @@ Try the boot flow with grpcurl (paste line by line, from the repository root):
 Or with the stratus CLI:
 
   export OS_CLIENT_CONFIG_FILE={clouds} OS_CLOUD=demo
-  stratus server create --flavor m1.tiny --image demo --network private --wait vm2
+  stratus server create --flavor m1.tiny --image {image_name} --network private --wait vm2
   stratus server list
 
-Every service answers `grpcurl -plaintext ADDRESS list` (reflection) and grpc.health.v1.Health/Check.
+{_real_guest_note(image_name)}Every service answers `grpcurl -plaintext ADDRESS list` (reflection) and grpc.health.v1.Health/Check.
 Addresses: {", ".join(f"{k} {v}" for k, v in addresses.items())}
 Ctrl-C stops everything.
 """
+
+
+def _real_guest_note(image_name: str) -> str:
+    if image_name == "demo":
+        return ""
+    return (
+        f"Guests are real (QEMU): image {image_name!r} boots a kernel whose console (GetConsoleOutput)\n"
+        "shows STRATUS-GUEST lines: its disks' first bytes and the address DHCP gave it.\n\n"
+    )

@@ -27,12 +27,18 @@ class ProcessSpec:
     module: str
     port: int
     env: dict[str, str]
+    # A process that is not a Stratus component (libvirtd): its command line, and
+    # the unix socket that answers once it is ready (instead of gRPC health).
+    command: tuple[str, ...] = ()
+    unix_socket: str = ""
 
     @property
     def address(self) -> str:
         return f"127.0.0.1:{self.port}"
 
     def argv(self) -> list[str]:
+        if self.command:
+            return list(self.command)
         return [sys.executable, "-m", self.module]
 
 
@@ -43,6 +49,9 @@ class Plan:
     compute_hosts: int = 1
     libvirt_uri: str = "test:///default"
     extra_env: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Settings of every compute host beyond its name, port and libvirt URI
+    # (STRATUS_COMPUTE_* variables; real guests need several).
+    compute_env: dict[str, str] = dataclasses.field(default_factory=dict)
 
     def port(self, name: str) -> int:
         return DEFAULT_PORTS[name] + self.port_offset
@@ -80,5 +89,6 @@ class Plan:
                 STRATUS_COMPUTE_HOST_NAME=host,
                 STRATUS_COMPUTE_LIBVIRT_URI=self.libvirt_uri,
             )
+            env.update(self.compute_env)
             specs.append(ProcessSpec(host, "components.compute", port, env))
         return specs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -60,6 +61,9 @@ class Child:
 
 def wait_serving(spec: ProcessSpec, child: Child, timeout: float = 60.0) -> None:
     """Until the component's health service says SERVING (or it exits)."""
+    if spec.unix_socket:
+        wait_listening(spec, child, timeout)
+        return
     deadline = time.monotonic() + timeout
     with grpc.insecure_channel(spec.address) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
@@ -76,6 +80,24 @@ def wait_serving(spec: ProcessSpec, child: Child, timeout: float = 60.0) -> None
                 pass
             time.sleep(0.1)
     raise TimeoutError(f"{spec.name} did not become SERVING within {timeout:.0f}s")
+
+
+def wait_listening(spec: ProcessSpec, child: Child, timeout: float) -> None:
+    """Until the daemon accepts connections on its unix socket (or it exits)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise RuntimeError(
+                f"{spec.name} exited with {child.process.returncode}; see {child.log_path}"
+            )
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as probe:
+            try:
+                probe.connect(spec.unix_socket)
+                return
+            except OSError:
+                pass
+        time.sleep(0.1)
+    raise TimeoutError(f"{spec.name} did not listen on {spec.unix_socket} within {timeout:.0f}s")
 
 
 class Supervisor:

@@ -474,6 +474,82 @@ def test_missing_image_is_not_retryable(cloud):
     assert failed.fault.code == grpc.StatusCode.NOT_FOUND.value[0]
 
 
+# -- direct kernel boot (Glance's kernel_id / ramdisk_id images) ------------------------
+
+KERNEL_DATA = b"\x7fELF pretend kernel" * 100
+RAMDISK_DATA = b"070701 pretend initramfs" * 100
+
+
+def kernel_image(cloud: Cloud, command_line: str | None = "console=ttyS0 quiet") -> str:
+    """A disk image whose properties name a kernel image and a ramdisk image."""
+    images = cloud.fakes.images
+    image_id = images.add(IMAGE_DATA)
+    properties = images.images[image_id][0].properties
+    properties["kernel_id"] = images.add(KERNEL_DATA)
+    properties["ramdisk_id"] = images.add(RAMDISK_DATA)
+    if command_line is not None:
+        properties["os_command_line"] = command_line
+    return image_id
+
+
+def test_kernel_image_boots_its_kernel_and_ramdisk_with_its_command_line(cloud):
+    instance = cloud.instance(image_id=kernel_image(cloud))
+    cloud.build(instance)
+    cloud.wait_active(instance)
+    directory = cloud.instance_dir(instance.id)
+    os_element = cloud.domain_xml(instance.id).find("os")
+    assert os_element.findtext("kernel") == str(directory / "kernel")
+    assert os_element.findtext("initrd") == str(directory / "ramdisk")
+    assert os_element.findtext("cmdline") == "console=ttyS0 quiet"
+    assert (directory / "kernel").read_bytes() == KERNEL_DATA
+    assert (directory / "ramdisk").read_bytes() == RAMDISK_DATA
+    root = next(d for d in cloud.domain_xml(instance.id).iter("disk"))
+    assert root.find("boot") is None, "the kernel boots, not the disk"
+    downloaded = {r.image_id for r in cloud.fakes.images.calls("DownloadImage")}
+    properties = cloud.fakes.images.images[instance.image_id][0].properties
+    assert downloaded == {instance.image_id, properties["kernel_id"], properties["ramdisk_id"]}
+
+
+def test_kernel_image_without_a_command_line_gets_a_serial_console(cloud):
+    instance = cloud.instance(image_id=kernel_image(cloud, command_line=None))
+    cloud.build(instance)
+    cloud.wait_active(instance)
+    assert "console=ttyS0" in cloud.domain_xml(instance.id).findtext("os/cmdline")
+
+
+def test_disk_image_boots_from_its_root_disk(cloud):
+    instance, _, _ = built(cloud, with_volume=False)
+    xml = cloud.domain_xml(instance.id)
+    assert xml.find("os/kernel") is None
+    assert xml.find("features/acpi") is not None
+    assert not (cloud.instance_dir(instance.id) / "kernel").exists()
+
+
+def test_hard_reboot_of_a_kernel_guest_boots_the_same_kernel_without_asking_image(cloud):
+    instance = cloud.instance(image_id=kernel_image(cloud))
+    cloud.build(instance)
+    cloud.wait_active(instance)
+    before = len(cloud.fakes.images.calls("GetImage"))
+    cloud.host.driver.destroy(instance.id)
+    act(cloud, instance, Instance.TASK_STATE_REBOOTING_HARD, reboot_instance=reboot(instance, HARD))
+    assert cloud.host.driver.state(instance.id) == RUNNING
+    kernel = cloud.domain_xml(instance.id).findtext("os/kernel")
+    assert kernel == str(cloud.instance_dir(instance.id) / "kernel")
+    assert len(cloud.fakes.images.calls("GetImage")) == before
+
+
+def test_missing_kernel_image_fails_the_build_and_leaves_nothing(cloud):
+    image_id = kernel_image(cloud)
+    cloud.fakes.images.images[image_id][0].properties["kernel_id"] = str(uuid.uuid4())
+    network_id = cloud.fakes.network.add_network()
+    instance = cloud.instance(image_id=image_id, networks=[network_id])
+    cloud.build(instance)
+    failed = cloud.wait_failed(instance)
+    assert failed.fault.code == grpc.StatusCode.NOT_FOUND.value[0]
+    assert cloud.fakes.network.calls("CreatePort") == []
+    assert_nothing_left(cloud, instance)
+
+
 def test_deletion_during_the_build_stops_it_and_cleans_up_without_a_failure(cloud):
     network_id = cloud.fakes.network.add_network()
     instance = cloud.instance(networks=[network_id])

@@ -89,6 +89,48 @@ def test_domain_without_nics_or_volumes_has_root_disk_and_console_only():
     assert_golden("domain_minimal.xml", domain_xml.domain(spec(nics=[], volumes=[])))
 
 
+def test_nic_on_a_libvirt_network_has_source_network_and_tap_named_after_port():
+    port = Nic(PORT.port_id, PORT.mac_address, PORT.mtu, network="stratus-net-1")
+    assert_golden("nic_network.xml", domain_xml.nic(port, "network"))
+
+
+def test_nic_on_a_libvirt_network_without_one_is_refused():
+    with pytest.raises(ValueError, match="no libvirt network"):
+        domain_xml.nic(PORT, "network")
+
+
+def test_os_disk_boot_is_hvm_from_the_boot_disk():
+    assert_golden("os_disk_boot.xml", domain_xml.os_disk_boot())
+
+
+def test_os_kernel_boot_names_kernel_ramdisk_and_command_line():
+    element = domain_xml.os_kernel_boot(
+        f"{INSTANCE_DIR}/kernel", f"{INSTANCE_DIR}/ramdisk", "console=ttyS0 quiet"
+    )
+    assert_golden("os_kernel_boot.xml", element)
+
+
+def test_os_kernel_boot_without_ramdisk_or_arguments_has_kernel_only():
+    element = domain_xml.os_kernel_boot(f"{INSTANCE_DIR}/kernel", "", "")
+    assert [child.tag for child in element] == ["type", "kernel"]
+
+
+def test_features_enable_acpi_for_the_power_button():
+    assert_golden("features.xml", domain_xml.features())
+
+
+def test_kernel_boot_domain_boots_the_kernel_and_not_the_root_disk():
+    kernel_boot = spec(
+        kernel=f"{INSTANCE_DIR}/kernel",
+        ramdisk=f"{INSTANCE_DIR}/ramdisk",
+        kernel_args="console=ttyS0",
+        nic_type="network",
+        nics=[Nic(PORT.port_id, PORT.mac_address, network="stratus-net-1")],
+        volumes=[VOLUME],
+    )
+    assert_golden("domain_kernel_boot.xml", domain_xml.domain(kernel_boot))
+
+
 def test_unknown_nic_type_is_refused():
     with pytest.raises(ValueError, match="nic_type"):
         domain_xml.nic(PORT, "bridge")

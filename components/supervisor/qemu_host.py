@@ -1,0 +1,220 @@
+"""Real guests for run-all (``HYPERVISOR=qemu``): QEMU, libvirtd and a network namespace.
+
+What this machine needs and what run-all starts for it:
+
+* Debian packages (installed when missing, without systemd): the monolithic
+  ``libvirtd`` with its QEMU driver, QEMU, ``dnsmasq`` (and ``dhcp_release``
+  from dnsmasq-utils) and ``iptables`` for libvirt's networks; a
+  ``libvirt-qemu`` user and group, which libvirtd insists on even when told to
+  run QEMU as root.
+* A network namespace of its own: ``virtlogd`` and ``libvirtd`` run inside it,
+  so the bridges, taps and dnsmasq of guest networks live there and no guest
+  packet leaves it. The namespace has nothing but loopback.
+* A libvirt of its own: each daemon sees ``<data_dir>/libvirt/{run,lib,etc,log,
+  cache}`` bind-mounted over ``/run/libvirt``, ``/var/lib/libvirt``,
+  ``/etc/libvirt``, ... in a private mount namespace (``ip netns exec`` makes
+  one), so two clouds on one machine (run-all and the tests) never share a
+  domain, a network or a socket. The compute hosts, outside the namespace,
+  reach libvirtd through its unix socket: ``qemu:///system?socket=...``.
+
+Each start of run-all is, to libvirt, a boot of the host: ``run`` is emptied,
+guests left from the previous run are defined but shut off, guest networks
+come back (autostart). The daemons log to ``<data_dir>/libvirt/log/``, QEMU to
+``<data_dir>/libvirt/log/qemu/<domain>.log`` (through virtlogd).
+
+Stopping run-all stops the daemons (last, after the compute hosts), then
+ends what is still running in the namespace (guests' QEMU, dnsmasq) and
+deletes it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+from components.supervisor.plan import ProcessSpec
+
+log = logging.getLogger(__name__)
+
+PACKAGES = (
+    "libvirt-daemon",
+    "libvirt-daemon-driver-qemu",
+    "qemu-system-x86",
+    "qemu-utils",
+    "dnsmasq-base",
+    "dnsmasq-utils",
+    "iptables",
+)
+QEMU_USER = "libvirt-qemu"
+# <data_dir>/libvirt/<name> is what the daemons see at <path>.
+MOUNTS = (
+    ("run", "/run/libvirt"),
+    ("lib", "/var/lib/libvirt"),
+    ("etc", "/etc/libvirt"),
+    ("log", "/var/log/libvirt"),
+    ("cache", "/var/cache/libvirt"),
+)
+# Run by `sh -c` as the daemon's wrapper: $0 is <data_dir>/libvirt, "$@" the daemon.
+MOUNT_AND_EXEC = (
+    "set -e; for pair in "
+    + " ".join(f"{src}:{dst}" for src, dst in MOUNTS)
+    + '; do src=${pair%%:*}; dst=${pair#*:}; mkdir -p "$0/$src" "$dst"; '
+    + 'mount --bind "$0/$src" "$dst"; done; exec "$@"'
+)
+CONFIG_FILES = {
+    "libvirtd.conf": (
+        'auth_unix_rw = "none"\nauth_unix_ro = "none"\nunix_sock_rw_perms = "0700"\n'
+        'log_outputs = "3:file:/var/log/libvirt/libvirtd.log"\n'
+    ),
+    "virtlogd.conf": 'log_outputs = "3:file:/var/log/libvirt/virtlogd.log"\n',
+    # As root in a container: QEMU runs as root, libvirt leaves file owners and
+    # security labels alone (the data directory is Stratus's, not libvirt's).
+    "qemu.conf": (
+        'user = "root"\ngroup = "root"\ndynamic_ownership = 0\nremember_owner = 0\n'
+        'security_driver = "none"\n'
+    ),
+}
+
+
+class HostSetupError(Exception):
+    """This machine cannot run real guests (not root, no apt, no namespaces, ...)."""
+
+
+def missing_packages() -> list[str]:
+    return [p for p in PACKAGES if not _succeeds(["dpkg", "-s", p])]
+
+
+def ensure_installed() -> None:
+    """Install the Debian packages real guests need, and the QEMU user, if missing."""
+    if os.geteuid() != 0:
+        raise HostSetupError("real guests need root (libvirtd, network namespaces)")
+    missing = missing_packages()
+    if missing:
+        log.info("installing %s", " ".join(missing))
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        _run(["apt-get", "update", "-qq"], env=env)
+        install = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
+        _run(install, env=env)
+    if not _succeeds(["getent", "group", QEMU_USER]):
+        _run(["groupadd", "-r", QEMU_USER])
+    if not _succeeds(["getent", "passwd", QEMU_USER]):
+        home, shell = "/var/lib/libvirt", "/usr/sbin/nologin"
+        _run(["useradd", "-r", "-g", QEMU_USER, "-d", home, "-s", shell, QEMU_USER])
+
+
+@dataclasses.dataclass(frozen=True)
+class QemuHost:
+    """The libvirt of one cloud: its directory and its network namespace."""
+
+    data_dir: Path
+    namespace: str
+
+    @property
+    def root(self) -> Path:
+        return self.data_dir / "libvirt"
+
+    @property
+    def socket(self) -> Path:
+        return self.root / "run" / "libvirt-sock"
+
+    @property
+    def uri(self) -> str:
+        return f"qemu:///system?socket={self.socket}"
+
+    def compute_env(self) -> dict[str, str]:
+        """What the compute hosts are told: this libvirtd, libvirt networks, and the
+        domain type a start-up probe picks (KVM only if it runs stock guests)."""
+        return {
+            "STRATUS_COMPUTE_LIBVIRT_URI": self.uri,
+            "STRATUS_COMPUTE_NIC_TYPE": "network",
+            "STRATUS_COMPUTE_DOMAIN_TYPE": "auto",
+            "STRATUS_COMPUTE_NETWORK_NAMESPACE": self.namespace,
+        }
+
+    def prepare(self) -> None:
+        """Directories, configuration files and a fresh network namespace: to libvirt,
+        each start of run-all is a boot of the host (nothing of a previous run is running)."""
+        if namespace_exists(self.namespace):
+            delete_namespace(self.namespace)
+        # /run is emptied at boot: stale sockets would look like running daemons, and
+        # its "autostarted" markers would keep libvirtd from starting guest networks.
+        shutil.rmtree(self.root / "run", ignore_errors=True)
+        for name, _ in MOUNTS:
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+        for name, text in CONFIG_FILES.items():
+            (self.root / "etc" / name).write_text(text)
+        _run(["ip", "netns", "add", self.namespace])
+        _run(["ip", "-n", self.namespace, "link", "set", "lo", "up"])
+
+    def daemons(self) -> list[ProcessSpec]:
+        """virtlogd, then libvirtd, each inside the namespace with this cloud's libvirt."""
+        return [
+            self._daemon("virtlogd", self.root / "run" / "virtlogd-sock"),
+            self._daemon("libvirtd", self.socket),
+        ]
+
+    def _daemon(self, name: str, socket: Path) -> ProcessSpec:
+        command = (
+            *("ip", "netns", "exec", self.namespace),
+            *("sh", "-c", MOUNT_AND_EXEC, str(self.root)),
+            *(name, "-f", f"/etc/libvirt/{name}.conf"),
+        )
+        env = dict(os.environ)
+        return ProcessSpec(name, "", 0, env, command=command, unix_socket=str(socket))
+
+    def teardown(self) -> None:
+        """End what is left in the namespace (guests, dnsmasq), then delete it."""
+        if namespace_exists(self.namespace):
+            delete_namespace(self.namespace)
+
+
+def namespace_exists(name: str) -> bool:
+    return Path("/run/netns", name).exists()
+
+
+def namespace_pids(name: str) -> list[int]:
+    result = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+    return [int(pid) for pid in result.stdout.split()]
+
+
+def delete_namespace(name: str, grace: float = 5.0) -> None:
+    """Stop every process in the namespace (only Stratus's run there), then delete it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        pids = namespace_pids(name)
+        for pid in pids:
+            _signal(pid, sig)
+        deadline = time.monotonic() + grace
+        while pids and time.monotonic() < deadline:
+            time.sleep(0.1)
+            pids = namespace_pids(name)
+        if not pids:
+            break
+    _run(["ip", "netns", "del", name])
+
+
+def _signal(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _succeeds(command: list[str]) -> bool:
+    try:
+        return subprocess.run(command, capture_output=True).returncode == 0
+    except FileNotFoundError:
+        return False
+
+
+def _run(command: list[str], env: dict[str, str] | None = None) -> None:
+    try:
+        result = subprocess.run(command, capture_output=True, text=True, env=env, timeout=900)
+    except FileNotFoundError:
+        raise HostSetupError(f"{command[0]} is not installed") from None
+    if result.returncode != 0:
+        raise HostSetupError(f"{' '.join(command)} failed: {result.stderr.strip()}")
