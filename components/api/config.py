@@ -14,4 +14,4 @@ class ApiConfig(Config):
     quota_cores: int = 20
     quota_ram_mib: int = 51200
     # How often WatchServer looks for a change.
-    watch_poll_seconds: float = 0.02
+    watch_poll_seconds: float = 0.005

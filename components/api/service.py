@@ -20,6 +20,7 @@ class ServersServicer(pb2_grpc.ServersServicer):
         self.config = config
         self.clients = clients
         self.casts = compute_casts
+        self.watches = watch.Poller(config.watch_poll_seconds)
 
     def CreateServer(self, request, context):
         who = caller()
@@ -73,7 +74,7 @@ class ServersServicer(pb2_grpc.ServersServicer):
     def WatchServer(self, request, context):
         who = caller()
         first = servers.get(who, request.server_id)
-        for row in watch.follow(first, context.is_active, self.config.watch_poll_seconds):
+        for row in watch.follow(first, context.is_active, self.watches):
             yield pb2.WatchServerResponse(
                 server=messages.server(row, who), event_time=timestamp(utcnow())
             )

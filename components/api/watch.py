@@ -1,12 +1,34 @@
-"""WatchServer: follow a server until it settles."""
+"""WatchServer: follow a server until it settles.
+
+The state is written by the conductor, another process, so the api polls the
+database. One thread polls for every follower at once (one query per tick for
+all watched servers, reading only what tells a change), and wakes the
+followers whose server changed: the cost of a tick does not grow with the
+number of watches, and the full row is read only when something changed.
+"""
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable, Iterator
 
+import peewee
+
 from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TERMINAL_STATUSES, TaskState, status
+
+log = logging.getLogger(__name__)
+
+# A follower re-checks its client at least this often even when nothing changes.
+IDLE_CHECK_SECONDS = 1.0
+
+
+def _faults():
+    return InstanceFault.select(peewee.fn.COUNT(InstanceFault.id)).where(
+        InstanceFault.instance == Instance.id
+    )
 
 
 def _version(row: Instance) -> tuple:
@@ -27,7 +49,76 @@ def settled(row: Instance) -> bool:
     )
 
 
-def follow(first: Instance, active: Callable[[], bool], poll: float) -> Iterator[Instance]:
+class Poller:
+    """Reads the version of every watched server once per ``poll`` seconds."""
+
+    def __init__(self, poll: float) -> None:
+        self.poll = poll
+        self._lock = threading.Lock()
+        self._watched: dict[str, dict[int, tuple[tuple, threading.Event]]] = {}
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def wait_for_change(self, instance_id: str, seen: tuple, timeout: float) -> None:
+        """Until the server's version differs from ``seen`` (or ``timeout``)."""
+        changed = threading.Event()
+        key = id(changed)
+        with self._lock:
+            self._watched.setdefault(instance_id, {})[key] = (seen, changed)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="watch", daemon=True)
+                self._thread.start()
+            self._wake.set()
+        try:
+            changed.wait(timeout)
+        finally:
+            with self._lock:
+                waiting = self._watched.get(instance_id, {})
+                waiting.pop(key, None)
+                if not waiting:
+                    self._watched.pop(instance_id, None)
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                ids = list(self._watched)
+                if not ids:
+                    self._wake.clear()
+            if not ids:
+                self._wake.wait()
+                continue
+            try:
+                versions = self._versions(ids)
+            except peewee.PeeweeException:
+                log.exception("reading the watched servers failed")
+                versions = {}
+            with self._lock:
+                for instance_id, waiting in self._watched.items():
+                    current = versions.get(instance_id)
+                    for seen, changed in waiting.values():
+                        if current is None or current != seen:
+                            changed.set()
+            time.sleep(self.poll)
+
+    @staticmethod
+    def _versions(ids: list[str]) -> dict[str, tuple]:
+        query = Instance.select(
+            Instance.id,
+            Instance.vm_state,
+            Instance.task_state,
+            Instance.power_state,
+            Instance.update_time,
+            _faults(),
+            Instance.deleted_time,
+        ).where(Instance.id.in_(ids))
+        # The count comes back typed like the column it is compared with (a string).
+        return {
+            str(id_): (vm, task, power, updated, int(faults), deleted)
+            for id_, vm, task, power, updated, faults, deleted in query.tuples()
+        }
+
+
+def follow(first: Instance, active: Callable[[], bool], poller: Poller) -> Iterator[Instance]:
     """The current state, then each change, until a settled state (or the client leaves)."""
     row, seen = first, None
     while True:
@@ -37,7 +128,7 @@ def follow(first: Instance, active: Callable[[], bool], poll: float) -> Iterator
             yield row
             if settled(row):
                 return
-        time.sleep(poll)
+        poller.wait_for_change(str(first.id), version, IDLE_CHECK_SECONDS)
         if not active():
             return
         row = Instance.get_by_id(first.id)

@@ -59,6 +59,25 @@ class JSONField(peewee.TextField):
         return None if value is None else json.loads(value)
 
 
+def _load_psycopg() -> None:
+    """Give peewee the PostgreSQL driver it was not given at import (components/__init__.py)."""
+    if peewee.psycopg is None and peewee.psycopg2 is None:
+        import psycopg
+        from psycopg.pq import TransactionStatus
+        from psycopg.types.json import Json, Jsonb
+
+        peewee.psycopg, peewee.TransactionStatus = psycopg, TransactionStatus
+        peewee.Json_pg3, peewee.Jsonb_pg3 = Json, Jsonb
+
+
+def _load_pymysql() -> None:
+    """Give peewee the MySQL driver it was not given at import (components/__init__.py)."""
+    if peewee.mysql is None:
+        import pymysql
+
+        peewee.mysql = pymysql
+
+
 def open_database(url: str) -> peewee.Database:
     """A peewee database for ``url`` (not yet bound to the proxy)."""
     parsed = urlparse(url)
@@ -81,8 +100,10 @@ def open_database(url: str) -> peewee.Database:
             lock_type="IMMEDIATE",
         )
     if parsed.scheme in ("postgres", "postgresql"):
+        _load_psycopg()
         return connect_url(url, autoconnect=True)
     if parsed.scheme == "mysql":
+        _load_pymysql()
         # Microsecond times, as on the other backends (paging sorts by create_time).
         return connect_url(
             url, autoconnect=True, charset="utf8mb4", field_types={"DATETIME": "DATETIME(6)"}

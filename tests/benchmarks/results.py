@@ -1,8 +1,8 @@
 """Recording benchmark figures: printed, and merged into var/bench/latest.json.
 
 Each figure is the median of several runs with its min and max and unit;
-the file also records the machine (cores, CPU model). Benchmarks never assert
-on a timing.
+the file also records the machine (cores, CPU model) and, with each figure,
+the load average when it was taken. Benchmarks never assert on a timing.
 """
 
 from __future__ import annotations
@@ -38,6 +38,9 @@ def record(name: str, samples: Sequence[float], unit: str, note: str = "") -> di
         "max": max(samples),
         "unit": unit,
         "runs": len(samples),
+        # The machine is shared: the 1-minute load average when the figure was
+        # taken says how much else (including the benchmark itself) was running.
+        "load_average": round(os.getloadavg()[0], 2),
     }
     if note:
         figure["note"] = note
