@@ -59,6 +59,19 @@ class Child:
             self.process.send_signal(signal.SIGTERM)
 
 
+def ensure_free(spec: ProcessSpec) -> None:
+    """Refuse to start on a port something else holds (its health check would fool us)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("127.0.0.1", spec.port))
+        except OSError:
+            raise RuntimeError(
+                f"port {spec.port} for {spec.name} is in use: is another Stratus running? "
+                "(stop it, or use --port-offset)"
+            ) from None
+
+
 def wait_serving(spec: ProcessSpec, child: Child, timeout: float = 60.0) -> None:
     """Until the component's health service says SERVING (or it exits)."""
     if spec.unix_socket:
@@ -107,6 +120,7 @@ class Supervisor:
         self.children: list[Child] = []
 
     def start(self, spec: ProcessSpec) -> Child:
+        ensure_free(spec)
         child = Child(spec, self.log_dir, COLOURS[len(self.children) % len(COLOURS)], self.echo)
         self.children.append(child)
         wait_serving(spec, child)
