@@ -106,11 +106,16 @@ class Build:
 
     def _steps(self) -> None:
         image, base = spawn.fetch_image(self.host, self.instance)
-        self._move_to(TaskState.TASK_STATE_NETWORKING)
-        self._plug_ports()
-        self._move_to(TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING)
-        self._attach_volumes()
-        self._move_to(TaskState.TASK_STATE_SPAWNING)
+        # A task state is reported only for a step there is work for: each
+        # report is a round trip to the conductor on the boot's critical path.
+        if self.instance.requested_networks:
+            self._move_to(TaskState.TASK_STATE_NETWORKING)
+            self._plug_ports()
+        if self.instance.volume_ids:
+            self._move_to(TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING)
+            self._attach_volumes()
+        if self.task != TaskState.TASK_STATE_SPAWNING:
+            self._move_to(TaskState.TASK_STATE_SPAWNING)
         self._spawn(image, base)
         self._report_active()
         self.undo.clear()

@@ -315,7 +315,8 @@ def test_a_repeated_build_message_does_not_build_twice(cloud):
     assert len(cloud.conductor.calls("GetInstance")) == 2
     assert len(cloud.fakes.network.calls("CreatePort")) == 1
     assert len(cloud.fakes.images.calls("GetImage")) == 1
-    assert len(cloud.conductor.updates(instance.id)) == 5
+    # SPAWNING, NETWORKING, SPAWNING, ACTIVE: no volumes, so no BLOCK_DEVICE_MAPPING.
+    assert len(cloud.conductor.updates(instance.id)) == 4
 
 
 @pytest.mark.parametrize(
@@ -552,7 +553,8 @@ def test_missing_kernel_image_fails_the_build_and_leaves_nothing(cloud):
 
 def test_deletion_during_the_build_stops_it_and_cleans_up_without_a_failure(cloud):
     network_id = cloud.fakes.network.add_network()
-    instance = cloud.instance(networks=[network_id])
+    volume_id = cloud.fakes.volumes.add()
+    instance = cloud.instance(networks=[network_id], volumes=[volume_id])
 
     def user_deletes(request):
         if request.task_state == Instance.TASK_STATE_BLOCK_DEVICE_MAPPING:
