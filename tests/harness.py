@@ -98,8 +98,8 @@ def serving_component(
         yield runtime, channel
     finally:
         channel.close()
-        if start_hooks and component.on_stop is not None:
-            component.on_stop(runtime)
+        if start_hooks:
+            runtime.close_resources()
         server.stop(0)
         clients.close()
         db.close()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import components.compute_db
 from components.api.config import ApiConfig
@@ -20,7 +19,7 @@ from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 
 def services(runtime: Runtime) -> list[Service]:
     casts = CastClient(runtime.clients, compute_grpc.ComputeStub, compute_pb2, "ComputeCast")
-    runtime.state["compute_casts"] = casts
+    runtime.closers.append(casts.close)
     return [
         Service.of(
             ServersServicer(runtime.config, runtime.clients, casts), pb2, pb2_grpc, "Servers"
@@ -30,11 +29,6 @@ def services(runtime: Runtime) -> list[Service]:
     ]
 
 
-def stop(runtime: Runtime) -> None:
-    if "compute_casts" in runtime.state:
-        runtime.state["compute_casts"].close()
-
-
 COMPONENT = Component(
     name="api",
     default_port=8774,
@@ -42,8 +36,7 @@ COMPONENT = Component(
     policy=POLICY,
     config_cls=ApiConfig,
     database="compute",
-    migrations=Path(components.compute_db.__file__).parent / "migrations",
-    on_stop=stop,
+    migrations=components.compute_db.MIGRATIONS,
 )
 
 if __name__ == "__main__":

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import components.compute_db
 from components.conductor.config import ConductorConfig
@@ -20,14 +19,9 @@ from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
 
 def services(runtime: Runtime) -> list[Service]:
     casts = CastClient(runtime.clients, compute_grpc.ComputeStub, compute_pb2, "ComputeCast")
-    runtime.state["compute_casts"] = casts
+    runtime.closers.append(casts.close)
     servicer = ConductorServicer(runtime.config, casts)
     return [Service.of(servicer, pb2, pb2_grpc, "Conductor")]
-
-
-def stop(runtime: Runtime) -> None:
-    if "compute_casts" in runtime.state:
-        runtime.state["compute_casts"].close()
 
 
 COMPONENT = Component(
@@ -37,8 +31,7 @@ COMPONENT = Component(
     policy=POLICY,
     config_cls=ConductorConfig,
     database="compute",
-    migrations=Path(components.compute_db.__file__).parent / "migrations",
-    on_stop=stop,
+    migrations=components.compute_db.MIGRATIONS,
 )
 
 if __name__ == "__main__":

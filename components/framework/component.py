@@ -36,10 +36,18 @@ class Runtime:
     server: Server | None = None
     port: int = 0
     state: dict = dataclasses.field(default_factory=dict)
+    # Closed, newest first, when the component stops (cast senders, pools, ...).
+    closers: list[Callable[[], None]] = dataclasses.field(default_factory=list)
 
-    def stop(self, grace: float | None = None) -> None:
+    def close_resources(self) -> None:
+        """Run the component's on_stop hook, then every registered closer."""
         if self.component.on_stop is not None:
             self.component.on_stop(self)
+        while self.closers:
+            self.closers.pop()()
+
+    def stop(self, grace: float | None = None) -> None:
+        self.close_resources()
         if self.server is not None:
             self.server.stop(self.config.grace_seconds if grace is None else grace)
         self.clients.close()
@@ -126,14 +134,7 @@ def main(component: Component, argv: Sequence[str] | None = None) -> int:
     print(
         f"{component.name} listening on {config.host}:{runtime.port}", file=sys.stderr, flush=True
     )
-    serve_until_signalled(
-        runtime.server, config.grace_seconds, on_stop=lambda: _stop_hooks(runtime)
-    )
+    serve_until_signalled(runtime.server, config.grace_seconds, on_stop=runtime.close_resources)
     runtime.clients.close()
     db.close()
     return 0
-
-
-def _stop_hooks(runtime: Runtime) -> None:
-    if runtime.component.on_stop is not None:
-        runtime.component.on_stop(runtime)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 
 import components.compute_db
 from components.framework.component import Component, Runtime, main
@@ -20,14 +19,9 @@ from stratus.scheduler.v1 import scheduler_service_pb2_grpc as pb2_grpc
 def services(runtime: Runtime) -> list[Service]:
     config = runtime.config
     caster = BuildCaster(runtime.clients, config.cast_connect_timeout_seconds)
-    runtime.state["caster"] = caster
+    runtime.closers.append(caster.close)
     servicer = SchedulerServicer(config, Scheduler(config, caster))
     return [Service.of(servicer, pb2, pb2_grpc, "Scheduler")]
-
-
-def stop(runtime: Runtime) -> None:
-    if "caster" in runtime.state:
-        runtime.state["caster"].close()
 
 
 COMPONENT = Component(
@@ -37,8 +31,7 @@ COMPONENT = Component(
     policy=POLICY,
     config_cls=SchedulerConfig,
     database="compute",
-    migrations=Path(components.compute_db.__file__).parent / "migrations",
-    on_stop=stop,
+    migrations=components.compute_db.MIGRATIONS,
 )
 
 if __name__ == "__main__":
