@@ -9,6 +9,18 @@ import peewee
 import pytest
 
 from components.framework import database as db
+from tests import host_guard
+
+
+@pytest.fixture(scope="session", autouse=True)
+def host_files_untouched():
+    """Fails the run if any test wrote /etc/hostname, /etc/passwd or /etc/hosts."""
+    before = host_guard.snapshot()
+    yield
+    changed = host_guard.changes(before, host_guard.snapshot())
+    if changed:
+        pytest.fail("the tests wrote host files: " + "; ".join(changed), pytrace=False)
+
 
 BACKENDS = {
     "sqlite": None,

@@ -55,7 +55,14 @@ def code_of(fn: Callable, *args, **kwargs) -> tuple[grpc.StatusCode, str]:
 
 
 def qcow2(tmp_path: Path, name: str, *options: str) -> bytes:
-    """A real qcow2 file made by qemu-img."""
+    """A real qcow2 file made by qemu-img, from names inside ``tmp_path`` only.
+
+    qemu-img creates (and overwrites) every file an option names, so no option
+    may name an absolute or parent path.
+    """
+    for option in (*options, name):
+        if "/" in option:
+            raise ValueError(f"qemu-img option {option!r} names a path outside tmp_path")
     subprocess.run(
         ["qemu-img", "create", "-q", "-f", "qcow2", *options, name], check=True, cwd=tmp_path
     )

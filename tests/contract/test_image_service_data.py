@@ -6,6 +6,7 @@ downloads. Records and visibility are in test_image_service.py.
 
 import hashlib
 import os
+import struct
 
 import grpc
 import pytest
@@ -198,8 +199,40 @@ def test_qcow2_with_a_backing_file_is_refused(api, tmp_path):
     assert_back_in_queued_with_no_data(api, image.id)
 
 
+HOST_FILE = b"/etc/hostname"
+SCRATCH = b"scratch.data1"  # as long as HOST_FILE, so the header keeps its layout
+EXT_DATA_FILE = 0x44415441
+
+
+def data_file_named(header: bytes) -> bytes | None:
+    """The external data file a qcow2 v3 header's extensions name, if any."""
+    (offset,) = struct.unpack_from(">I", header, 100)
+    while offset + 8 <= len(header):
+        kind, length = struct.unpack_from(">II", header, offset)
+        if kind == 0:
+            return None
+        if kind == EXT_DATA_FILE:
+            return header[offset + 8 : offset + 8 + length]
+        offset += 8 + (length + 7) // 8 * 8
+    return None
+
+
+def qcow2_naming_a_host_data_file(tmp_path) -> bytes:
+    """A qcow2 whose header names /etc/hostname as its external data file.
+
+    qemu-img creates and zero-fills the data file it is given, so it only ever
+    sees a scratch file in tmp_path; the name is then rewritten in the header
+    bytes. Naming the host file is harmless: nothing here opens it.
+    """
+    data = qcow2(tmp_path, "evil.qcow2", "-o", f"data_file={SCRATCH.decode()},size=1M")
+    assert data_file_named(data) == SCRATCH
+    evil = data.replace(SCRATCH, HOST_FILE, 1)
+    assert data_file_named(evil) == HOST_FILE
+    return evil
+
+
 def test_qcow2_with_an_external_data_file_is_refused(api, tmp_path):
-    data = qcow2(tmp_path, "evil.qcow2", "-o", "data_file=/etc/hostname,size=1M")
+    data = qcow2_naming_a_host_data_file(tmp_path)
     image = api.create(disk_format=Image.DISK_FORMAT_QCOW2)
     assert code_of(api.upload, image.id, data) == (INVALID, "QCOW2_DATA_FILE")
     assert_back_in_queued_with_no_data(api, image.id)
