@@ -2,7 +2,9 @@
 
 Every RPC of every component passes through :class:`ServerInterceptor` once.
 It takes (or makes) the request id, validates the token and applies the
-method's policy rule, runs the servicer with the caller set, maps a
+method's policy rule, refuses a request whose enum fields hold undefined
+values (:mod:`components.framework.enums`; each message of a client stream as
+it is read), runs the servicer with the caller set, maps a
 :class:`~components.framework.errors.StratusError` to its status and anything
 unexpected to ``INTERNAL`` with a generic message (the traceback goes to the
 log), and logs ``method code ms`` once the call ends.
@@ -16,7 +18,7 @@ from collections.abc import Callable, Iterator
 
 import grpc
 
-from components.framework import auth, errors, idempotency
+from components.framework import auth, enums, errors, idempotency
 from components.framework.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 
 log = logging.getLogger("stratus.rpc")
@@ -98,18 +100,19 @@ class ServerInterceptor(grpc.ServerInterceptor):
         metadata = {
             k: v for k, v in handler_call_details.invocation_metadata or () if isinstance(v, str)
         }
+        checked = _enums_checked(handler.request_streaming)
         if handler.response_streaming:
-            behavior = self._streaming(method, metadata, _behavior_of(handler))
+            behavior = self._streaming(method, metadata, _behavior_of(handler), checked)
         else:
-            behavior = self._unary(method, metadata, _behavior_of(handler))
+            behavior = self._unary(method, metadata, _behavior_of(handler), checked)
         return _handler_like(handler, behavior)
 
-    def _unary(self, method: str, metadata: dict[str, str], inner: Callable):
+    def _unary(self, method: str, metadata: dict[str, str], inner: Callable, checked: Callable):
         def behavior(request, context):
             call = _Call(self, method, metadata)
             try:
                 call.enter(context)
-                return _idempotent(method, request, context, inner)
+                return _idempotent(method, checked(request), context, inner)
             except Exception as exc:
                 call.fail(exc, context)
             finally:
@@ -117,12 +120,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
         return behavior
 
-    def _streaming(self, method: str, metadata: dict[str, str], inner: Callable):
+    def _streaming(self, method: str, metadata: dict[str, str], inner: Callable, checked: Callable):
         def behavior(request, context) -> Iterator:
             call = _Call(self, method, metadata)
             try:
                 call.enter(context)
-                yield from inner(request, context)
+                yield from inner(checked(request), context)
             except Exception as exc:
                 if context.is_active():
                     call.fail(exc, context)
@@ -130,6 +133,18 @@ class ServerInterceptor(grpc.ServerInterceptor):
                 call.leave()
 
         return behavior
+
+
+def _enums_checked(request_streaming: bool) -> Callable:
+    """How a request reaches the servicer: with every enum field holding a defined value."""
+    if request_streaming:
+        return enums.check_stream
+
+    def checked(request):
+        enums.check(request)
+        return request
+
+    return checked
 
 
 def _idempotent(method: str, request, context, inner: Callable):
