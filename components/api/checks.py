@@ -9,6 +9,7 @@ from __future__ import annotations
 from components.compute_db.models import ComputeNode, Flavor
 from components.framework.clients import Clients, call
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+from components.framework.validation import quote
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2 as network_pb2
@@ -24,15 +25,15 @@ def image(clients: Clients, image_id: str, flavor: Flavor) -> dict[str, str]:
         found = call(stub.GetImage, image_pb2.GetImageRequest(image_id=image_id))
     except (NotFound, InvalidArgument):
         raise InvalidArgument(
-            f"no image with id {image_id!r}", reason="IMAGE_NOT_FOUND", field="image_id"
+            f"no image with id {quote(image_id)}", reason="IMAGE_NOT_FOUND", field="image_id"
         ) from None
     if found.status != image_pb2.Image.STATUS_ACTIVE:
         raise InvalidArgument(
-            f"image {image_id!r} is not active", reason="IMAGE_UNUSABLE", field="image_id"
+            f"image {quote(image_id)} is not active", reason="IMAGE_UNUSABLE", field="image_id"
         )
     if found.min_ram_mib > flavor.ram_mib or found.min_disk_gib > flavor.disk_gib:
         raise InvalidArgument(
-            f"flavor {flavor.name!r} is too small for image {found.name!r} (needs "
+            f"flavor {quote(flavor.name)} is too small for image {quote(found.name)} (needs "
             f"{found.min_ram_mib} MiB RAM, {found.min_disk_gib} GiB disk)",
             reason="IMAGE_UNUSABLE",
             field="flavor_id",
@@ -49,7 +50,7 @@ def networks(clients: Clients, network_ids: list[str]) -> list[dict]:
             net = call(stub.GetNetwork, network_pb2.GetNetworkRequest(network_id=network_id))
         except (NotFound, InvalidArgument):
             raise InvalidArgument(
-                f"no network with id {network_id!r}",
+                f"no network with id {quote(network_id)}",
                 reason="NETWORK_NOT_FOUND",
                 field="network_ids",
             ) from None
@@ -65,12 +66,14 @@ def volumes(clients: Clients, volume_ids: list[str]) -> None:
             vol = call(stub.GetVolume, volume_pb2.GetVolumeRequest(volume_id=volume_id))
         except (NotFound, InvalidArgument):
             raise InvalidArgument(
-                f"no volume with id {volume_id!r}", reason="VOLUME_NOT_FOUND", field="volume_ids"
+                f"no volume with id {quote(volume_id)}",
+                reason="VOLUME_NOT_FOUND",
+                field="volume_ids",
             ) from None
         if vol.status != volume_pb2.Volume.STATUS_AVAILABLE:
             state = volume_pb2.Volume.Status.Name(vol.status).removeprefix("STATUS_").lower()
             raise FailedPrecondition(
-                f"volume {volume_id!r} is {state}, not available",
+                f"volume {quote(volume_id)} is {state}, not available",
                 reason="VOLUME_UNAVAILABLE",
                 volume_id=volume_id,
             )
@@ -79,5 +82,5 @@ def volumes(clients: Clients, volume_ids: list[str]) -> None:
 def availability_zone(zone: str) -> None:
     if zone and not ComputeNode.select().where(ComputeNode.availability_zone == zone).exists():
         raise InvalidArgument(
-            f"no compute host is in availability zone {zone!r}", field="availability_zone"
+            f"no compute host is in availability zone {quote(zone)}", field="availability_zone"
         )

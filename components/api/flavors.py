@@ -9,6 +9,7 @@ from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.database import database
 from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
+from components.framework.validation import quote
 
 
 def create(
@@ -32,7 +33,7 @@ def create(
                 is_public=is_public,
             )
     except peewee.IntegrityError:
-        raise AlreadyExists(f"a flavor named {name!r} already exists", name=name) from None
+        raise AlreadyExists(f"a flavor named {quote(name)} already exists", name=name) from None
 
 
 def get(who: Caller, flavor_id: str, field: str = "flavor_id") -> Flavor:
@@ -40,7 +41,7 @@ def get(who: Caller, flavor_id: str, field: str = "flavor_id") -> Flavor:
     row = Flavor.get_or_none(Flavor.id == flavor_id)
     if row is None or not (row.is_public or who.is_admin):
         raise NotFound(
-            f"no flavor with id {flavor_id!r}", reason="FLAVOR_NOT_FOUND", **{field: flavor_id}
+            f"no flavor with id {quote(flavor_id)}", reason="FLAVOR_NOT_FOUND", **{field: flavor_id}
         )
     return row
 

@@ -23,6 +23,7 @@ from components.framework.errors import (
     StratusError,
     error_info,
 )
+from components.framework.validation import quote
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 
@@ -46,7 +47,7 @@ def _check_request(request) -> tuple[str, list[str], list[str], dict]:
     for key, value in request.metadata.items():
         validation.name("metadata key", key, 255)
         if len(value) > 255:
-            raise InvalidArgument(f"metadata {key!r} is longer than 255", field="metadata")
+            raise InvalidArgument(f"metadata {quote(key)} is longer than 255", field="metadata")
     return name, network_ids, volume_ids, dict(request.metadata)
 
 
@@ -137,7 +138,7 @@ def get(who: Caller, server_id: str) -> Instance:
     validation.uuid_str("server_id", server_id)
     row = Instance.get_or_none(Instance.id == server_id)
     if row is None or row.deleted_time is not None or not who.can_access(row.project_id):
-        raise NotFound(f"no server with id {server_id!r}", server_id=server_id)
+        raise NotFound(f"no server with id {quote(server_id)}", server_id=server_id)
     return row
 
 

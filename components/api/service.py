@@ -11,6 +11,7 @@ from components.framework.auth import caller
 from components.framework.convert import timestamp
 from components.framework.database import utcnow
 from components.framework.errors import InvalidArgument, NotFound
+from components.framework.validation import quote
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 
@@ -119,7 +120,7 @@ class QuotasServicer(pb2_grpc.QuotasServicer):
         project_id = project_id or who.project_id
         validation.uuid_str("project_id", project_id)
         if not who.is_admin and project_id != who.project_id:
-            raise NotFound(f"no project with id {project_id!r}", project_id=project_id)
+            raise NotFound(f"no project with id {quote(project_id)}", project_id=project_id)
         return project_id
 
     def GetQuota(self, request, context):

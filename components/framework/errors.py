@@ -123,15 +123,55 @@ _BY_CODE: dict[grpc.StatusCode, type[StratusError]] = {
 }
 
 
+# A status travels in the trailers, which gRPC caps at 8 KiB by default: a
+# larger one reaches the client as RESOURCE_EXHAUSTED instead of the error. The
+# message goes twice (grpc-message, percent-encoded, and inside the
+# base64-encoded details), so these bounds keep the whole under about 4 KiB
+# whatever an error quotes.
+MESSAGE_MAX_BYTES = 512
+METADATA_KEY_MAX_BYTES = 64
+METADATA_VALUE_MAX_BYTES = 128
+METADATA_MAX_BYTES = 1024
+
+
 def to_status(error: StratusError, domain: str) -> grpc.Status:
-    """The rich status for ``error``: code, message and one ErrorInfo."""
-    info = error_details_pb2.ErrorInfo(reason=error.reason, domain=domain, metadata=error.metadata)
+    """The rich status for ``error``: code, message and one ErrorInfo, bounded in size."""
+    info = error_details_pb2.ErrorInfo(
+        reason=_bounded(error.reason, METADATA_KEY_MAX_BYTES),
+        domain=domain,
+        metadata=_bounded_metadata(error.metadata),
+    )
     detail = any_pb2.Any()
     detail.Pack(info)
     status = status_pb2.Status(
-        code=getattr(code_pb2, error.code.name), message=error.message, details=[detail]
+        code=getattr(code_pb2, error.code.name),
+        message=_bounded(error.message, MESSAGE_MAX_BYTES),
+        details=[detail],
     )
     return rpc_status.to_status(status)
+
+
+def _bounded(text: str, max_bytes: int) -> str:
+    """``text`` cut to at most ``max_bytes`` UTF-8 bytes, marked with "…" when cut."""
+    encoded = text.encode("utf-8", "replace")
+    if len(encoded) <= max_bytes:
+        return text
+    return encoded[: max_bytes - 3].decode("utf-8", "ignore") + "…"
+
+
+def _bounded_metadata(metadata: dict[str, str]) -> dict[str, str]:
+    """Each key and value bounded; entries past the total budget are left out."""
+    kept: dict[str, str] = {}
+    used = 0
+    for key, value in metadata.items():
+        key = _bounded(key, METADATA_KEY_MAX_BYTES)
+        value = _bounded(value, METADATA_VALUE_MAX_BYTES)
+        size = len(key.encode()) + len(value.encode())
+        if used + size > METADATA_MAX_BYTES:
+            break
+        kept[key] = value
+        used += size
+    return kept
 
 
 def error_info(rpc_error: grpc.RpcError) -> error_details_pb2.ErrorInfo | None:

@@ -9,6 +9,15 @@ from components.framework.errors import InvalidArgument
 
 NAME_MAX = 255
 _NAME = re.compile(r"^[^\x00-\x1f\x7f]+$")
+# How much of a bad value an error message quotes (a 7,000-character id must not
+# make the error bigger than what gRPC lets through its trailers).
+QUOTE_MAX = 64
+
+
+def quote(value: object, limit: int = QUOTE_MAX) -> str:
+    """``repr(value)`` for an error message, cut to ``limit`` characters with "…"."""
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
 
 
 def name(field: str, value: str, max_length: int = NAME_MAX, required: bool = True) -> str:
@@ -34,7 +43,7 @@ def uuid_str(field: str, value: str, required: bool = True) -> str:
     try:
         return str(uuid.UUID(value))
     except ValueError:
-        raise InvalidArgument(f"{field} {value!r} is not a valid id", field=field) from None
+        raise InvalidArgument(f"{field} {quote(value)} is not a valid id", field=field) from None
 
 
 def positive(field: str, value: int, maximum: int | None = None) -> int:

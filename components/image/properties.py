@@ -6,6 +6,7 @@ import re
 from collections.abc import Iterable, Mapping
 
 from components.framework.errors import InvalidArgument
+from components.framework.validation import quote
 from components.image.models import Image, ImageProperty
 
 MAX_PROPERTIES = 128
@@ -40,12 +41,12 @@ _PRINTABLE = re.compile(r"^[^\x00-\x1f\x7f]+$")
 def check_key(key: str) -> str:
     if not 1 <= len(key) <= MAX_KEY_CHARS or not _PRINTABLE.match(key):
         raise InvalidArgument(
-            f"property key {key[:40]!r} must be 1 to {MAX_KEY_CHARS} printable characters",
+            f"property key {quote(key)} must be 1 to {MAX_KEY_CHARS} printable characters",
             field="properties",
         )
     if key in RESERVED_KEYS:
         raise InvalidArgument(
-            f"property key {key!r} is the name of an image field", field="properties"
+            f"property key {quote(key)} is the name of an image field", field="properties"
         )
     return key
 
@@ -60,7 +61,7 @@ def check(properties: Mapping[str, str]) -> dict[str, str]:
         check_key(key)
         if len(value.encode()) > MAX_VALUE_BYTES:
             raise InvalidArgument(
-                f"property {key!r} is longer than {MAX_VALUE_BYTES} bytes", field="properties"
+                f"property {quote(key)} is longer than {MAX_VALUE_BYTES} bytes", field="properties"
             )
     return dict(properties)
 

@@ -9,6 +9,7 @@ from components.framework import validation
 from components.framework.auth import caller
 from components.framework.convert import timestamp
 from components.framework.errors import InvalidArgument
+from components.framework.validation import quote
 from components.volume import attachments, quotas
 from components.volume.backend import ConnectionInfo, FileBackend
 from components.volume.image_source import ImageSource
@@ -107,7 +108,7 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
         host = validation.name("host", request.host)
         if request.device and not DEVICE.match(request.device):
             raise InvalidArgument(
-                f"device {request.device!r} is not an absolute device path such as /dev/vdb",
+                f"device {quote(request.device)} is not an absolute device path such as /dev/vdb",
                 field="device",
             )
         validation.request_id(request.request_id)

@@ -12,6 +12,7 @@ import dataclasses
 from components.framework.auth import Caller
 from components.framework.database import utcnow
 from components.framework.errors import FailedPrecondition, NotFound
+from components.framework.validation import quote
 from components.volume import states
 from components.volume.models import Attachment, Volume
 
@@ -32,7 +33,7 @@ def load(who: Caller, volume_id: str) -> Volume:
     """The volume, or NotFound if it does not exist or the caller may not see it."""
     volume = find(volume_id)
     if volume is None or not who.can_access(volume.project_id):
-        raise NotFound(f"volume {volume_id} not found", resource="volume", id=volume_id)
+        raise NotFound(f"volume {quote(volume_id)} not found", resource="volume", id=volume_id)
     return volume
 
 
@@ -43,7 +44,7 @@ def attachment_of(volume_id: str) -> Attachment | None:
 def info(volume_id: str) -> VolumeInfo:
     volume = find(volume_id)
     if volume is None:
-        raise NotFound(f"volume {volume_id} not found", resource="volume", id=volume_id)
+        raise NotFound(f"volume {quote(volume_id)} not found", resource="volume", id=volume_id)
     return VolumeInfo(volume, attachment_of(volume_id))
 
 

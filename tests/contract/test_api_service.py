@@ -266,6 +266,24 @@ def test_list_is_newest_first_paged_and_filtered(cloud):
     assert [s.id for s in named.servers] == [ids[3]]
 
 
+@pytest.mark.parametrize("status", [999, -1])
+def test_list_with_an_undefined_status_is_invalid_argument_naming_status(cloud, status):
+    error = fails(
+        cloud.servers.ListServers, pb2.ListServersRequest(status=status), metadata=md("alice")
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "status"
+
+
+def test_get_with_a_huge_id_is_invalid_argument_with_a_short_message(cloud):
+    error = fails(
+        cloud.servers.GetServer, pb2.GetServerRequest(server_id="x" * 7000), metadata=md("alice")
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert len(error.details()) < 200
+    assert errors.error_info(error).metadata["field"] == "server_id"
+
+
 # Actions ------------------------------------------------------------------------------
 
 

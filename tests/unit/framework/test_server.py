@@ -13,7 +13,8 @@ from tests.harness import StaticValidator, caller, metadata, serving
 
 CONSOLE = "/stratus.compute.v1.Compute/GetConsoleOutput"
 STATUS = "/stratus.compute.v1.Compute/GetHostStatus"
-POLICY = auth.Policy({CONSOLE: auth.reader, STATUS: auth.admin_required})
+CASTS = "/stratus.compute.v1.Compute/Casts"
+POLICY = auth.Policy({CONSOLE: auth.reader, STATUS: auth.admin_required, CASTS: auth.reader})
 VALIDATOR = StaticValidator(
     {
         "member": caller(["member"], token="member"),
@@ -33,12 +34,23 @@ class Console(pb2_grpc.ComputeServicer):
         self.seen.append((who.user_id, dict(context.invocation_metadata()).get("x-request-id")))
         if request.instance_id == "missing":
             raise errors.NotFound("no instance 'missing' on this host", instance_id="missing")
+        if request.instance_id.startswith("huge"):
+            raise errors.NotFound(
+                f"no instance {request.instance_id}", instance_id=request.instance_id
+            )
         if request.instance_id == "boom":
             raise RuntimeError("secret internal detail")
         return pb2.GetConsoleOutputResponse(output=f"console of {request.instance_id}")
 
     def GetHostStatus(self, request, context):
         return pb2.GetHostStatusResponse()
+
+    def Casts(self, request_iterator, context):
+        received = 0
+        for cast in request_iterator:
+            received += 1
+            self.seen.append(("cast", cast.reboot_instance.instance_id))
+        return pb2.CastsSummary(received=received)
 
 
 @pytest.fixture
@@ -107,6 +119,30 @@ def test_domain_error_maps_to_its_code_with_error_info(served):
     again = errors.from_rpc_error(error)
     assert isinstance(again, errors.NotFound)
     assert again.metadata == {"instance_id": "missing"}
+
+
+def test_error_quoting_a_huge_value_still_reaches_the_client_with_its_code(served):
+    stub, _, _ = served
+    error = code_of(
+        stub.GetConsoleOutput,
+        pb2.GetConsoleOutputRequest(instance_id="huge" + "x" * 7000),
+        metadata=metadata("member"),
+    )
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert len(error.details()) <= errors.MESSAGE_MAX_BYTES
+    assert errors.error_info(error).reason == "NOT_FOUND"
+
+
+def test_undefined_enum_in_a_client_stream_message_is_invalid_argument_naming_the_field(served):
+    stub, _, console = served
+    casts = [
+        pb2.ComputeCast(reboot_instance=pb2.RebootInstance(instance_id="a", reboot_type=1)),
+        pb2.ComputeCast(reboot_instance=pb2.RebootInstance(instance_id="b", reboot_type=999)),
+    ]
+    error = code_of(stub.Casts, iter(casts), metadata=metadata("member"))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "reboot_instance.reboot_type"
+    assert console.seen == [("cast", "a")]
 
 
 def test_unexpected_exception_is_internal_with_a_generic_message(served):
