@@ -200,7 +200,9 @@ class Build:
 
 def report_build_failure(host: Host, context, instance: Instance, fault) -> None:
     """Record the fault and hand the instance back to the conductor (claim release,
-    reschedule or ERROR). If the conductor is unreachable the reconciler retries later."""
+    reschedule or ERROR). Both are retried while the conductor restarts; if it stays
+    unreachable, or the cast is lost, the reconciler reports the failure again."""
+    host.remember_failure(instance.id, instance.claim_id, fault)
     try:
         host.conductor.add_fault(instance.id, fault)
     except StratusError as exc:

@@ -3,18 +3,27 @@
 Unary calls (instance records, faults, heartbeats, the host's instance list)
 go with the host's service token. Build failures and finished deletions are
 casts on one long-lived stream to the conductor, carrying the user's context.
+
+A conductor that restarts must not lose a build: every call but the heartbeat
+(which is repeated anyway) and every cast is retried while the conductor is
+unreachable, with backoff, for at most ``retry.budget_seconds``. Changes carry
+a fresh ``request_id`` that the conductor replays, so a retry of a change that
+was made but whose answer was lost is answered, not applied twice.
 """
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 
 from google.protobuf import field_mask_pb2
 
 from components.compute.faults import Fault
 from components.framework.cast_clients import CastClient
-from components.framework.clients import Clients, call
+from components.framework.casts import CastFailed
+from components.framework.clients import Clients, Retry, call
 from components.framework.convert import timestamp
 from components.framework.database import utcnow
 from components.framework.errors import FailedPrecondition, NotFound
@@ -38,16 +47,18 @@ class InstanceChanged(Exception):
 
 
 class Conductor:
-    def __init__(self, clients: Clients, host: str) -> None:
+    def __init__(self, clients: Clients, host: str, retry: Retry | None = None) -> None:
         self.clients = clients
         self.host = host
+        self.retry = retry or Retry()
         self.casts = CastClient(clients, cond_grpc.ConductorStub, cond_pb2, "ConductorCast")
 
     def _stub(self) -> cond_grpc.ConductorStub:
         return self.clients.stub(cond_grpc.ConductorStub, "conductor", as_service=True)
 
     def get_instance(self, instance_id: str) -> Instance:
-        return call(self._stub().GetInstance, cond_pb2.GetInstanceRequest(instance_id=instance_id))
+        request = cond_pb2.GetInstanceRequest(instance_id=instance_id)
+        return call(self._stub().GetInstance, request, retry=self.retry)
 
     def update_instance(
         self, instance_id: str, *, expected: int | None = None, **fields: object
@@ -57,12 +68,13 @@ class Conductor:
         request = cond_pb2.UpdateInstanceRequest(
             instance_id=instance_id,
             update_mask=field_mask_pb2.FieldMask(paths=sorted(fields)),
+            request_id=str(uuid.uuid4()),
             **fields,
         )
         if expected is not None:
             request.expected_task_state = expected
         try:
-            return call(self._stub().UpdateInstance, request)
+            return call(self._stub().UpdateInstance, request, retry=self.retry)
         except FailedPrecondition as exc:
             if exc.reason in _CHANGED:
                 raise InstanceChanged(exc.message) from None
@@ -72,9 +84,13 @@ class Conductor:
 
     def add_fault(self, instance_id: str, fault: Fault) -> None:
         request = cond_pb2.AddInstanceFaultRequest(
-            instance_id=instance_id, code=fault.code, message=fault.message, details=fault.details
+            instance_id=instance_id,
+            code=fault.code,
+            message=fault.message,
+            details=fault.details,
+            request_id=str(uuid.uuid4()),
         )
-        call(self._stub().AddInstanceFault, request)
+        call(self._stub().AddInstanceFault, request, retry=self.retry)
 
     def report_node(self, request: cond_pb2.ReportComputeNodeRequest):
         return call(self._stub().ReportComputeNode, request)
@@ -86,6 +102,7 @@ class Conductor:
             page = call(
                 self._stub().ListHostInstances,
                 cond_pb2.ListHostInstancesRequest(host=self.host, page_size=500, page_token=token),
+                retry=self.retry,
             )
             yield from page.instances
             token = page.next_page_token
@@ -110,8 +127,20 @@ class Conductor:
         self._cast(context, instance_deleted=deleted)
 
     def _cast(self, context, **payload: object) -> None:
-        address = self.clients.address("conductor")
-        self.casts.cast(address, _context(context), **payload)
+        """Cast, trying again while the conductor cannot be reached (the conductor handles
+        a repeated build failure or deletion as it did the first)."""
+        delays = self.retry.delays()
+        message_context = _context(context)
+        while True:
+            try:
+                self.casts.cast(self.clients.address("conductor"), message_context, **payload)
+                return
+            except CastFailed as exc:
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                log.info("cast to the conductor failed (%s); trying again", exc)
+                time.sleep(delay)
 
     def close(self) -> None:
         self.casts.close()

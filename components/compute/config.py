@@ -49,5 +49,12 @@ class ComputeConfig(Config):
     # An instance left SCHEDULING on this host for longer than this (the
     # build cast was lost) is failed by the reconciler.
     stale_task_seconds: float = 600.0
+    # How long a call or cast to the conductor is retried while the conductor
+    # cannot be reached (it restarts), with backoff, before the host gives up
+    # on it (a build then fails; its failure report is retried by the reconciler).
+    conductor_retry_seconds: float = 30.0
+    # A build failure this host reported is reported again by the reconciler if
+    # the instance is still building here this long after (the cast was lost).
+    failure_resend_seconds: float = 20.0
     # Builds and other casts handled at the same time (different instances).
     cast_workers: int = 16

@@ -10,6 +10,7 @@ from pathlib import Path
 from components.compute.accelerator import resolve_domain_type
 from components.compute.conductor import Conductor
 from components.compute.config import ComputeConfig
+from components.compute.faults import Fault
 from components.compute.guest_networks import GuestNetworks
 from components.compute.image_cache import ImageCache
 from components.compute.images import ImageSource
@@ -17,6 +18,7 @@ from components.compute.libvirt_driver import LibvirtDriver
 from components.compute.network import Ports
 from components.compute.volumes import Volumes
 from components.framework.casts import KeyedExecutor
+from components.framework.clients import Retry
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2_grpc as net_grpc
 from stratus.volume.v1 import volume_service_pb2_grpc as vol_grpc
@@ -47,6 +49,9 @@ class Host:
     # Instances whose build this process handled: the reconciler leaves their
     # fate to the conductor (it may be rescheduling them right now).
     handled_builds: set[str] = dataclasses.field(default_factory=set)
+    # Builds that failed here: instance id -> (claim id, fault, monotonic time), so
+    # the reconciler can report a failure again if the conductor never got it.
+    failed_builds: dict[str, tuple[str, Fault, float]] = dataclasses.field(default_factory=dict)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     @property
@@ -79,6 +84,22 @@ class Host:
     def forget_builds_except(self, instance_ids: set[str]) -> None:
         with self._lock:
             self.handled_builds &= instance_ids
+            for gone in set(self.failed_builds) - instance_ids:
+                del self.failed_builds[gone]
+
+    def remember_failure(self, instance_id: str, claim_id: str, fault: Fault) -> None:
+        with self._lock:
+            self.failed_builds[instance_id] = (claim_id, fault, time.monotonic())
+
+    def failure_to_resend(self, instance_id: str, claim_id: str) -> Fault | None:
+        """The fault of this claim's failed build, if reported long enough ago that the
+        conductor should have acted on it (its cast may have been lost)."""
+        with self._lock:
+            found = self.failed_builds.get(instance_id)
+        if found is None or found[0] != claim_id:
+            return None
+        age = time.monotonic() - found[2]
+        return found[1] if age >= self.config.failure_resend_seconds else None
 
     def close(self) -> None:
         self.executor.shutdown(wait=True)
@@ -98,7 +119,7 @@ def build_host(runtime) -> Host:
     return Host(
         config=config,
         driver=driver,
-        conductor=Conductor(clients, config.host_name),
+        conductor=Conductor(clients, config.host_name, Retry(config.conductor_retry_seconds)),
         images=ImageSource(lambda: clients.stub(image_grpc.ImagesStub, "image")),
         ports=ports,
         volumes=Volumes(lambda: clients.stub(vol_grpc.VolumesStub, "volume")),

@@ -168,6 +168,11 @@ class LibvirtDriver:
             self._destroy_and_undefine(dom)
             raise
 
+    def define(self, xml: str) -> None:
+        """Define a persistent domain without starting it."""
+        with _errors("define the domain"):
+            self.connection().defineXML(xml)
+
     def destroy(self, instance_id: str) -> bool:
         """Power off and undefine the instance's domain; False if there was none."""
         dom = self._lookup(instance_id)

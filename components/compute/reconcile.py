@@ -6,7 +6,12 @@ Runs when the service starts and every reconcile interval:
   service restarted) is cleaned up, recorded as failed (fault, vm_state ERROR)
   and its claim handed back with InstanceBuildFailed (retryable=False); one
   left SCHEDULING longer than stale_task_seconds (its build cast was lost)
-  likewise;
+  likewise (the conductor's sweep usually gets there first);
+* a build that failed here but is still building failure_resend_seconds
+  later (the conductor never got the InstanceBuildFailed cast) is reported
+  again;
+* at start, the guests of settled instances are brought back as their records
+  say (resume.py: a rebooted host starts what ran, defines what was stopped);
 * an instance left DELETING (its TerminateInstance was lost) is finished;
 * a guest of this host whose instance is deleted, unknown, or now on another
   host is destroyed with its files;
@@ -23,11 +28,12 @@ import datetime
 import functools
 import logging
 
-from components.compute import disks, operations
+from components.compute import disks, operations, resume
 from components.compute.build import report_build_failure
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.faults import ABORTED, Fault
 from components.compute.host import Host
+from components.framework.casts import CastFailed
 from components.framework.clients import acting_as
 from components.framework.database import utcnow
 from components.framework.errors import NotFound, StratusError
@@ -89,7 +95,11 @@ def reconcile_instance(host: Host, instance_id: str, startup: bool) -> None:
     elif instance.vm_state == VmState.VM_STATE_BUILDING:
         if _build_abandoned(host, instance, startup, stale):
             fail_abandoned_build(host, instance)
-    elif instance.task_state == TaskState.TASK_STATE_UNSPECIFIED:
+        else:
+            _resend_failure(host, instance)
+    elif instance.task_state == TaskState.TASK_STATE_UNSPECIFIED and not (
+        startup and resume.resume_guest(host, instance)
+    ):
         sync_power_state(host, instance)
 
 
@@ -110,6 +120,19 @@ def _build_abandoned(host: Host, instance: Instance, startup: bool, stale: bool)
     if host.build_was_handled(instance.id):
         return stale
     return startup or stale
+
+
+def _resend_failure(host: Host, instance: Instance) -> None:
+    """Report a build failure again if the conductor has not acted on it."""
+    fault = host.failure_to_resend(instance.id, instance.claim_id)
+    if fault is None:
+        return
+    log.warning("the failed build of %s is still unanswered; reporting it again", instance.id)
+    host.remember_failure(instance.id, instance.claim_id, fault)
+    try:
+        host.conductor.build_failed(_service_context(host), instance.id, instance.claim_id, fault)
+    except (CastFailed, StratusError) as exc:
+        log.error("could not report the failed build of %s: %s", instance.id, exc)
 
 
 def fail_abandoned_build(host: Host, instance: Instance) -> None:

@@ -119,10 +119,18 @@ def domain_spec(
 
 
 def start_domain(
-    host: Host, instance: Instance, ports: Sequence[PluggedPort], volumes: Sequence[VolumeDisk]
+    host: Host,
+    instance: Instance,
+    ports: Sequence[PluggedPort],
+    volumes: Sequence[VolumeDisk],
+    start: bool = True,
 ) -> None:
-    """Define the domain with every device and start it."""
+    """Define the domain with every device and (unless ``start`` is False) start it."""
     xml = domain_xml.to_xml(domain_xml.domain(domain_spec(host, instance, ports, volumes)))
+    if not start:
+        host.driver.define(xml)
+        log.info("domain for instance %s defined", instance.id)
+        return
     host.driver.define_and_start(xml)
     log.info("domain for instance %s started", instance.id)
 

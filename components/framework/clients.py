@@ -5,6 +5,10 @@ deadline, carries the request id and a token, retries ``UNAVAILABLE`` only for
 idempotent methods (Get*, List*, Validate*, Download*), and reaches the
 component's address from the identity catalog unless one is configured.
 
+``call(fn, request, retry=Retry(30))`` retries ``UNAVAILABLE`` for a bounded
+time with exponential backoff and jitter, for any method: the caller makes the
+request safe to repeat (a ``request_id`` the server replays, or a read).
+
 The token sent is, in order: the one given to :func:`acting_as` (a compute
 host working for a user from a cast), else the token of the caller whose RPC is
 being served (so the user's token travels with the request), else the
@@ -17,8 +21,10 @@ from __future__ import annotations
 import collections
 import contextlib
 import contextvars
+import dataclasses
 import json
 import logging
+import random
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -38,6 +44,11 @@ CHANNEL_OPTIONS = (
     ("grpc.max_receive_message_length", 4 * 1024 * 1024),
     ("grpc.keepalive_time_ms", 30_000),
     ("grpc.enable_retries", 1),
+    # A peer that restarts is reached again within a second or two, not after
+    # gRPC's default reconnect backoff (up to two minutes).
+    ("grpc.initial_reconnect_backoff_ms", 100),
+    ("grpc.min_reconnect_backoff_ms", 100),
+    ("grpc.max_reconnect_backoff_ms", 2000),
 )
 
 _acting: contextvars.ContextVar[str | None] = contextvars.ContextVar("acting_token", default=None)
@@ -230,9 +241,55 @@ def _pb2_of(stub_cls: type) -> ModuleType:
     return importlib.import_module(module.removesuffix("_grpc"))
 
 
-def call(fn: Callable[..., S], *args, **kwargs) -> S:
-    """Make a call, turning a received error into the matching domain error."""
-    try:
-        return fn(*args, **kwargs)
-    except grpc.RpcError as exc:
-        raise errors.from_rpc_error(exc) from None
+@dataclasses.dataclass(frozen=True)
+class Retry:
+    """Retry a call refused with one of ``codes`` for at most ``budget_seconds``.
+
+    Backoff doubles from ``initial_seconds`` up to ``max_seconds``; each wait is
+    between half and all of it (jitter), so many callers retrying together
+    spread out. Only for requests that are safe to repeat.
+    """
+
+    budget_seconds: float = 30.0
+    initial_seconds: float = 0.1
+    max_seconds: float = 2.0
+    codes: frozenset = frozenset({grpc.StatusCode.UNAVAILABLE})
+
+    def delays(self) -> Iterator[float]:
+        """The waits before each retry; ends when the next would overrun the budget."""
+        deadline = time.monotonic() + self.budget_seconds
+        backoff = self.initial_seconds
+        while True:
+            delay = random.uniform(backoff / 2, backoff)
+            if time.monotonic() + delay > deadline:
+                return
+            yield delay
+            backoff = min(backoff * 2, self.max_seconds)
+
+
+def call(fn: Callable[..., S], *args, retry: Retry | None = None, **kwargs) -> S:
+    """Make a call, turning a received error into the matching domain error.
+
+    With ``retry``, a call refused with one of its codes is made again (the same
+    request) until it gets another answer or the retry budget is spent."""
+    delays = retry.delays() if retry is not None else iter(())
+    attempt = 0
+    while True:
+        attempt += 1
+        try:
+            return fn(*args, **kwargs)
+        except grpc.RpcError as exc:
+            delay = next(delays, None) if retry and exc.code() in retry.codes else None
+            if delay is None:
+                raise errors.from_rpc_error(exc) from None
+            if attempt == 1:
+                name, budget = _name(fn), retry.budget_seconds
+                log.warning("%s: %s; retrying for up to %.0fs", name, exc.code().name, budget)
+            time.sleep(delay)
+
+
+def _name(fn: Callable) -> str:
+    method = getattr(fn, "_method", None)
+    if isinstance(method, bytes):
+        return method.decode()
+    return str(method or getattr(fn, "__name__", fn))

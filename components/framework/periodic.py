@@ -23,9 +23,12 @@ class Periodic:
         self.interval = interval
         self.task = task
         self._stop = threading.Event()
+        self._delay = 0.0
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
 
-    def start(self) -> None:
+    def start(self, delay: float = 0.0) -> None:
+        """Run now, or first after ``delay`` seconds."""
+        self._delay = delay
         self._thread.start()
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -34,6 +37,8 @@ class Periodic:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
+        if self._stop.wait(self._delay):
+            return
         while not self._stop.is_set():
             try:
                 interval = self.task()

@@ -1,0 +1,98 @@
+"""The conductor's sweep: builds that nobody will finish are failed, whatever their host.
+
+A compute host fails its own interrupted builds when it starts again and
+reports its failures, but a host can be gone for good, and a build cast can
+be lost on the way to a host. Every sweep interval the conductor fails:
+
+* a build still SCHEDULING ``build_start_timeout_seconds`` after it was
+  handed to a host (or after it was created, if no host took it): its build
+  request was lost;
+* a build in a host's hands (SPAWNING, NETWORKING, BLOCK_DEVICE_MAPPING) on a
+  host that has not reported for ``host_down_seconds`` (or is unknown).
+
+Each goes ERROR with a fault that says why, and its claim is given back. The
+write is a compare-and-swap on the same conditions, so a host that moves the
+build on (or a user who deletes it) meanwhile wins. A host that comes back
+later finds the instance ERROR and releases what the build left (resume.py).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime
+import logging
+
+import peewee
+
+from components.compute_db import claims
+from components.compute_db.models import ComputeNode, Instance, InstanceFault
+from components.compute_db.states import TaskState, VmState
+from components.framework.database import database, utcnow
+
+log = logging.getLogger(__name__)
+
+# google.rpc.Code numbers of the faults recorded.
+DEADLINE_EXCEEDED = 4
+UNAVAILABLE = 14
+HOST_TASKS = (TaskState.SPAWNING, TaskState.NETWORKING, TaskState.BLOCK_DEVICE_MAPPING)
+
+
+@dataclasses.dataclass(frozen=True)
+class Bounds:
+    build_start_timeout_seconds: float
+    host_down_seconds: float
+
+
+def sweep(bounds: Bounds) -> list[str]:
+    """Fail every build stuck beyond its bound; the ids of the instances failed."""
+    now = utcnow()
+    failed = []
+    start_cutoff = now - datetime.timedelta(seconds=bounds.build_start_timeout_seconds)
+    never_started = _building(TaskState.SCHEDULING) & (Instance.update_time < start_cutoff)
+    for row in Instance.select().where(never_started):
+        message = (
+            f"Build of instance {row.id} was not started by host {row.host} within "
+            f"{bounds.build_start_timeout_seconds:.0f}s (the build request was lost)"
+            if row.host
+            else f"Instance {row.id} was not scheduled within "
+            f"{bounds.build_start_timeout_seconds:.0f}s"
+        )
+        if _fail(row.id, never_started, DEADLINE_EXCEEDED, message):
+            failed.append(row.id)
+    down_cutoff = now - datetime.timedelta(seconds=bounds.host_down_seconds)
+    alive = ComputeNode.select(ComputeNode.host).where(ComputeNode.last_heartbeat >= down_cutoff)
+    orphaned = (
+        _building(*HOST_TASKS) & Instance.host.not_in(alive) & (Instance.update_time < down_cutoff)
+    )
+    for row in Instance.select().where(orphaned):
+        message = (
+            f"Build of instance {row.id} was interrupted: host {row.host} has not reported "
+            f"for {bounds.host_down_seconds:.0f}s"
+        )
+        if _fail(row.id, orphaned, UNAVAILABLE, message):
+            failed.append(row.id)
+    return failed
+
+
+def _building(*tasks: int) -> peewee.Expression:
+    return (
+        (Instance.vm_state == VmState.BUILDING)
+        & Instance.task_state.in_(list(tasks))
+        & Instance.deleted_time.is_null()
+    )
+
+
+def _fail(instance_id: str, still: peewee.Expression, code: int, message: str) -> bool:
+    """ERROR with a fault and the claim released, if the instance is still ``still``."""
+    with database.atomic():
+        changed = (
+            Instance.update(vm_state=VmState.ERROR, task_state=TaskState.NONE, update_time=utcnow())
+            .where((Instance.id == instance_id) & still)
+            .execute()
+        )
+        if changed != 1:
+            return False
+        InstanceFault.create(instance=instance_id, code=code, message=message)
+    claims.release_for_instance(instance_id)
+    log.warning("%s; instance is ERROR", message)
+    return True
