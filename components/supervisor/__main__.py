@@ -20,13 +20,13 @@ from pathlib import Path
 
 import grpc
 
+from components.framework.component import PRIVATE_UMASK, private_dir
 from components.supervisor import guest_image, instructions, qemu_host, seed
 from components.supervisor.plan import Plan
 from components.supervisor.processes import Supervisor
+from components.supervisor.restarts import RestartPolicy
 
 log = logging.getLogger("stratus.supervisor")
-# A component that dies is started again, this many times, before run-all gives up.
-MAX_RESTARTS = 5
 # How long the compute hosts get to register before run-all gives up.
 HOSTS_TIMEOUT_SECONDS = 120.0
 
@@ -138,34 +138,19 @@ def announce(options, plan: Plan, addresses: dict[str, str], guest) -> None:
 
 
 def watch(supervisor: Supervisor, stop: threading.Event) -> int:
-    """Restart what dies until told to stop (0), or until something keeps dying (1)."""
+    """Restart what dies until told to stop: 0, or 1 if a component had to be given up on."""
     while not stop.wait(0.5):
-        exited = supervisor.first_exited()
-        if exited is None:
-            continue
-        if exited.restarts >= MAX_RESTARTS:
-            log.error(
-                "%s keeps exiting (%s); stopping everything; see %s",
-                exited.spec.name,
-                exited.process.returncode,
-                exited.log_path,
-            )
-            return 1
-        log.warning(
-            "%s exited (%s); restarting it; see %s",
-            exited.spec.name,
-            exited.process.returncode,
-            exited.log_path,
-        )
-        supervisor.restart(exited)
-    return 0
+        supervisor.tend()
+    return 1 if supervisor.failed else 0
 
 
 def run(options) -> int:
     qemu, guest = prepare_qemu(options) if options.hypervisor == "qemu" else (None, None)
     plan = make_plan(options, qemu)
-    plan.data_dir.mkdir(parents=True, exist_ok=True)
-    supervisor = Supervisor(plan.data_dir / "logs", echo=not options.quiet)
+    private_dir(plan.data_dir)
+    supervisor = Supervisor(
+        plan.data_dir / "logs", echo=not options.quiet, policy=RestartPolicy.from_env(os.environ)
+    )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
@@ -184,6 +169,9 @@ def run(options) -> int:
 
 
 def main(argv=None) -> int:
+    # The run's data directory, logs and everything the components (which
+    # inherit this) write are for this user alone: files 0600, directories 0700.
+    os.umask(PRIVATE_UMASK)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s supervisor: %(message)s")
     try:
         return run(parse(argv))

@@ -9,12 +9,14 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from components.supervisor.plan import ProcessSpec
+from components.supervisor.restarts import RestartBudget, RestartPolicy
 
 log = logging.getLogger(__name__)
 COLOURS = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
@@ -114,10 +116,30 @@ def wait_listening(spec: ProcessSpec, child: Child, timeout: float) -> None:
 
 
 class Supervisor:
-    def __init__(self, log_dir: Path, echo: bool = True) -> None:
+    """Starts the children, restarts those that exit, and gives up on those that keep exiting.
+
+    A child that exits is started again after the restart policy's backoff; one
+    that exits too often within its window is marked failed and left stopped,
+    while every other child keeps running (and being restarted).
+    """
+
+    def __init__(
+        self,
+        log_dir: Path,
+        echo: bool = True,
+        policy: RestartPolicy | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.log_dir = log_dir
         self.echo = echo
+        self.policy = policy or RestartPolicy()
         self.children: list[Child] = []
+        # Names of the children given up on, with the exits that made it so.
+        self.failed: dict[str, int] = {}
+        self._clock = clock
+        self._budgets: dict[str, RestartBudget] = {}
+        # Name -> clock time at which a child that exited is started again.
+        self._due: dict[str, float] = {}
 
     def start(self, spec: ProcessSpec) -> Child:
         ensure_free(spec)
@@ -126,17 +148,48 @@ class Supervisor:
         wait_serving(spec, child)
         return child
 
-    def first_exited(self) -> Child | None:
-        return next((c for c in self.children if not c.alive()), None)
+    def tend(self) -> None:
+        """One look at every child: note exits, start again those whose backoff is over."""
+        now = self._clock()
+        for index, child in enumerate(self.children):
+            name = child.spec.name
+            if name in self.failed or child.alive():
+                continue
+            if name not in self._due:
+                self._exited(child, now)
+            elif now >= self._due[name]:
+                del self._due[name]
+                self._respawn(index, child)
 
-    def restart(self, child: Child) -> Child:
+    def _exited(self, child: Child, now: float) -> None:
+        name = child.spec.name
+        budget = self._budgets.setdefault(name, RestartBudget(self.policy, self._clock))
+        delay = budget.exited()
+        if delay is None:
+            self.failed[name] = budget.failures
+            log.error(
+                "%s failed %d times in %g s; leaving it stopped, the rest keep running; see %s",
+                name,
+                budget.failures,
+                self.policy.window_seconds,
+                child.log_path,
+            )
+            return
+        self._due[name] = now + delay
+        log.warning(
+            "%s exited (%s); restarting it in %.1f s; see %s",
+            name,
+            child.process.returncode,
+            delay,
+            child.log_path,
+        )
+
+    def _respawn(self, index: int, child: Child) -> None:
         """Start a child that died again (as a service manager would), in its place."""
-        index = self.children.index(child)
         fresh = Child(child.spec, self.log_dir, COLOURS[index % len(COLOURS)], self.echo)
         fresh.restarts = child.restarts + 1
         self.children[index] = fresh
-        wait_serving(child.spec, fresh)
-        return fresh
+        log.info("%s started again (pid %d)", child.spec.name, fresh.process.pid)
 
     def stop(self, grace: float = 10.0) -> None:
         """SIGTERM everything (newest first), then SIGKILL what is left after ``grace``."""
