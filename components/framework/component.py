@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -23,6 +24,10 @@ from components.framework.logs import configure_logging
 from components.framework.server import Server, Service, build_server, serve_until_signalled
 
 log = logging.getLogger(__name__)
+
+# Nothing a component writes (databases with password hashes, images, volumes,
+# keys, logs) is for other local users: files 0600, directories 0700.
+PRIVATE_UMASK = 0o077
 
 
 @dataclasses.dataclass
@@ -86,7 +91,7 @@ def prepare(component: Component, config: Config) -> Runtime:
     """Everything but the server: database, clients, validator."""
     from components.framework import identity_client
 
-    Path(config.data_dir).mkdir(parents=True, exist_ok=True)
+    private_dir(Path(config.data_dir))
     if component.database is not None:
         db.connect(config.database_url_for(component.database), component.migrations)
     clients = identity_client.clients_for(config)
@@ -98,6 +103,14 @@ def prepare(component: Component, config: Config) -> Runtime:
             identity_client.IdentityValidator(clients), config.token_cache_seconds
         )
     return runtime
+
+
+def private_dir(path: Path) -> Path:
+    """``path`` as a directory only its owner can enter (made, or tightened if it exists)."""
+    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if path.stat().st_mode & 0o077:
+        path.chmod(0o700)
+    return path
 
 
 def start(component: Component, config: Config, port: int | None = None) -> Runtime:
@@ -125,6 +138,7 @@ def main(component: Component, argv: Sequence[str] | None = None) -> int:
     )
     parser.add_argument("args", nargs=argparse.REMAINDER)
     options = parser.parse_args(argv)
+    os.umask(PRIVATE_UMASK)
     config = component.load_config(options.config, port=options.port)
     configure_logging(component.name, config.log_level)
     if options.command != "serve":
