@@ -9,6 +9,7 @@ import datetime
 import json
 import subprocess
 import threading
+import time
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -1058,3 +1059,122 @@ def test_reconcile_fails_a_build_whose_cast_never_arrived(cloud):
     assert failed.retryable is False
     assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
     assert cloud.conductor.casts_of("instance_build_failed", fresh.id) == []
+
+
+# -- the conductor restarting; the host restarting ----------------------------------------
+
+
+def _unavailable_times(fake, method: str, times: int) -> None:
+    """Make the next ``times`` calls of ``method`` fail as an unreachable service does."""
+    left = [times]
+
+    def matches(_request) -> bool:
+        left[0] -= 1
+        return left[0] >= 0
+
+    fake.fail_when.append((method, matches, errors.Unavailable("connection refused")))
+
+
+def test_build_waits_out_a_conductor_restart_and_retries_with_the_same_request_id(cloud):
+    instance = cloud.instance()
+    _unavailable_times(cloud.conductor, "GetInstance", 3)
+    _unavailable_times(cloud.conductor, "UpdateInstance", 2)
+    cloud.build(instance)
+    assert cloud.wait_active(instance).power_state == Instance.POWER_STATE_RUNNING
+    first, retried, *_ = cloud.conductor.updates(instance.id)
+    assert first.request_id and first.request_id == retried.request_id
+    assert len(cloud.conductor.calls("GetInstance")) >= 4
+
+
+def test_build_failure_cast_that_was_lost_is_reported_again(fakes, tmp_path):
+    with compute_host(fakes, tmp_path, failure_resend_seconds=0.2) as cloud:
+        instance = cloud.instance(image_id=cloud.fakes.images.add(IMAGE_DATA, checksum="0" * 32))
+        cloud.build(instance)
+        cloud.wait_failed(instance)
+        with cloud.conductor.lock:
+            cloud.conductor.casts.clear()  # the conductor died before handling it
+        for _ in range(50):  # the periodic reconciliation, made quicker
+            reconcile.reconcile(cloud.host)
+            cloud.drain(instance.id)
+            if cloud.conductor.casts_of("instance_build_failed", instance.id):
+                break
+            time.sleep(0.1)
+        again = cloud.wait_failed(instance)
+    assert again.claim_id == instance.claim_id and "checksum" in again.fault.message
+
+
+def _reboot_host(fakes, tmp_path, host_name: str, **settings):
+    """The host starting again with its guests gone, as after a reboot (compute_host
+    destroys the test driver's domains of the host when it stops)."""
+    return compute_host(fakes, tmp_path, host_name, **settings)
+
+
+def test_restarted_host_starts_running_guests_and_defines_stopped_ones(fakes, tmp_path):
+    host_name = f"host-{uuid.uuid4().hex[:8]}"
+    with compute_host(fakes, tmp_path, host_name) as cloud:
+        running, _, volume_id = built(cloud)
+        stopped, _, _ = built(cloud, with_volume=False)
+        act(cloud, stopped, Instance.TASK_STATE_POWERING_OFF,
+            stop_instance=pb2.StopInstance(instance_id=stopped.id))  # fmt: skip
+        ports_before = dict(fakes.network.ports)
+    assert LibvirtDriver("test:///default").domain(running.id) is None
+    with _reboot_host(fakes, tmp_path, host_name) as cloud:
+        driver = cloud.host.driver
+        cloud.wait_until(lambda: driver.state(running.id) == RUNNING)
+        cloud.wait_until(
+            lambda: cloud.conductor.get(stopped.id).power_state == Instance.POWER_STATE_SHUTDOWN
+        )
+        assert driver.state(stopped.id) == SHUTOFF
+        xml = cloud.domain_xml(running.id)
+        mac = xml.find("devices/interface/mac").get("address")
+        assert mac == running.addresses[0].mac_address
+        sources = [d.find("source").get("file") for d in xml.iter("disk")]
+        assert sources == [
+            str(cloud.instance_dir(running.id) / "disk"),
+            str(fakes.volumes.directory / volume_id),
+        ]
+        after = cloud.conductor.get(running.id)
+        started = act(cloud, stopped, Instance.TASK_STATE_POWERING_ON,
+                      start_instance=pb2.StartInstance(instance_id=stopped.id))  # fmt: skip
+        assert driver.state(stopped.id) == RUNNING
+    assert (after.vm_state, after.power_state) == (
+        Instance.VM_STATE_ACTIVE,
+        Instance.POWER_STATE_RUNNING,
+    )
+    assert started.vm_state == Instance.VM_STATE_ACTIVE
+    assert fakes.network.ports.keys() == ports_before.keys()  # no new port
+    assert fakes.conductor.calls("AddInstanceFault") == []
+
+
+def test_restarted_host_fails_an_instance_whose_disk_is_gone_naming_the_disk(fakes, tmp_path):
+    host_name = f"host-{uuid.uuid4().hex[:8]}"
+    with compute_host(fakes, tmp_path, host_name) as cloud:
+        instance, _, _ = built(cloud, with_volume=False)
+        disk = cloud.instance_dir(instance.id) / "disk"
+    disk.unlink()
+    with _reboot_host(fakes, tmp_path, host_name) as cloud:
+        cloud.wait_until(
+            lambda: cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+        )
+        assert cloud.host.driver.domain(instance.id) is None
+    [fault] = fakes.conductor.calls("AddInstanceFault")
+    assert str(disk) in fault.message and "missing" in fault.message
+    assert fakes.conductor.get(instance.id).power_state == Instance.POWER_STATE_NOSTATE
+
+
+def test_restarted_host_releases_the_ports_of_a_build_failed_while_it_was_away(fakes, tmp_path):
+    host_name = f"host-{uuid.uuid4().hex[:8]}"
+    network_id = fakes.network.add_network()
+    instance = fakes.conductor.add(
+        Instance(
+            id=str(uuid.uuid4()),
+            host=host_name,
+            project_id=PROJECT,
+            vm_state=Instance.VM_STATE_ERROR,
+            requested_networks=[cond_pb2.RequestedNetwork(network_id=network_id)],
+        )
+    )
+    fakes.network.add_port(network_id, device_id=instance.id, binding_host_id=host_name)
+    with _reboot_host(fakes, tmp_path, host_name) as cloud:
+        cloud.wait_until(lambda: not fakes.network.ports)
+        assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import time
 import uuid
 
@@ -12,8 +13,10 @@ from google.protobuf import field_mask_pb2
 from components.compute_db import claims, quotas
 from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
+from components.conductor import sweep
 from components.conductor.__main__ import COMPONENT
 from components.framework import auth
+from components.framework.database import utcnow
 from components.framework.server import Service
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
@@ -261,3 +264,75 @@ def test_instance_deleted_releases_claim_and_quota_once(conductor):
     time.sleep(0.1)
     assert Claim.select().count() == 0
     assert quotas.quota_of(PROJECT, quotas.Limits()).instances_used == 0
+
+
+# -- the sweep of stuck builds ------------------------------------------------------------
+
+BOUNDS = sweep.Bounds(build_start_timeout_seconds=60, host_down_seconds=30)
+
+
+def _age(instance: Instance, seconds: float, **fields) -> None:
+    past = utcnow() - datetime.timedelta(seconds=seconds)
+    Instance.update(update_time=past, **fields).where(Instance.id == instance.id).execute()
+
+
+def _fault(instance: Instance) -> InstanceFault:
+    return InstanceFault.get(InstanceFault.instance == instance.id)
+
+
+def test_sweep_fails_a_build_left_scheduling_and_releases_its_claim(conductor):
+    lost = make_instance(alternates=())
+    fresh = make_instance(alternates=())
+    for row in (lost, fresh):
+        Instance.update(task_state=TaskState.SCHEDULING).where(Instance.id == row.id).execute()
+    _age(lost, 61)
+    assert sweep.sweep(BOUNDS) == [lost.id]
+    after = Instance.get_by_id(lost.id)
+    assert (after.vm_state, after.task_state) == (VmState.ERROR, TaskState.NONE)
+    assert "was not started by host host-a within 60s" in _fault(lost).message
+    assert _fault(lost).code == sweep.DEADLINE_EXCEEDED
+    assert Claim.select().where(Claim.instance_id == lost.id).count() == 0
+    assert Instance.get_by_id(fresh.id).vm_state == VmState.BUILDING
+    assert Claim.select().where(Claim.instance_id == fresh.id).count() == 1
+    assert sweep.sweep(BOUNDS) == []  # done once
+
+
+def test_sweep_fails_builds_on_a_silent_host_but_not_on_a_reporting_one(conductor):
+    on_dead_host = make_instance(host="host-a", alternates=())
+    on_live_host = make_instance(host="host-b", alternates=())
+    _age(on_dead_host, 31, task_state=TaskState.NETWORKING)
+    _age(on_live_host, 300)
+    silent_since = utcnow() - datetime.timedelta(seconds=45)
+    ComputeNode.update(last_heartbeat=silent_since).where(ComputeNode.host == "host-a").execute()
+    assert sweep.sweep(BOUNDS) == [on_dead_host.id]
+    assert Instance.get_by_id(on_dead_host.id).vm_state == VmState.ERROR
+    assert "host host-a has not reported for 30s" in _fault(on_dead_host).message
+    assert _fault(on_dead_host).code == sweep.UNAVAILABLE
+    assert Claim.select().where(Claim.instance_id == on_dead_host.id).count() == 0
+    assert Instance.get_by_id(on_live_host.id).vm_state == VmState.BUILDING
+
+
+def test_sweep_leaves_deleting_and_settled_instances_alone(conductor):
+    deleting = make_instance(alternates=())
+    active = make_instance(alternates=())
+    _age(deleting, 600, task_state=TaskState.DELETING)
+    _age(active, 600, vm_state=VmState.ACTIVE, task_state=TaskState.NONE)
+    ComputeNode.update(last_heartbeat=None).execute()
+    assert sweep.sweep(BOUNDS) == []
+    assert Claim.select().count() == 2
+
+
+def test_update_instance_retried_with_its_request_id_is_answered_not_applied_again(conductor):
+    stub, _ = conductor
+    instance = make_instance(alternates=())
+    Instance.update(task_state=TaskState.SCHEDULING).where(Instance.id == instance.id).execute()
+    request = pb2.UpdateInstanceRequest(
+        instance_id=instance.id,
+        update_mask=field_mask_pb2.FieldMask(paths=["task_state"]),
+        task_state=pb2.InstanceInfo.TASK_STATE_SPAWNING,
+        expected_task_state=pb2.InstanceInfo.TASK_STATE_SCHEDULING,
+        request_id=str(uuid.uuid4()),
+    )
+    first = stub.UpdateInstance(request, metadata=SVC)
+    again = stub.UpdateInstance(request, metadata=SVC)
+    assert again.task_state == first.task_state == pb2.InstanceInfo.TASK_STATE_SPAWNING
