@@ -7,7 +7,7 @@ from pathlib import Path
 
 from components.framework.component import Component, Runtime, main
 from components.framework.server import Service
-from components.network import macs
+from components.network import macs, ports
 from components.network.config import NetworkConfig
 from components.network.policy import POLICY
 from components.network.service import NetworkServicer
@@ -18,6 +18,7 @@ from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
 def services(runtime: Runtime) -> list[Service]:
     config = runtime.config
     config.mac_prefix = macs.check_prefix(config.mac_prefix)
+    config.max_fixed_ips_per_port = ports.check_max_fixed_ips(config.max_fixed_ips_per_port)
     return [Service.of(NetworkServicer(config), pb2, pb2_grpc, "Network")]
 
 

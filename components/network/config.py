@@ -13,3 +13,5 @@ class NetworkConfig(Config):
     mac_prefix: str = "fa:16:3e"
     # The MTU of a network created without one.
     default_mtu: int = 1500
+    # The most fixed IPs one CreatePort may ask for (Neutron's max_fixed_ips_per_port).
+    max_fixed_ips_per_port: int = 5

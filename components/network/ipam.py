@@ -32,6 +32,13 @@ Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Cidr = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 MAX_PREFIX = {4: 30, 6: 126}
+# Ranges no subnet may overlap: "this network", loopback and multicast (and so every
+# IPv4 prefix shorter than /4). Prefix length 0 is refused for both families
+# (Neutron: "0 is not allowed as CIDR prefix length").
+RESERVED = {
+    4: tuple(ipaddress.ip_network(n) for n in ("0.0.0.0/8", "127.0.0.0/8", "224.0.0.0/4")),
+    6: tuple(ipaddress.ip_network(n) for n in ("::/127", "ff00::/8")),
+}
 MAX_NAMESERVERS = 5
 BATCH = 256
 
@@ -42,6 +49,11 @@ BATCH = 256
 def key(version: int, value: int) -> str:
     """The sortable text form of an address: fixed-width lowercase hex."""
     return f"{value:0{8 if version == 4 else 32}x}"
+
+
+def address_of(version: int, value: int) -> Address:
+    """The address ``value`` of IP ``version`` (``ip_address(1)`` would be IPv4 for both)."""
+    return ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value)
 
 
 def host_range(cidr: Cidr) -> tuple[int, int]:
@@ -80,6 +92,15 @@ def parse_cidr(text: str, ip_version: int = 0) -> Cidr:
         raise InvalidArgument(
             f"ip_version {ip_version} does not match cidr {cidr} (IPv{cidr.version})",
             field="ip_version",
+        )
+    if cidr.prefixlen == 0:
+        raise InvalidArgument(f"cidr {cidr}: 0 is not allowed as a prefix length", field="cidr")
+    reserved = next((r for r in RESERVED[cidr.version] if cidr.overlaps(r)), None)
+    if reserved is not None:
+        raise InvalidArgument(
+            f"cidr {cidr} overlaps {reserved}, which cannot be a subnet "
+            "(unspecified, loopback or multicast addresses)",
+            field="cidr",
         )
     if cidr.prefixlen > MAX_PREFIX[cidr.version]:
         raise InvalidArgument(
@@ -127,8 +148,8 @@ def default_pools(cidr: Cidr, gateway: Address | None) -> list[tuple[Address, Ad
     first, last = host_range(cidr)
     g = int(gateway) if gateway is not None else None
     ranges = [(first, last)] if g is None else [(first, g - 1), (g + 1, last)]
-    make = ipaddress.ip_address
-    return [(make(a), make(b)) for a, b in ranges if a <= b]
+    version = cidr.version
+    return [(address_of(version, a), address_of(version, b)) for a, b in ranges if a <= b]
 
 
 def _pool_address(cidr: Cidr, text: str, field: str, what: str) -> Address:
@@ -158,7 +179,8 @@ def plan_pools(
     return [(first, last) for first, last, _ in checked]
 
 
-def plan_nameservers(servers: Sequence[str]) -> tuple[str, ...]:
+def plan_nameservers(servers: Sequence[str], version: int | None = None) -> tuple[str, ...]:
+    """The name servers, checked: at most five, no repeats, of the subnet's IP version."""
     if len(servers) > MAX_NAMESERVERS:
         raise InvalidArgument(
             f"dns_nameservers has {len(servers)} entries; at most {MAX_NAMESERVERS}",
@@ -166,12 +188,12 @@ def plan_nameservers(servers: Sequence[str]) -> tuple[str, ...]:
         )
     result = []
     for i, text in enumerate(servers):
-        address = str(parse_address(text, f"dns_nameservers[{i}]"))
-        if address in result:
+        server = str(parse_address(text, f"dns_nameservers[{i}]", version))
+        if server in result:
             raise InvalidArgument(
-                f"dns_nameservers lists {address} twice", field=f"dns_nameservers[{i}]"
+                f"dns_nameservers lists {server} twice", field=f"dns_nameservers[{i}]"
             )
-        result.append(address)
+        result.append(server)
     return tuple(result)
 
 
@@ -190,7 +212,7 @@ def plan_subnet(
         cidr=network,
         gateway=gateway,
         pools=tuple(plan_pools(network, gateway, pools)),
-        dns_nameservers=plan_nameservers(dns_nameservers),
+        dns_nameservers=plan_nameservers(dns_nameservers, network.version),
     )
 
 
@@ -298,7 +320,7 @@ def _claim_in_pool(
         found = first_free(start, last, _allocated_from(subnet.id, version, start, last))
         if found is None:
             return None
-        row = _insert(subnet, port, position, ipaddress.ip_address(found))
+        row = _insert(subnet, port, position, address_of(version, found))
         if row is not None:
             # Everything from the pool's start up to ``found`` is now taken.
             pool.next_key = key(version, min(found + 1, last))

@@ -161,8 +161,27 @@ def _allocate(port: Port, wants: list[Want]) -> None:
             raise ResourceExhausted(want.exhausted, field=want.field)
 
 
-def create(who: Caller, spec: PortSpec, mac_prefix: str) -> Port:
+def check_max_fixed_ips(limit: int) -> int:
+    """The configured max_fixed_ips_per_port: at least one."""
+    if limit < 1:
+        raise InvalidArgument(
+            f"max_fixed_ips_per_port must be at least 1, not {limit}",
+            field="max_fixed_ips_per_port",
+        )
+    return limit
+
+
+def _check_fixed_ip_count(requested: tuple[tuple[str, str], ...], limit: int) -> None:
+    if len(requested) > limit:
+        raise InvalidArgument(
+            f"fixed_ips asks for {len(requested)} addresses; a port holds at most {limit}",
+            field="fixed_ips",
+        )
+
+
+def create(who: Caller, spec: PortSpec, mac_prefix: str, max_fixed_ips: int = 5) -> Port:
     """A new DOWN port with its MAC and addresses; on any error nothing stays allocated."""
+    _check_fixed_ip_count(spec.fixed_ips, max_fixed_ips)
     fields = {
         "name": _text("name", spec.name),
         "device_id": _text("device_id", spec.device_id),

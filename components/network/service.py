@@ -92,7 +92,10 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
             device_owner=request.device_owner,
             binding_host_id=request.binding_host_id,
         )
-        return messages.port(ports.create(caller(), spec, self.config.mac_prefix))
+        port = ports.create(
+            caller(), spec, self.config.mac_prefix, self.config.max_fixed_ips_per_port
+        )
+        return messages.port(port)
 
     def GetPort(self, request, context):
         return messages.port(ports.get(caller(), request.port_id))

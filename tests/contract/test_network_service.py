@@ -6,6 +6,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
+from components.network.config import NetworkConfig
 from stratus.network.v1 import network_service_pb2 as pb2
 from tests.contract.network_api import (
     PROJECT_A,
@@ -206,14 +207,14 @@ def test_create_subnet_with_gateway_pools_and_name_servers(api):
         gateway_ip="10.0.0.254",
         allocation_pools=pools,
         enable_dhcp=False,
-        dns_nameservers=["10.0.0.2", "2001:4860:4860::8888"],
+        dns_nameservers=["10.0.0.2", "8.8.8.8"],
     )
     assert subnet.gateway_ip == "10.0.0.254" and not subnet.enable_dhcp
     assert [(p.start, p.end) for p in subnet.allocation_pools] == [
         ("10.0.0.10", "10.0.0.20"),
         ("10.0.0.100", "10.0.0.110"),
     ]
-    assert list(subnet.dns_nameservers) == ["10.0.0.2", "2001:4860:4860::8888"]
+    assert list(subnet.dns_nameservers) == ["10.0.0.2", "8.8.8.8"]
     assert addresses(api.port(network.id)) == ["10.0.0.10"]
     outside_pools = api.port(network.id, fixed_ips=[pb2.Port.FixedIp(ip_address="10.0.0.5")])
     assert addresses(outside_pools) == ["10.0.0.5"]
@@ -284,6 +285,26 @@ BAD_SUBNETS = [
         "dns_nameservers",
     ),
     ({"cidr": "10.0.0.0/24", "name": "n" * 256}, "name"),
+    # Too wide, of the other family, or of addresses no subnet may hold.
+    ({"cidr": "0.0.0.0/0"}, "cidr"),
+    ({"cidr": "::/0"}, "cidr"),
+    ({"cidr": "::/0", "ip_version": 4}, "ip_version"),
+    ({"cidr": "0.0.0.0/0", "ip_version": 6}, "ip_version"),
+    ({"cidr": "0.0.0.0/1"}, "cidr"),
+    ({"cidr": "127.0.0.0/24"}, "cidr"),
+    ({"cidr": "224.0.0.0/24"}, "cidr"),
+    ({"cidr": "::/96"}, "cidr"),
+    ({"cidr": "ff02::/64"}, "cidr"),
+    ({"cidr": "fd00::/64", "gateway_ip": "10.0.0.1"}, "gateway_ip"),
+    (
+        {"cidr": "fd00::/64", "allocation_pools": [pool("fd00::5", "10.0.0.9")]},
+        "allocation_pools[0].end",
+    ),
+    (
+        {"cidr": "10.0.0.0/24", "dns_nameservers": ["8.8.8.8", "2001:4860::8888"]},
+        "dns_nameservers[1]",
+    ),
+    ({"cidr": "fd00::/64", "dns_nameservers": ["8.8.8.8"]}, "dns_nameservers[0]"),
 ]
 
 
@@ -472,6 +493,26 @@ def test_create_port_refuses_bad_fixed_ips_and_keeps_nothing(api):
     assert addresses(api.port(network.id, fixed_ips=[fixed(ip_address="10.0.0.60")])) == [
         "10.0.0.60"
     ]
+
+
+def test_create_port_with_more_fixed_ips_than_a_port_holds_is_invalid_and_keeps_nothing(api):
+    network, subnet = api.network(cidr="10.0.0.0/24")
+    error = api.fails("CreatePort", network_id=network.id, fixed_ips=[fixed(subnet.id)] * 6)
+    assert (error.code(), field_of(error)) == (Code.INVALID_ARGUMENT, "fixed_ips")
+    error = api.fails("CreatePort", network_id=network.id, fixed_ips=[fixed(subnet.id)] * 2000)
+    assert (error.code(), field_of(error)) == (Code.INVALID_ARGUMENT, "fixed_ips")
+    assert list(api("ListPorts", network_id=network.id).ports) == []
+    five = api.port(network.id, fixed_ips=[fixed(subnet.id)] * 5)
+    assert addresses(five) == [f"10.0.0.{i}" for i in range(2, 7)]
+
+
+def test_the_fixed_ip_limit_per_port_is_a_setting(database_url):
+    config = NetworkConfig(max_fixed_ips_per_port=2)
+    with serving(database_url, config=config) as api:
+        network, subnet = api.network(cidr="10.0.0.0/24")
+        error = api.fails("CreatePort", network_id=network.id, fixed_ips=[fixed(subnet.id)] * 3)
+        assert (error.code(), field_of(error)) == (Code.INVALID_ARGUMENT, "fixed_ips")
+        assert len(api.port(network.id, fixed_ips=[fixed(subnet.id)] * 2).fixed_ips) == 2
 
 
 def test_create_port_with_requested_mac(api):

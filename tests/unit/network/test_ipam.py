@@ -74,6 +74,19 @@ def test_requested_pools_are_checked_and_sorted():
         ({"cidr": "10.0.0.0/24", "pools": [("10.0.0.1", "10.0.0.9")]}, "allocation_pools[0]"),
         ({"cidr": "10.0.0.0/24", "dns_nameservers": ["1.1.1.1", "1.1.1.1"]}, "dns_nameservers[1]"),
         ({"cidr": "10.0.0.0/24", "dns_nameservers": ["1.1.1"]}, "dns_nameservers[0]"),
+        ({"cidr": "10.0.0.0/24", "dns_nameservers": ["1.1.1.1", "fd00::53"]}, "dns_nameservers[1]"),
+        ({"cidr": "fd00::/64", "dns_nameservers": ["1.1.1.1"]}, "dns_nameservers[0]"),
+        ({"cidr": "fd00::/64", "pools": [("10.0.0.2", "10.0.0.9")]}, "allocation_pools[0].start"),
+        ({"cidr": "0.0.0.0/0"}, "cidr"),
+        ({"cidr": "::/0"}, "cidr"),
+        ({"cidr": "::/0", "ip_version": 4}, "ip_version"),
+        ({"cidr": "0.0.0.0/0", "ip_version": 6}, "ip_version"),
+        ({"cidr": "0.0.0.0/8"}, "cidr"),
+        ({"cidr": "64.0.0.0/2"}, "cidr"),
+        ({"cidr": "127.0.0.0/24"}, "cidr"),
+        ({"cidr": "224.0.0.0/24"}, "cidr"),
+        ({"cidr": "::/64"}, "cidr"),
+        ({"cidr": "ff02::/64"}, "cidr"),
     ],
 )
 def test_bad_subnet_requests_name_the_field(kwargs, field):
@@ -116,3 +129,19 @@ def test_requested_address_must_be_a_host_of_the_subnet_and_not_its_gateway():
     for bad in ("10.0.0.0", "10.0.0.255", "10.0.0.1", "10.0.1.7"):
         with pytest.raises(InvalidArgument):
             ipam.check_requested(cidr, gateway, ip(bad), "f")
+
+
+def test_widest_subnets_that_are_not_reserved_are_accepted():
+    assert ranges(ipam.plan_subnet("32.0.0.0/3"))[0] == ("32.0.0.2", "63.255.255.254")
+    assert ipam.plan_subnet("2000::/3").ip_version == 6
+
+
+def test_ipv6_pools_near_zero_are_ipv6_addresses_not_ipv4():
+    pools = ipam.default_pools(ipaddress.ip_network("::/120"), ip("::1"))
+    assert [(str(a), str(b)) for a, b in pools] == [("::2", "::ff")]
+    assert {a.version for pool in pools for a in pool} == {6}
+
+
+def test_address_of_keeps_the_ip_version_of_small_values():
+    assert ipam.address_of(6, 2) == ip("::2")
+    assert ipam.address_of(4, 2) == ip("0.0.0.2")

@@ -235,12 +235,17 @@ class NetworkServicer:
         FAILED_PRECONDITION (overlap). Retrying with the same request_id returns the
         first subnet.
         NOT_FOUND if the network does not exist or the caller cannot see it.
-        INVALID_ARGUMENT for a malformed cidr (or one with host bits set), an
-        ip_version that does not match the cidr, a prefix too long to hold any
-        address (IPv4 longer than /30, IPv6 longer than /126), a gateway_ip
-        outside the cidr or set together with no_gateway, allocation pools that
-        are malformed, outside the cidr, overlapping each other or containing the
-        gateway, or a malformed DNS name server address. FAILED_PRECONDITION if
+        INVALID_ARGUMENT (naming the field) for a malformed cidr (or one with
+        host bits set), an ip_version other than 0, 4 or 6 or one that does not
+        match the cidr, a prefix length of 0 (0.0.0.0/0, ::/0), a cidr overlapping
+        addresses no subnet may hold (0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, ::/127,
+        ff00::/8; so no IPv4 prefix shorter than /4), a prefix too long to hold
+        any address (IPv4 longer than /30, IPv6 longer than /126), a gateway_ip
+        of the other IP version, outside the cidr or set together with
+        no_gateway, allocation pools that are malformed, of the other IP version,
+        outside the cidr, overlapping each other or containing the gateway, or
+        DNS name server addresses that are malformed, of the other IP version,
+        repeated or more than 5. FAILED_PRECONDITION if
         the cidr overlaps another subnet of the same network. PERMISSION_DENIED if
         the caller is not a member of the network's owning project (or admin):
         other projects may use a shared network but not add subnets to it.
@@ -308,11 +313,12 @@ class NetworkServicer:
         Not idempotent by itself: each call allocates a new port. Retrying with the
         same request_id returns the first port instead of allocating twice.
         NOT_FOUND if the network, or a requested subnet, does not exist or the
-        caller cannot see it. INVALID_ARGUMENT for a malformed or multicast
-        mac_address, a requested subnet on another network, a requested address
-        that is malformed, outside its subnet, the subnet's network or broadcast
-        address or its gateway, or an address that no subnet of the network
-        contains. ALREADY_EXISTS if the requested mac_address or a requested
+        caller cannot see it. INVALID_ARGUMENT for more fixed_ips than a port
+        may hold (the network service's max_fixed_ips_per_port, 5 by default), a
+        malformed, multicast or all-zero mac_address, a requested subnet on
+        another network, a requested address that is malformed, outside its
+        subnet, the subnet's network or broadcast address or its gateway, or an
+        address that no subnet of the network contains. ALREADY_EXISTS if the requested mac_address or a requested
         address is already in use on the network. RESOURCE_EXHAUSTED if a subnet
         has no free address left (or the network none of an IP version it needs).
         FAILED_PRECONDITION if the network's admin_state_up is false.
