@@ -13,6 +13,7 @@ import contextvars
 import dataclasses
 import datetime
 import hashlib
+import threading
 from collections.abc import Callable, Mapping
 from typing import Protocol
 
@@ -39,6 +40,9 @@ class Caller:
     token: str = dataclasses.field(repr=False, default="")
     expires_time: datetime.datetime | None = None
     domain_id: str = "default"
+    # The token's audit id, and the domain of its project (revocation events name them).
+    audit_id: str = ""
+    project_domain_id: str = ""
 
     @property
     def is_admin(self) -> bool:
@@ -143,22 +147,66 @@ class TokenValidator(Protocol):
     def validate(self, token: str) -> Caller: ...
 
 
+@dataclasses.dataclass(frozen=True)
+class Revoked:
+    """Tokens that stopped being valid: those matching every non-empty field."""
+
+    audit_id: str = ""
+    user_id: str = ""
+    project_id: str = ""
+    domain_id: str = ""
+
+    def covers(self, who: Caller) -> bool:
+        return (
+            (not self.audit_id or self.audit_id == who.audit_id)
+            and (not self.user_id or self.user_id == who.user_id)
+            and (not self.project_id or self.project_id == who.project_id)
+            and (not self.domain_id or self.domain_id in (who.domain_id, who.project_domain_id))
+        )
+
+
+class RevocationSink(Protocol):
+    """What a revocation watcher tells: these tokens are revoked, or forget everything."""
+
+    def revoke(self, event: Revoked) -> None: ...
+
+    def reset(self) -> None: ...
+
+
+class Watcher(Protocol):
+    def stop(self) -> None: ...
+
+
 class CachingValidator:
-    """Remembers valid tokens for a few seconds (never past their expiry)."""
+    """Remembers valid tokens for a few seconds (never past their expiry).
+
+    If the inner validator can watch revocations (``watch_revocations(sink)``,
+    as the identity client can), the first ``validate`` starts that watch, and
+    revoked tokens leave the cache as soon as identity announces them; while
+    the watch is down, entries live at most ``ttl``. An answer that raced with
+    a revocation is returned but not cached.
+    """
 
     def __init__(self, inner: TokenValidator, ttl: float = 30.0) -> None:
         self.inner = inner
         self.cache: TTLCache[Caller] = TTLCache(ttl)
+        self.watcher: Watcher | None = None
+        self._watch_started = False
+        self._generation = 0
+        self._lock = threading.Lock()
 
     @staticmethod
     def _key(token: str) -> str:
         return hashlib.blake2b(token.encode(), digest_size=16).hexdigest()
 
     def validate(self, token: str) -> Caller:
+        if not self._watch_started:
+            self._start_watch()
         key = self._key(token)
         found = self.cache.get(key)
         if found is not None:
             return found
+        generation = self._generation
         who = self.inner.validate(token)
         life = None
         if who.expires_time is not None:
@@ -167,11 +215,42 @@ class CachingValidator:
             if expires.tzinfo is None:
                 expires = expires.replace(tzinfo=datetime.UTC)
             life = (expires - now).total_seconds()
-        self.cache.put(key, who, life)
+        with self._lock:
+            if generation == self._generation:
+                self.cache.put(key, who, life)
         return who
+
+    def _start_watch(self) -> None:
+        with self._lock:
+            if self._watch_started:
+                return
+            self._watch_started = True
+        watch = getattr(self.inner, "watch_revocations", None)
+        if watch is not None:
+            self.watcher = watch(self)
+
+    def revoke(self, event: Revoked) -> None:
+        """Drop the cached tokens ``event`` covers."""
+        with self._lock:
+            self._generation += 1
+            self.cache.drop_where(event.covers)
+
+    def reset(self) -> None:
+        """Drop every cached token (revocations may have been missed)."""
+        with self._lock:
+            self._generation += 1
+            self.cache.clear()
 
     def forget(self, token: str) -> None:
         self.cache.pop(self._key(token))
+
+    def close(self) -> None:
+        """Stop watching revocations (the cache keeps working on its lifetime alone)."""
+        with self._lock:
+            self._watch_started = True
+            watcher, self.watcher = self.watcher, None
+        if watcher is not None:
+            watcher.stop()
 
 
 _caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("caller", default=None)

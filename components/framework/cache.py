@@ -48,6 +48,14 @@ class TTLCache(Generic[V]):
             while len(self._data) > self.maxsize:
                 self._data.popitem(last=False)
 
+    def drop_where(self, predicate: Callable[[V], bool]) -> int:
+        """Drop every entry whose value ``predicate`` accepts; returns how many."""
+        with self._lock:
+            doomed = [key for key, (_, value) in self._data.items() if predicate(value)]
+            for key in doomed:
+                del self._data[key]
+            return len(doomed)
+
     def pop(self, key: str) -> None:
         with self._lock:
             self._data.pop(key, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import atexit
 import logging
 import threading
 import time
@@ -18,6 +19,9 @@ from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 log = logging.getLogger(__name__)
 
 CATALOG_TTL_SECONDS = 60.0
+# Between attempts to (re)open the revocation watch: doubling from min to max.
+WATCH_BACKOFF_MIN_SECONDS = 0.1
+WATCH_BACKOFF_MAX_SECONDS = 5.0
 
 
 def secret_path(data_dir: str | Path, user: str) -> Path:
@@ -36,6 +40,8 @@ def caller_from(reply, token: str) -> auth.Caller:
         token=token,
         expires_time=reply.expires_time.ToDatetime(),
         domain_id=reply.user.domain_id or "default",
+        audit_id=reply.audit_id,
+        project_domain_id=reply.project.domain_id,
     )
 
 
@@ -44,6 +50,10 @@ class IdentityValidator:
 
     def __init__(self, clients: Clients) -> None:
         self.clients = clients
+
+    def watch_revocations(self, sink: auth.RevocationSink) -> RevocationWatcher:
+        """Follow identity's revocations into ``sink`` (a background thread, started)."""
+        return RevocationWatcher(self.clients, sink).start()
 
     def validate(self, token: str) -> auth.Caller:
         for attempt in (1, 2):
@@ -71,6 +81,92 @@ class IdentityValidator:
                     raise errors.Unavailable("the identity service cannot be reached") from None
                 raise error from None
         raise errors.Unavailable("this component cannot authenticate to identity")
+
+
+class RevocationWatcher:
+    """One daemon thread following identity's WatchRevocations stream into a token cache.
+
+    It reconnects with a bounded backoff, resuming where it left off (identity
+    replays what was missed, or says reset). It never keeps the process from
+    exiting (daemon, and stopped at exit); ``stop`` ends it promptly.
+    """
+
+    def __init__(self, clients: Clients, sink: auth.RevocationSink) -> None:
+        self.clients = clients
+        self.sink = sink
+        # Set while a stream is open and has answered (tests and logs look at it).
+        self.connected = threading.Event()
+        self._stopped = threading.Event()
+        self._lock = threading.Lock()
+        self._call = None
+        self._channel: grpc.Channel | None = None
+        self._resume = ""
+        self._thread = threading.Thread(target=self._run, name="revocation-watcher", daemon=True)
+
+    def start(self) -> RevocationWatcher:
+        atexit.register(self.stop)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 2.0) -> None:
+        with self._lock:
+            self._stopped.set()
+            if self._call is not None:
+                self._call.cancel()
+            if self._channel is not None:
+                self._channel.close()
+                self._channel = None
+        if self._thread.is_alive() and threading.current_thread() is not self._thread:
+            self._thread.join(timeout)
+        atexit.unregister(self.stop)
+
+    def _open(self):
+        """A new stream from the resume point, or None once stopped."""
+        token = self.clients.service_token.get() if self.clients.service_token else ""
+        with self._lock:
+            if self._stopped.is_set():
+                return None
+            if self._channel is None:
+                self._channel = grpc.insecure_channel(self.clients.address("identity"))
+            stub = identity_grpc.IdentityStub(self._channel)
+            self._call = stub.WatchRevocations(
+                identity_pb2.WatchRevocationsRequest(resume_token=self._resume),
+                metadata=((auth.TOKEN_HEADER, token),) if token else (),
+            )
+            return self._call
+
+    def _follow(self, call) -> None:
+        for reply in call:
+            if reply.reset:
+                self.sink.reset()
+            for event in reply.events:
+                self.sink.revoke(
+                    auth.Revoked(event.audit_id, event.user_id, event.project_id, event.domain_id)
+                )
+            self._resume = reply.resume_token
+            self.connected.set()
+
+    def _run(self) -> None:
+        delay = WATCH_BACKOFF_MIN_SECONDS
+        while not self._stopped.is_set():
+            try:
+                call = self._open()
+                if call is None:
+                    return
+                self._follow(call)
+            except grpc.RpcError as exc:
+                if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
+                    log.warning("identity offers no WatchRevocations; tokens stay cached")
+                    return
+                if not self._stopped.is_set():
+                    log.info("revocation watch interrupted (%s); retrying", exc.code().name)
+            except Exception as exc:  # the service token, the catalog: retry all the same
+                log.info("revocation watch cannot start (%s); retrying", exc)
+            if self.connected.is_set():
+                self.connected.clear()
+                delay = WATCH_BACKOFF_MIN_SECONDS
+            self._stopped.wait(delay)
+            delay = min(delay * 2, WATCH_BACKOFF_MAX_SECONDS)
 
 
 class CatalogResolver:

@@ -1,9 +1,11 @@
 """``python -m components.identity bootstrap``: the cloud's first users, roles and catalog.
 
 Idempotent: running it again changes nothing but what the environment asks
-for (a new STRATUS_ADMIN_PASSWORD). Passwords that are not given are
-generated and written, mode 0600, to <data_dir>/secrets/<user>.password,
-where the components and ``make run-all`` read them.
+for (a new STRATUS_ADMIN_PASSWORD), and gives service users of an older
+deployment the ignore_lockout_failure_attempts option (clearing a lockout).
+Passwords that are not given are generated and written, mode 0600, to
+<data_dir>/secrets/<user>.password, where the components and ``make run-all``
+read them.
 """
 
 from __future__ import annotations
@@ -62,14 +64,24 @@ def _write_secret(path: Path, value: str) -> None:
 
 
 def _ensure_user(config, domain, name: str, password: str, changed: bool) -> User:
+    """The user with ``password``; a service user is never locked out (lockout would
+    stop the cloud: a host that cannot get a token cannot heartbeat or build)."""
     user = User.get_or_none((User.domain == domain) & (User.name == name))
     rounds = config.password_hash_rounds
+    service = name in SERVICE_USERS
     if user is None:
         return User.create(
-            name=name, domain=domain, password_hash=passwords.hash_password(password, rounds)
+            name=name,
+            domain=domain,
+            password_hash=passwords.hash_password(password, rounds),
+            ignore_lockout_failure_attempts=service,
         )
     if changed or not passwords.verify(password, user.password_hash, rounds):
         user.password_hash = passwords.hash_password(password, rounds)
+        user.save()
+    if service and (not user.ignore_lockout_failure_attempts or user.locked_until):
+        user.ignore_lockout_failure_attempts = True
+        user.failed_auth_count, user.locked_until = 0, None
         user.save()
     return user
 

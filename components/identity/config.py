@@ -13,6 +13,14 @@ class IdentityConfig(Config):
     # Keystone's lockout_failure_attempts / lockout_duration; 0 attempts disables lockout.
     lockout_failure_attempts: int = 5
     lockout_duration_seconds: int = 1800
+    # Failed logins delay the next attempt from the same peer (throttle.py): the
+    # delay doubles per failure from base to max; 0 base disables throttling.
+    login_throttle_base_seconds: float = 0.5
+    login_throttle_max_seconds: float = 30.0
+    # Failures from one peer address (any users) before every login from it waits.
+    login_throttle_peer_free_failures: int = 5
+    # At most this many WatchRevocations streams at once (each holds a worker).
+    max_revocation_watchers: int = 32
     password_hash_rounds: int = 12
     # Staged + primary + secondaries kept; Keystone's max_active_keys.
     max_active_keys: int = 3

@@ -2,18 +2,29 @@
 
 A wrong user name, a wrong password, a disabled user and a locked-out user
 all get the same answer, after the same bcrypt work, so the answer tells an
-attacker nothing about which part was wrong.
+attacker nothing about which part was wrong. Failed attempts are throttled
+per peer address (throttle.py) before any of that work is done; users with
+``ignore_lockout_failure_attempts`` (service users) are throttled but never
+locked out.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import math
 
 from components.framework import validation
-from components.framework.errors import InvalidArgument, PermissionDenied, Unauthenticated
+from components.framework.errors import (
+    InvalidArgument,
+    PermissionDenied,
+    ResourceExhausted,
+    Unauthenticated,
+)
 from components.identity import passwords, resources
 from components.identity.config import IdentityConfig
 from components.identity.models import Project, User
+from components.identity.throttle import LoginThrottle
 from components.identity.tokens import TokenData, TokenProvider, roles_on
 
 log = logging.getLogger(__name__)
@@ -27,34 +38,73 @@ def _required(field: str, value: str) -> str:
     return value
 
 
-def issue_token(
-    config: IdentityConfig,
-    provider: TokenProvider,
-    username: str,
-    password: str,
-    project_name: str,
-    domain_name: str,
-) -> tuple[str, TokenData]:
-    validation.name("username", _required("username", username), 255)
-    _required("password", password)
-    validation.name("project_name", _required("project_name", project_name), 255)
-    domain = resources.domain_by_name(domain_name)
+@dataclasses.dataclass(frozen=True)
+class Attempt:
+    """One IssueToken call: the credentials, the scope, and where it came from."""
+
+    username: str
+    password: str
+    project_name: str
+    domain_name: str = ""
+    # The caller's address without its port ("127.0.0.1", "[::1]"); "" if unknown.
+    peer: str = ""
+
+    @property
+    def throttle_key(self) -> str:
+        return f"{self.domain_name or resources.DEFAULT_DOMAIN}/{self.username}"
+
+
+def _check_throttle(throttle: LoginThrottle, attempt: Attempt) -> None:
+    wait = throttle.retry_after(attempt.throttle_key, attempt.peer)
+    if wait > 0:
+        raise ResourceExhausted(
+            f"too many failed logins from this address; retry in {wait:.1f} s",
+            reason="LOGIN_THROTTLED",
+            retry_after_ms=math.ceil(wait * 1000),
+        )
+
+
+def _authenticate(config: IdentityConfig, attempt: Attempt) -> User | None:
+    """The user if the password is right and the user may log in, else None."""
+    domain = resources.domain_by_name(attempt.domain_name)
     user = None
     if domain is not None and domain.enabled:
-        user = User.get_or_none((User.domain == domain) & (User.name == username))
+        user = User.get_or_none((User.domain == domain) & (User.name == attempt.username))
     rounds = config.password_hash_rounds
-    ok = passwords.verify(password, user.password_hash if user else None, rounds)
+    ok = passwords.verify(attempt.password, user.password_hash if user else None, rounds)
     if user is None:
-        raise Unauthenticated(FAILED, reason="AUTHENTICATION_FAILED")
-    if resources.is_locked(user) or not user.enabled or not ok:
-        if not ok and not resources.is_locked(user):
+        return None
+    locked = resources.is_locked(user)
+    if locked or not user.enabled or not ok:
+        if not ok and not locked and not user.ignore_lockout_failure_attempts:
             resources.record_failure(
                 user, config.lockout_failure_attempts, config.lockout_duration_seconds
             )
         log.info("authentication failed for user id %s", user.id)
-        raise Unauthenticated(FAILED, reason="AUTHENTICATION_FAILED")
+        return None
     resources.record_success(user)
-    project = Project.get_or_none((Project.domain == domain) & (Project.name == project_name))
+    return user
+
+
+def issue_token(
+    config: IdentityConfig,
+    provider: TokenProvider,
+    throttle: LoginThrottle,
+    attempt: Attempt,
+) -> tuple[str, TokenData]:
+    validation.name("username", _required("username", attempt.username), 255)
+    _required("password", attempt.password)
+    project_name = attempt.project_name
+    validation.name("project_name", _required("project_name", project_name), 255)
+    _check_throttle(throttle, attempt)
+    user = _authenticate(config, attempt)
+    if user is None:
+        throttle.failed(attempt.throttle_key, attempt.peer)
+        raise Unauthenticated(FAILED, reason="AUTHENTICATION_FAILED")
+    throttle.succeeded(attempt.throttle_key, attempt.peer)
+    project = Project.get_or_none(
+        (Project.domain == user.domain_id) & (Project.name == project_name)
+    )
     roles = roles_on(user.id, project.id) if project is not None and project.enabled else []
     if not roles:
         raise PermissionDenied(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from google.protobuf.timestamp_pb2 import Timestamp
+
 from components.framework.convert import timestamp
 from components.identity import catalog
 from components.identity.models import (
@@ -13,6 +15,7 @@ from components.identity.models import (
     RoleAssignment,
     User,
 )
+from components.identity.revocation_feed import Batch, Revocation
 from components.identity.tokens import TokenData
 from stratus.identity.v1 import identity_service_pb2 as pb2
 
@@ -50,6 +53,9 @@ def user(row: User) -> pb2.User:
         enabled=row.enabled,
         default_project_id=row.default_project_id,
         lockout_expire_time=timestamp(row.locked_until),
+        options=pb2.UserOptions(
+            ignore_lockout_failure_attempts=row.ignore_lockout_failure_attempts
+        ),
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
     )
@@ -103,6 +109,36 @@ def catalog_entries() -> list[pb2.CatalogEntry]:
     ]
 
 
+def user_options(options: pb2.UserOptions) -> dict:
+    """The User columns a UserOptions message sets."""
+    return {"ignore_lockout_failure_attempts": options.ignore_lockout_failure_attempts}
+
+
+def _revocation(event: Revocation) -> pb2.RevocationEvent:
+    return pb2.RevocationEvent(
+        audit_id=event.audit_id,
+        user_id=event.user_id,
+        project_id=event.project_id,
+        domain_id=event.domain_id,
+        issued_before=timestamp_ms(event.issued_before_ms) if event.issued_before_ms else None,
+        revoke_time=timestamp_ms(event.revoke_ms),
+    )
+
+
+def revocations(batch: Batch) -> pb2.WatchRevocationsResponse:
+    return pb2.WatchRevocationsResponse(
+        reset=batch.reset,
+        events=[_revocation(e) for e in batch.events],
+        resume_token=batch.resume_token,
+    )
+
+
+def timestamp_ms(ms: int) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromMilliseconds(ms)
+    return stamp
+
+
 def token_fields(data: TokenData) -> dict:
     """The fields IssueTokenResponse and ValidateTokenResponse share."""
     return dict(
@@ -114,4 +150,5 @@ def token_fields(data: TokenData) -> dict:
         ),
         roles=[pb2.RoleSummary(id=r.id, name=r.name) for r in data.roles],
         catalog=catalog_entries(),
+        audit_id=data.audit_id,
     )

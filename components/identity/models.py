@@ -33,6 +33,8 @@ class User(BaseModel):
     default_project_id = peewee.CharField(max_length=36, default="")
     failed_auth_count = peewee.IntegerField(default=0)
     locked_until = peewee.DateTimeField(null=True)
+    # Keystone's user option: failed logins never lock this user out (service users).
+    ignore_lockout_failure_attempts = peewee.BooleanField(default=False)
 
     class Meta:
         indexes = ((("domain", "name"), True),)

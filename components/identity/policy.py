@@ -4,7 +4,13 @@ Admins everything; anyone with a token their own token, catalog, user,
 projects and assignments; readers may read roles; only admins change anything.
 """
 
-from components.framework.auth import Policy, admin_required, authenticated, public
+from components.framework.auth import (
+    Policy,
+    admin_required,
+    authenticated,
+    public,
+    service_or_admin,
+)
 
 POLICY = Policy.of(
     {
@@ -13,6 +19,7 @@ POLICY = Policy.of(
             "ValidateToken": authenticated,
             "RevokeToken": authenticated,
             "GetCatalog": authenticated,
+            "WatchRevocations": service_or_admin,
         },
         "stratus.identity.v1.Domains": {
             "CreateDomain": admin_required,

@@ -73,16 +73,19 @@ def list_domains(who: Caller, name: str, size: int, token: str):
     return paging.paginate(query, Domain, size, token)
 
 
-def update_domain(domain_id: str, changes: dict) -> Domain:
+def update_domain(domain_id: str, changes: dict, tokens: TokenProvider) -> Domain:
     domain = _get(Domain, "domain_id", domain_id, "domain")
     if "name" in changes:
         changes["name"] = validation.name("domain.name", changes["name"], 64)
     for key, value in changes.items():
         setattr(domain, key, value)
-    return _unique(lambda: domain.save() and domain, "domain", domain.name)
+    domain = _unique(lambda: domain.save() and domain, "domain", domain.name)
+    if changes.get("enabled") is False:
+        tokens.announce(domain_id=domain.id)
+    return domain
 
 
-def delete_domain(domain_id: str) -> None:
+def delete_domain(domain_id: str, tokens: TokenProvider) -> None:
     domain = _get(Domain, "domain_id", domain_id, "domain")
     if domain.name == DEFAULT_DOMAIN:
         raise FailedPrecondition("the default domain cannot be deleted", domain_id=domain_id)
@@ -91,6 +94,7 @@ def delete_domain(domain_id: str) -> None:
     if domain.projects.count() or domain.users.count():
         raise FailedPrecondition("the domain still has projects or users", domain_id=domain_id)
     domain.delete_instance()
+    tokens.announce(domain_id=domain.id)
 
 
 # Projects -----------------------------------------------------------------------------
@@ -133,20 +137,24 @@ def list_projects(who: Caller, domain_id: str, name: str, size: int, token: str)
     return paging.paginate(query, Project, size, token)
 
 
-def update_project(project_id: str, changes: dict) -> Project:
+def update_project(project_id: str, changes: dict, tokens: TokenProvider) -> Project:
     project = _get(Project, "project_id", project_id, "project")
     if "name" in changes:
         changes["name"] = validation.name("project.name", changes["name"], 64)
     for key, value in changes.items():
         setattr(project, key, value)
-    return _unique(lambda: project.save() and project, "project", project.name)
+    project = _unique(lambda: project.save() and project, "project", project.name)
+    if changes.get("enabled") is False:
+        tokens.announce(project_id=project.id)
+    return project
 
 
-def delete_project(project_id: str) -> None:
+def delete_project(project_id: str, tokens: TokenProvider) -> None:
     project = _get(Project, "project_id", project_id, "project")
     with database.atomic():
         RoleAssignment.delete().where(RoleAssignment.project == project.id).execute()
         project.delete_instance()
+    tokens.announce(project_id=project.id)
 
 
 # Users --------------------------------------------------------------------------------
@@ -169,6 +177,7 @@ def create_user(fields: dict, rounds: int) -> User:
             enabled=fields.get("enabled", True),
             default_project_id=fields.get("default_project_id", ""),
             password_hash=passwords.hash_password(password, rounds) if password else "",
+            ignore_lockout_failure_attempts=fields.get("ignore_lockout_failure_attempts", False),
         ),
         "user",
         name,
@@ -271,11 +280,13 @@ def update_role(role_id: str, changes: dict) -> Role:
     return _unique(lambda: role.save() and role, "role", role.name)
 
 
-def delete_role(role_id: str) -> None:
+def delete_role(role_id: str, tokens: TokenProvider) -> None:
     role = get_role(role_id)
     if role.built_in:
         raise FailedPrecondition(f"the built-in role {role.name!r} cannot be deleted")
     role.delete_instance()
+    # Any token may have carried the role: every watcher drops everything.
+    tokens.announce()
 
 
 def assign_role(user_id: str, project_id: str, role_id: str) -> RoleAssignment:
@@ -294,7 +305,7 @@ def assign_role(user_id: str, project_id: str, role_id: str) -> RoleAssignment:
         return RoleAssignment.create(user=user, project=project, role=role)
 
 
-def unassign_role(user_id: str, project_id: str, role_id: str) -> None:
+def unassign_role(user_id: str, project_id: str, role_id: str, tokens: TokenProvider) -> None:
     for field, value in (("user_id", user_id), ("project_id", project_id), ("role_id", role_id)):
         validation.uuid_str(field, value)
     deleted = (
@@ -310,6 +321,7 @@ def unassign_role(user_id: str, project_id: str, role_id: str) -> None:
         raise NotFound(
             "no such role assignment", user_id=user_id, project_id=project_id, role_id=role_id
         )
+    tokens.announce(user_id=user_id, project_id=project_id)
 
 
 def list_assignments(who: Caller, user_id: str, project_id: str, size: int, token: str):

@@ -7,13 +7,25 @@ from components.framework.auth import Caller, caller
 from components.framework.errors import NotFound, PermissionDenied, Unauthenticated
 from components.identity import catalog, login, messages, resources
 from components.identity.config import IdentityConfig
+from components.identity.throttle import LoginThrottle
 from components.identity.tokens import TokenProvider
 from stratus.identity.v1 import identity_service_pb2 as pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 
+# A WatchRevocations stream sends at least this often, so both ends notice a dead peer.
+HEARTBEAT_SECONDS = 10.0
+
 
 def _changes(resource, mask, allowed: set[str]) -> dict:
     return {path: getattr(resource, path) for path in validation.update_mask(mask.paths, allowed)}
+
+
+def peer_address(peer: str) -> str:
+    """The address of a gRPC peer without its port: "ipv4:10.0.0.5:4242" -> "10.0.0.5"."""
+    kind, _, rest = peer.partition(":")
+    if kind in ("ipv4", "ipv6"):
+        return rest.rsplit(":", 1)[0]
+    return peer
 
 
 class LocalValidator:
@@ -33,6 +45,8 @@ class LocalValidator:
             token=token,
             expires_time=data.expires_time,
             domain_id=data.user.domain_id,
+            audit_id=data.audit_id,
+            project_domain_id=data.project.domain_id,
         )
 
 
@@ -40,16 +54,21 @@ class IdentityServicer(pb2_grpc.IdentityServicer):
     def __init__(self, config: IdentityConfig, provider: TokenProvider) -> None:
         self.config = config
         self.provider = provider
+        self.throttle = LoginThrottle(
+            base=config.login_throttle_base_seconds,
+            maximum=config.login_throttle_max_seconds,
+            peer_free_failures=config.login_throttle_peer_free_failures,
+        )
 
     def IssueToken(self, request, context):
-        token, data = login.issue_token(
-            self.config,
-            self.provider,
-            request.username,
-            request.password,
-            request.project_name,
-            request.domain_name,
+        attempt = login.Attempt(
+            username=request.username,
+            password=request.password,
+            project_name=request.project_name,
+            domain_name=request.domain_name,
+            peer=peer_address(context.peer() or ""),
         )
+        token, data = login.issue_token(self.config, self.provider, self.throttle, attempt)
         return pb2.IssueTokenResponse(token=token, **messages.token_fields(data))
 
     def _subject(self, who: Caller, subject: str, action: str) -> str:
@@ -78,8 +97,22 @@ class IdentityServicer(pb2_grpc.IdentityServicer):
     def GetCatalog(self, request, context):
         return pb2.GetCatalogResponse(catalog=messages.catalog_entries())
 
+    def WatchRevocations(self, request, context):
+        feed = self.provider.feed
+        with feed.watching(self.config.max_revocation_watchers):
+            context.add_callback(feed.wake)
+            batch = feed.start(request.resume_token)
+            yield messages.revocations(batch)
+            while context.is_active() and not feed.closed:
+                batch = feed.next(batch.resume_token, HEARTBEAT_SECONDS)
+                if context.is_active():
+                    yield messages.revocations(batch)
+
 
 class DomainsServicer(pb2_grpc.DomainsServicer):
+    def __init__(self, provider: TokenProvider) -> None:
+        self.provider = provider
+
     def CreateDomain(self, request, context):
         enabled = request.enabled if request.HasField("enabled") else True
         return messages.domain(resources.create_domain(request.name, request.description, enabled))
@@ -97,14 +130,17 @@ class DomainsServicer(pb2_grpc.DomainsServicer):
 
     def UpdateDomain(self, request, context):
         changes = _changes(request.domain, request.update_mask, {"name", "description", "enabled"})
-        return messages.domain(resources.update_domain(request.domain.id, changes))
+        return messages.domain(resources.update_domain(request.domain.id, changes, self.provider))
 
     def DeleteDomain(self, request, context):
-        resources.delete_domain(request.domain_id)
+        resources.delete_domain(request.domain_id, self.provider)
         return pb2.DeleteDomainResponse()
 
 
 class ProjectsServicer(pb2_grpc.ProjectsServicer):
+    def __init__(self, provider: TokenProvider) -> None:
+        self.provider = provider
+
     def CreateProject(self, request, context):
         enabled = request.enabled if request.HasField("enabled") else True
         return messages.project(
@@ -124,14 +160,24 @@ class ProjectsServicer(pb2_grpc.ProjectsServicer):
 
     def UpdateProject(self, request, context):
         changes = _changes(request.project, request.update_mask, {"name", "description", "enabled"})
-        return messages.project(resources.update_project(request.project.id, changes))
+        return messages.project(
+            resources.update_project(request.project.id, changes, self.provider)
+        )
 
     def DeleteProject(self, request, context):
-        resources.delete_project(request.project_id)
+        resources.delete_project(request.project_id, self.provider)
         return pb2.DeleteProjectResponse()
 
 
-USER_FIELDS = {"name", "email", "description", "enabled", "password", "default_project_id"}
+USER_FIELDS = {
+    "name",
+    "email",
+    "description",
+    "enabled",
+    "password",
+    "default_project_id",
+    "options",
+}
 
 
 class UsersServicer(pb2_grpc.UsersServicer):
@@ -148,6 +194,7 @@ class UsersServicer(pb2_grpc.UsersServicer):
             "password": request.password,
             "default_project_id": request.default_project_id,
             "enabled": request.enabled if request.HasField("enabled") else True,
+            **messages.user_options(request.options),
         }
         return messages.user(resources.create_user(fields, self.config.password_hash_rounds))
 
@@ -162,6 +209,8 @@ class UsersServicer(pb2_grpc.UsersServicer):
 
     def UpdateUser(self, request, context):
         changes = _changes(request.user, request.update_mask, USER_FIELDS)
+        if "options" in changes:
+            changes.update(messages.user_options(changes.pop("options")))
         user = resources.update_user(
             request.user.id, changes, self.provider, self.config.password_hash_rounds
         )
@@ -173,6 +222,9 @@ class UsersServicer(pb2_grpc.UsersServicer):
 
 
 class RolesServicer(pb2_grpc.RolesServicer):
+    def __init__(self, provider: TokenProvider) -> None:
+        self.provider = provider
+
     def CreateRole(self, request, context):
         return messages.role(resources.create_role(request.name, request.description))
 
@@ -188,7 +240,7 @@ class RolesServicer(pb2_grpc.RolesServicer):
         return messages.role(resources.update_role(request.role.id, changes))
 
     def DeleteRole(self, request, context):
-        resources.delete_role(request.role_id)
+        resources.delete_role(request.role_id, self.provider)
         return pb2.DeleteRoleResponse()
 
     def AssignRole(self, request, context):
@@ -196,7 +248,7 @@ class RolesServicer(pb2_grpc.RolesServicer):
         return pb2.AssignRoleResponse(assignment=messages.assignment(row))
 
     def UnassignRole(self, request, context):
-        resources.unassign_role(request.user_id, request.project_id, request.role_id)
+        resources.unassign_role(request.user_id, request.project_id, request.role_id, self.provider)
         return pb2.UnassignRoleResponse()
 
     def ListRoleAssignments(self, request, context):

@@ -20,12 +20,14 @@ from components.framework.database import utcnow
 from components.framework.errors import Unauthenticated
 from components.identity.fernet_keys import KeyRepository
 from components.identity.models import (
+    Domain,
     Project,
     RevocationEvent,
     Role,
     RoleAssignment,
     User,
 )
+from components.identity.revocation_feed import Revocation, RevocationFeed
 
 VERSION = 1
 _LAYOUT = struct.Struct(">B16s16sQI8s")
@@ -87,9 +89,13 @@ def unpack(raw: bytes) -> Payload:
 class TokenProvider:
     """Issues and validates tokens with the keys of one repository."""
 
-    def __init__(self, keys: KeyRepository, lifetime_seconds: int = 3600) -> None:
+    def __init__(
+        self, keys: KeyRepository, lifetime_seconds: int = 3600, feed: RevocationFeed | None = None
+    ) -> None:
         self.keys = keys
         self.lifetime_seconds = lifetime_seconds
+        # Where committed revocations are announced to WatchRevocations.
+        self.feed = feed or RevocationFeed()
 
     def issue(self, user: User, project: Project) -> tuple[str, Payload]:
         now_ms = int(time.time() * 1000)
@@ -125,6 +131,8 @@ class TokenProvider:
         project = Project.get_or_none(Project.id == payload.project_id)
         if user is None or not user.enabled or project is None or not project.enabled:
             raise invalid("the token's user or project is disabled or gone")
+        if _disabled_domain({user.domain_id, project.domain_id}):
+            raise invalid("the token's domain is disabled")
         roles = roles_on(user.id, project.id)
         if not roles:
             raise invalid("the token's user no longer has a role on its project")
@@ -133,23 +141,36 @@ class TokenProvider:
         )
 
     def revoke_token(self, payload: Payload) -> None:
+        now_ms = int(time.time() * 1000)
         RevocationEvent.create(
             audit_id=payload.audit_id,
-            revoked_before_ms=int(time.time() * 1000),
+            revoked_before_ms=now_ms,
             expire_time=datetime.datetime.fromtimestamp(payload.expires_s, datetime.UTC).replace(
                 tzinfo=None
             ),
         )
         purge_expired_events()
+        self.announce(audit_id=payload.audit_id)
 
     def revoke_user(self, user_id: str) -> None:
         """Every token of ``user_id`` issued until now stops validating."""
+        before_ms = int(time.time() * 1000) + 1
         RevocationEvent.create(
             user_id=user_id,
-            revoked_before_ms=int(time.time() * 1000) + 1,
+            revoked_before_ms=before_ms,
             expire_time=utcnow() + datetime.timedelta(seconds=self.lifetime_seconds),
         )
         purge_expired_events()
+        self.announce(user_id=user_id, issued_before_ms=before_ms)
+
+    def announce(self, **fields) -> None:
+        """Tell watchers that the tokens matching ``fields`` stopped being valid.
+
+        Called once the change is committed (a watcher that re-validates at once
+        must see it). Changes that ``validate`` sees by itself in the database
+        (a disabled project, a removed role) need no revocation row, only this.
+        """
+        self.feed.publish(Revocation(**fields))
 
 
 def roles_on(user_id: str, project_id: str) -> list[Role]:
@@ -159,6 +180,11 @@ def roles_on(user_id: str, project_id: str) -> list[Role]:
         .where((RoleAssignment.user == user_id) & (RoleAssignment.project == project_id))
         .order_by(Role.name)
     )
+
+
+def _disabled_domain(domain_ids: set[str]) -> bool:
+    query = Domain.select(Domain.id).where(Domain.id.in_(domain_ids) & ~Domain.enabled)
+    return query.exists()
 
 
 def is_revoked(payload: Payload) -> bool:

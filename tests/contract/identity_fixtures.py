@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from collections.abc import Iterator
 
 import grpc
 import pytest
@@ -45,8 +47,9 @@ def md(token: str):
     return (("x-auth-token", token),)
 
 
-@pytest.fixture
-def identity(database_url, tmp_path, monkeypatch):
+@contextlib.contextmanager
+def serving_identity(database_url, tmp_path, monkeypatch, **settings) -> Iterator[Identity]:
+    """A bootstrapped identity (admin, demo, service users) with ``settings`` applied."""
     monkeypatch.setenv("STRATUS_ADMIN_PASSWORD", ADMIN_PASSWORD)
     monkeypatch.setenv("STRATUS_DEMO_PASSWORD", DEMO_PASSWORD)
     config = IdentityConfig(
@@ -54,7 +57,18 @@ def identity(database_url, tmp_path, monkeypatch):
         password_hash_rounds=4,
         lockout_failure_attempts=3,
         lockout_duration_seconds=2,
+        **settings,
     )
     with serving_component(COMPONENT, None, database_url, config=config) as (runtime, channel):
         bootstrap(config, demo=True)
         yield Identity(config, runtime, channel)
+
+
+@pytest.fixture
+def identity(database_url, tmp_path, monkeypatch):
+    # Login throttling off: these tests fail logins back to back on purpose;
+    # tests/contract/test_login_throttle.py covers throttling.
+    with serving_identity(
+        database_url, tmp_path, monkeypatch, login_throttle_base_seconds=0.0
+    ) as served:
+        yield served

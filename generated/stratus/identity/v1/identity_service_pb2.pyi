@@ -45,7 +45,7 @@ class Project(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain_id: _Optional[str] = ..., description: _Optional[str] = ..., enabled: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class User(_message.Message):
-    __slots__ = ("id", "name", "domain_id", "email", "description", "enabled", "password", "default_project_id", "lockout_expire_time", "create_time", "update_time")
+    __slots__ = ("id", "name", "domain_id", "email", "description", "enabled", "password", "default_project_id", "lockout_expire_time", "create_time", "update_time", "options")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_ID_FIELD_NUMBER: _ClassVar[int]
@@ -57,6 +57,7 @@ class User(_message.Message):
     LOCKOUT_EXPIRE_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     domain_id: str
@@ -68,7 +69,14 @@ class User(_message.Message):
     lockout_expire_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain_id: _Optional[str] = ..., email: _Optional[str] = ..., description: _Optional[str] = ..., enabled: _Optional[bool] = ..., password: _Optional[str] = ..., default_project_id: _Optional[str] = ..., lockout_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    options: UserOptions
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., domain_id: _Optional[str] = ..., email: _Optional[str] = ..., description: _Optional[str] = ..., enabled: _Optional[bool] = ..., password: _Optional[str] = ..., default_project_id: _Optional[str] = ..., lockout_expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., options: _Optional[_Union[UserOptions, _Mapping]] = ...) -> None: ...
+
+class UserOptions(_message.Message):
+    __slots__ = ("ignore_lockout_failure_attempts",)
+    IGNORE_LOCKOUT_FAILURE_ATTEMPTS_FIELD_NUMBER: _ClassVar[int]
+    ignore_lockout_failure_attempts: bool
+    def __init__(self, ignore_lockout_failure_attempts: _Optional[bool] = ...) -> None: ...
 
 class Role(_message.Message):
     __slots__ = ("id", "name", "description", "built_in", "create_time")
@@ -177,7 +185,7 @@ class IssueTokenRequest(_message.Message):
     def __init__(self, username: _Optional[str] = ..., password: _Optional[str] = ..., project_name: _Optional[str] = ..., domain_name: _Optional[str] = ...) -> None: ...
 
 class IssueTokenResponse(_message.Message):
-    __slots__ = ("token", "expires_time", "issued_time", "user", "project", "roles", "catalog")
+    __slots__ = ("token", "expires_time", "issued_time", "user", "project", "roles", "catalog", "audit_id")
     TOKEN_FIELD_NUMBER: _ClassVar[int]
     EXPIRES_TIME_FIELD_NUMBER: _ClassVar[int]
     ISSUED_TIME_FIELD_NUMBER: _ClassVar[int]
@@ -185,6 +193,7 @@ class IssueTokenResponse(_message.Message):
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     ROLES_FIELD_NUMBER: _ClassVar[int]
     CATALOG_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
     token: str
     expires_time: _timestamp_pb2.Timestamp
     issued_time: _timestamp_pb2.Timestamp
@@ -192,7 +201,8 @@ class IssueTokenResponse(_message.Message):
     project: ProjectSummary
     roles: _containers.RepeatedCompositeFieldContainer[RoleSummary]
     catalog: _containers.RepeatedCompositeFieldContainer[CatalogEntry]
-    def __init__(self, token: _Optional[str] = ..., expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[_Union[UserSummary, _Mapping]] = ..., project: _Optional[_Union[ProjectSummary, _Mapping]] = ..., roles: _Optional[_Iterable[_Union[RoleSummary, _Mapping]]] = ..., catalog: _Optional[_Iterable[_Union[CatalogEntry, _Mapping]]] = ...) -> None: ...
+    audit_id: str
+    def __init__(self, token: _Optional[str] = ..., expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[_Union[UserSummary, _Mapping]] = ..., project: _Optional[_Union[ProjectSummary, _Mapping]] = ..., roles: _Optional[_Iterable[_Union[RoleSummary, _Mapping]]] = ..., catalog: _Optional[_Iterable[_Union[CatalogEntry, _Mapping]]] = ..., audit_id: _Optional[str] = ...) -> None: ...
 
 class ValidateTokenRequest(_message.Message):
     __slots__ = ("subject_token",)
@@ -201,20 +211,22 @@ class ValidateTokenRequest(_message.Message):
     def __init__(self, subject_token: _Optional[str] = ...) -> None: ...
 
 class ValidateTokenResponse(_message.Message):
-    __slots__ = ("expires_time", "issued_time", "user", "project", "roles", "catalog")
+    __slots__ = ("expires_time", "issued_time", "user", "project", "roles", "catalog", "audit_id")
     EXPIRES_TIME_FIELD_NUMBER: _ClassVar[int]
     ISSUED_TIME_FIELD_NUMBER: _ClassVar[int]
     USER_FIELD_NUMBER: _ClassVar[int]
     PROJECT_FIELD_NUMBER: _ClassVar[int]
     ROLES_FIELD_NUMBER: _ClassVar[int]
     CATALOG_FIELD_NUMBER: _ClassVar[int]
+    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
     expires_time: _timestamp_pb2.Timestamp
     issued_time: _timestamp_pb2.Timestamp
     user: UserSummary
     project: ProjectSummary
     roles: _containers.RepeatedCompositeFieldContainer[RoleSummary]
     catalog: _containers.RepeatedCompositeFieldContainer[CatalogEntry]
-    def __init__(self, expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[_Union[UserSummary, _Mapping]] = ..., project: _Optional[_Union[ProjectSummary, _Mapping]] = ..., roles: _Optional[_Iterable[_Union[RoleSummary, _Mapping]]] = ..., catalog: _Optional[_Iterable[_Union[CatalogEntry, _Mapping]]] = ...) -> None: ...
+    audit_id: str
+    def __init__(self, expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[_Union[UserSummary, _Mapping]] = ..., project: _Optional[_Union[ProjectSummary, _Mapping]] = ..., roles: _Optional[_Iterable[_Union[RoleSummary, _Mapping]]] = ..., catalog: _Optional[_Iterable[_Union[CatalogEntry, _Mapping]]] = ..., audit_id: _Optional[str] = ...) -> None: ...
 
 class RevokeTokenRequest(_message.Message):
     __slots__ = ("subject_token", "request_id")
@@ -237,6 +249,38 @@ class GetCatalogResponse(_message.Message):
     CATALOG_FIELD_NUMBER: _ClassVar[int]
     catalog: _containers.RepeatedCompositeFieldContainer[CatalogEntry]
     def __init__(self, catalog: _Optional[_Iterable[_Union[CatalogEntry, _Mapping]]] = ...) -> None: ...
+
+class WatchRevocationsRequest(_message.Message):
+    __slots__ = ("resume_token",)
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    resume_token: str
+    def __init__(self, resume_token: _Optional[str] = ...) -> None: ...
+
+class WatchRevocationsResponse(_message.Message):
+    __slots__ = ("reset", "events", "resume_token")
+    RESET_FIELD_NUMBER: _ClassVar[int]
+    EVENTS_FIELD_NUMBER: _ClassVar[int]
+    RESUME_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    reset: bool
+    events: _containers.RepeatedCompositeFieldContainer[RevocationEvent]
+    resume_token: str
+    def __init__(self, reset: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[RevocationEvent, _Mapping]]] = ..., resume_token: _Optional[str] = ...) -> None: ...
+
+class RevocationEvent(_message.Message):
+    __slots__ = ("audit_id", "user_id", "project_id", "domain_id", "issued_before", "revoke_time")
+    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    audit_id: str
+    user_id: str
+    project_id: str
+    domain_id: str
+    issued_before: _timestamp_pb2.Timestamp
+    revoke_time: _timestamp_pb2.Timestamp
+    def __init__(self, audit_id: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., domain_id: _Optional[str] = ..., issued_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateDomainRequest(_message.Message):
     __slots__ = ("name", "description", "enabled", "request_id")
@@ -359,7 +403,7 @@ class DeleteProjectResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class CreateUserRequest(_message.Message):
-    __slots__ = ("name", "domain_id", "email", "description", "enabled", "password", "default_project_id", "request_id")
+    __slots__ = ("name", "domain_id", "email", "description", "enabled", "password", "default_project_id", "request_id", "options")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DOMAIN_ID_FIELD_NUMBER: _ClassVar[int]
     EMAIL_FIELD_NUMBER: _ClassVar[int]
@@ -368,6 +412,7 @@ class CreateUserRequest(_message.Message):
     PASSWORD_FIELD_NUMBER: _ClassVar[int]
     DEFAULT_PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    OPTIONS_FIELD_NUMBER: _ClassVar[int]
     name: str
     domain_id: str
     email: str
@@ -376,7 +421,8 @@ class CreateUserRequest(_message.Message):
     password: str
     default_project_id: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., domain_id: _Optional[str] = ..., email: _Optional[str] = ..., description: _Optional[str] = ..., enabled: _Optional[bool] = ..., password: _Optional[str] = ..., default_project_id: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    options: UserOptions
+    def __init__(self, name: _Optional[str] = ..., domain_id: _Optional[str] = ..., email: _Optional[str] = ..., description: _Optional[str] = ..., enabled: _Optional[bool] = ..., password: _Optional[str] = ..., default_project_id: _Optional[str] = ..., request_id: _Optional[str] = ..., options: _Optional[_Union[UserOptions, _Mapping]] = ...) -> None: ...
 
 class GetUserRequest(_message.Message):
     __slots__ = ("user_id",)

@@ -72,6 +72,11 @@ class IdentityStub:
                 request_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogRequest.SerializeToString,
                 response_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogResponse.FromString,
                 _registered_method=True)
+        self.WatchRevocations = channel.unary_stream(
+                '/stratus.identity.v1.Identity/WatchRevocations',
+                request_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.WatchRevocationsRequest.SerializeToString,
+                response_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.WatchRevocationsResponse.FromString,
+                _registered_method=True)
 
 
 class IdentityServicer:
@@ -106,7 +111,21 @@ class IdentityServicer:
         locked out after repeated failures all answer UNAUTHENTICATED with the
         same message, so the answer does not reveal which one it was. After a
         configured number of consecutive failures the user is locked out for a
-        configured time, during which even the right password is refused.
+        configured time, during which even the right password is refused; a user
+        whose options.ignore_lockout_failure_attempts is set (the service users
+        bootstrap creates) is never locked out.
+
+        Failed attempts are also throttled, without locking anything: after a
+        failure, further attempts from the same peer address for the same user
+        (and, after several failures, any attempt from that peer address) are
+        refused until a delay has passed. The delay starts small (0.5 s by
+        default), doubles with each failure up to a bound (30 s by default) and
+        resets when the user authenticates from that peer. A refused attempt
+        answers RESOURCE_EXHAUSTED with ErrorInfo reason LOGIN_THROTTLED and
+        metadata `retry_after_ms` (milliseconds to wait before trying again);
+        its password is not checked and it does not count as a failure. An
+        attempt from a peer address with no recent failures is never throttled,
+        so an attacker elsewhere cannot delay a service user.
         Once the password is accepted, a project that does not exist, is
         disabled, or on which the user holds no role answers PERMISSION_DENIED
         (again one message for all three). An empty username, password or
@@ -156,6 +175,31 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchRevocations(self, request, context):
+        """WatchRevocations streams revocation events so that components caching
+        validated tokens can drop them at once instead of when their cache
+        entry ages out.
+
+        Service or admin only (PERMISSION_DENIED otherwise). Every RevokeToken,
+        every user deleted, disabled or given a new password, every project or
+        domain deleted or disabled, every role unassigned and every role deleted
+        produces one event, sent once the change is committed.
+
+        The first response comes at once. It has `reset` set when the stream
+        cannot continue from `resume_token` (empty, from another run of
+        identity, or older than the events identity keeps): the watcher must
+        then drop everything it cached. Later responses carry new events in the
+        order they happened; a response without events is a heartbeat, sent at
+        least every 10 s. Every response carries the resume_token to reconnect
+        with, so a watcher that reconnects with it misses no event. The stream
+        ends only when identity shuts down (UNAVAILABLE or CANCELLED) or the
+        caller cancels it. More watchers than identity accepts answer
+        RESOURCE_EXHAUSTED with reason TOO_MANY_WATCHERS. Read-only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_IdentityServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -178,6 +222,11 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.GetCatalog,
                     request_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogRequest.FromString,
                     response_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogResponse.SerializeToString,
+            ),
+            'WatchRevocations': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchRevocations,
+                    request_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.WatchRevocationsRequest.FromString,
+                    response_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.WatchRevocationsResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -306,6 +355,33 @@ class Identity:
             '/stratus.identity.v1.Identity/GetCatalog',
             stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogRequest.SerializeToString,
             stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchRevocations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/stratus.identity.v1.Identity/WatchRevocations',
+            stratus_dot_identity_dot_v1_dot_identity__service__pb2.WatchRevocationsRequest.SerializeToString,
+            stratus_dot_identity_dot_v1_dot_identity__service__pb2.WatchRevocationsResponse.FromString,
             options,
             channel_credentials,
             insecure,
@@ -947,8 +1023,8 @@ class UsersServicer:
 
     def UpdateUser(self, request, context):
         """UpdateUser changes the fields named in update_mask (`name`, `email`,
-        `description`, `enabled`, `password`, `default_project_id`) and returns
-        the user.
+        `description`, `enabled`, `password`, `default_project_id`, `options`)
+        and returns the user.
 
         Admin only. Changing `password` revokes every token of the user and
         clears a lockout; setting `enabled` to false revokes every token of the

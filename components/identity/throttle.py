@@ -1,0 +1,94 @@
+"""Throttling of failed logins: slows a password guesser without locking anyone out.
+
+Two kinds of keys, both including the peer address, so an attacker can only
+slow down logins from its own address:
+
+* (user, peer): after each failure for the user from that peer, the next
+  attempt for that user from that peer must wait ``base * 2**(failures - 1)``
+  seconds, at most ``maximum``. A success resets it.
+* peer: after ``peer_free_failures`` failures from a peer for any users (a
+  password sprayer), every attempt from it waits the same way. It is not reset
+  by a success (a sprayer owning one account could otherwise reset it), only
+  forgotten once the peer has been quiet for twice the maximum delay.
+
+A peer with no recent failures is never delayed. Attempts refused because of
+the delay are not verified and do not count as failures. At most ``capacity``
+keys are remembered (least recently failed forgotten first).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+
+
+class LoginThrottle:
+    def __init__(
+        self,
+        base: float = 0.5,
+        maximum: float = 30.0,
+        peer_free_failures: int = 5,
+        capacity: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.base = base
+        self.maximum = maximum
+        self.peer_free_failures = peer_free_failures
+        self.capacity = capacity
+        self._clock = clock
+        # key -> (failures, time of the last failure)
+        self._failures: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.base > 0
+
+    def _delay(self, failures: int) -> float:
+        if failures <= 0:
+            return 0.0
+        return min(self.maximum, self.base * 2 ** min(failures - 1, 62))
+
+    def _keys(self, user: str, peer: str) -> list[tuple[tuple, int]]:
+        """Each key with the failures it forgives before delaying."""
+        return [(("user", user, peer), 0), (("peer", peer), self.peer_free_failures)]
+
+    def retry_after(self, user: str, peer: str) -> float:
+        """Seconds ``user`` must still wait before trying from ``peer`` (0: go ahead)."""
+        if not self.enabled:
+            return 0.0
+        now = self._clock()
+        wait = 0.0
+        with self._lock:
+            for key, free in self._keys(user, peer):
+                entry = self._failures.get(key)
+                if entry is None:
+                    continue
+                failures, last = entry
+                if now - last > 2 * self.maximum:
+                    del self._failures[key]
+                    continue
+                wait = max(wait, last + self._delay(failures - free) - now)
+        return max(0.0, wait)
+
+    def failed(self, user: str, peer: str) -> None:
+        if not self.enabled:
+            return
+        now = self._clock()
+        with self._lock:
+            for key, _ in self._keys(user, peer):
+                failures, last = self._failures.pop(key, (0, now))
+                if now - last > 2 * self.maximum:
+                    failures = 0
+                self._failures[key] = (failures + 1, now)
+            while len(self._failures) > self.capacity:
+                self._failures.popitem(last=False)
+
+    def succeeded(self, user: str, peer: str) -> None:
+        with self._lock:
+            self._failures.pop(("user", user, peer), None)
+
+    def __len__(self) -> int:
+        return len(self._failures)
