@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -104,3 +106,49 @@ def cloud(tmp_path_factory):
         process.wait(30)
     except subprocess.TimeoutExpired:
         process.kill()
+
+
+@contextlib.contextmanager
+def run_cloud(
+    data_dir: Path, port_offset: int, compute_hosts: int, env: dict[str, str] | None = None
+) -> Iterator[Cloud]:
+    """Another cloud as run-all starts it, with extra ``STRATUS_*`` settings (e.g. shorter
+    stale-build bounds) for tests that break it; ``cloud.supervisor_pid`` is its run-all."""
+    ready = data_dir / "ready.json"
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "components.supervisor",
+            "--data-dir",
+            str(data_dir),
+            "--port-offset",
+            str(port_offset),
+            "--compute-hosts",
+            str(compute_hosts),
+            "--ready-file",
+            str(ready),
+            "--quiet",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+        env={**os.environ, **(env or {})},
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while not ready.exists():
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"run-all did not come up; see {data_dir / 'logs'}")
+            time.sleep(0.2)
+        result = Cloud(json.loads(ready.read_text()), data_dir)
+        result.supervisor_pid = process.pid
+        yield result
+        result.close()
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
