@@ -32,6 +32,16 @@ class ComputeStub:
     it asks the conductor for, and every state change it makes it reports to the
     conductor.
 
+    When the service starts (after a crash, or with the machine rebooted and its
+    guests gone) it reconciles with the conductor's records, as nova's
+    resume_guests_state_on_host_boot does: builds it was running are failed,
+    deletions finished; a settled instance whose guest is gone is defined again
+    from its record and disk (recorded ports and volumes, no new ones), started
+    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; one whose disk is
+    gone goes ERROR with a fault naming the missing disk; an ERROR instance
+    that never became ACTIVE gets back the ports, volume reservations and files
+    an interrupted build left bound to it.
+
     Callers are other Stratus services holding a service token: the scheduler
     and the conductor (builds), the api (lifecycle actions, console output) and
     operators with the admin role (host status, domains). End users never call a
@@ -72,6 +82,16 @@ class ComputeServicer:
     libvirt and owns no database: everything it needs to know about an instance
     it asks the conductor for, and every state change it makes it reports to the
     conductor.
+
+    When the service starts (after a crash, or with the machine rebooted and its
+    guests gone) it reconciles with the conductor's records, as nova's
+    resume_guests_state_on_host_boot does: builds it was running are failed,
+    deletions finished; a settled instance whose guest is gone is defined again
+    from its record and disk (recorded ports and volumes, no new ones), started
+    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; one whose disk is
+    gone goes ERROR with a fault naming the missing disk; an ERROR instance
+    that never became ACTIVE gets back the ports, volume reservations and files
+    an interrupted build left bound to it.
 
     Callers are other Stratus services holding a service token: the scheduler
     and the conductor (builds), the api (lifecycle actions, console output) and
@@ -191,6 +211,16 @@ class Compute:
     libvirt and owns no database: everything it needs to know about an instance
     it asks the conductor for, and every state change it makes it reports to the
     conductor.
+
+    When the service starts (after a crash, or with the machine rebooted and its
+    guests gone) it reconciles with the conductor's records, as nova's
+    resume_guests_state_on_host_boot does: builds it was running are failed,
+    deletions finished; a settled instance whose guest is gone is defined again
+    from its record and disk (recorded ports and volumes, no new ones), started
+    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; one whose disk is
+    gone goes ERROR with a fault naming the missing disk; an ERROR instance
+    that never became ACTIVE gets back the ports, volume reservations and files
+    an interrupted build left bound to it.
 
     Callers are other Stratus services holding a service token: the scheduler
     and the conductor (builds), the api (lifecycle actions, console output) and

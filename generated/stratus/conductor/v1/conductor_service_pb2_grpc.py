@@ -32,6 +32,18 @@ class ConductorStub:
     finished deletions (casts), on which the conductor releases resource
     claims and reschedules.
 
+    Hosts retry every call and cast with backoff for a bounded time while the
+    conductor is unreachable (it restarts), sending changes with a request_id
+    so a retry is answered, not applied twice. Builds nobody will finish are
+    failed by the conductor itself, whatever became of their host: every
+    sweep_interval_seconds, a build still SCHEDULING build_start_timeout_seconds
+    after it was handed to a host (its BuildAndRunInstance was lost), or in a
+    host's hands (SPAWNING, NETWORKING, BLOCK_DEVICE_MAPPING) on a host that
+    has not called ReportComputeNode for host_down_seconds, goes ERROR with a
+    fault saying why (code DEADLINE_EXCEEDED or UNAVAILABLE) and its claim is
+    released. With the defaults (10 s, 60 s, 30 s) no build stays stuck for
+    more than about 70 s.
+
     Authentication: every RPC needs a token in the `x-auth-token` request
     metadata; a missing, unknown, expired or revoked one answers
     UNAUTHENTICATED. Every RPC is for service callers only (tokens carrying
@@ -88,6 +100,18 @@ class ConductorServicer:
     changes and faults, register and heartbeat, and report build failures and
     finished deletions (casts), on which the conductor releases resource
     claims and reschedules.
+
+    Hosts retry every call and cast with backoff for a bounded time while the
+    conductor is unreachable (it restarts), sending changes with a request_id
+    so a retry is answered, not applied twice. Builds nobody will finish are
+    failed by the conductor itself, whatever became of their host: every
+    sweep_interval_seconds, a build still SCHEDULING build_start_timeout_seconds
+    after it was handed to a host (its BuildAndRunInstance was lost), or in a
+    host's hands (SPAWNING, NETWORKING, BLOCK_DEVICE_MAPPING) on a host that
+    has not called ReportComputeNode for host_down_seconds, goes ERROR with a
+    fault saying why (code DEADLINE_EXCEEDED or UNAVAILABLE) and its claim is
+    released. With the defaults (10 s, 60 s, 30 s) no build stays stuck for
+    more than about 70 s.
 
     Authentication: every RPC needs a token in the `x-auth-token` request
     metadata; a missing, unknown, expired or revoked one answers
@@ -165,9 +189,18 @@ class ConductorServicer:
         scheduler.v1.Scheduler/UpdateHost changes it, and the response reports
         its current value.
 
-        Service only. An empty host, an address that is not "host:port", or
-        vcpus, ram_mib or disk_gib below 1 answers INVALID_ARGUMENT. Idempotent;
-        there is no missing target (an unknown host is registered).
+        Service only. INVALID_ARGUMENT, naming the field, for a host that is not
+        an RFC 1123 host name (letters, digits and hyphens in dot-separated
+        labels of at most 63 characters, 255 in all); an address that is not
+        "host:port" with an IPv4 address, a bracketed IPv6 address or such a
+        host name and a port from 1 to 65535; vcpus, ram_mib or disk_gib below
+        1 or above what one machine can have (4096 vCPUs, 64 TiB = 67108864 MiB
+        of memory, 1 PiB = 1048576 GiB of disk); or an availability_zone,
+        hypervisor_type, hypervisor_version or architecture that is not
+        printable text of at most 255, 64, 64 and 32 characters. Nothing is
+        recorded for a refused report. Idempotent; there is no missing target
+        (an unknown host is registered). scheduler.v1.Scheduler/DeleteHost
+        removes a host that is gone.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -253,6 +286,18 @@ class Conductor:
     changes and faults, register and heartbeat, and report build failures and
     finished deletions (casts), on which the conductor releases resource
     claims and reschedules.
+
+    Hosts retry every call and cast with backoff for a bounded time while the
+    conductor is unreachable (it restarts), sending changes with a request_id
+    so a retry is answered, not applied twice. Builds nobody will finish are
+    failed by the conductor itself, whatever became of their host: every
+    sweep_interval_seconds, a build still SCHEDULING build_start_timeout_seconds
+    after it was handed to a host (its BuildAndRunInstance was lost), or in a
+    host's hands (SPAWNING, NETWORKING, BLOCK_DEVICE_MAPPING) on a host that
+    has not called ReportComputeNode for host_down_seconds, goes ERROR with a
+    fault saying why (code DEADLINE_EXCEEDED or UNAVAILABLE) and its claim is
+    released. With the defaults (10 s, 60 s, 30 s) no build stays stuck for
+    more than about 70 s.
 
     Authentication: every RPC needs a token in the `x-auth-token` request
     metadata; a missing, unknown, expired or revoked one answers
