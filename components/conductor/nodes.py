@@ -5,18 +5,14 @@ from __future__ import annotations
 import peewee
 
 from components.compute_db.models import ComputeNode
-from components.framework import validation
+from components.conductor import node_checks
 from components.framework.database import database, utcnow
-from components.framework.errors import InvalidArgument
 
 
 def report(fields: dict, enabled: bool | None) -> ComputeNode:
     """Register the host the first time, refresh capacity and heartbeat after that."""
-    host = validation.name("host", fields["host"], 255)
-    if not fields.get("address"):
-        raise InvalidArgument("address is required", field="address")
-    for name in ("vcpus", "ram_mib", "disk_gib"):
-        validation.non_negative(name, fields[name])
+    fields = node_checks.checked_report(fields)
+    host = fields["host"]
     values = {k: v for k, v in fields.items() if k != "host"}
     values["last_heartbeat"] = utcnow()
     updated = (

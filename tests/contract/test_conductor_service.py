@@ -15,7 +15,7 @@ from components.compute_db.models import Claim, ComputeNode, Instance, InstanceF
 from components.compute_db.states import TaskState, VmState
 from components.conductor import sweep
 from components.conductor.__main__ import COMPONENT
-from components.framework import auth
+from components.framework import auth, errors
 from components.framework.database import utcnow
 from components.framework.server import Service
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
@@ -336,3 +336,68 @@ def test_update_instance_retried_with_its_request_id_is_answered_not_applied_aga
     first = stub.UpdateInstance(request, metadata=SVC)
     again = stub.UpdateInstance(request, metadata=SVC)
     assert again.task_state == first.task_state == pb2.InstanceInfo.TASK_STATE_SPAWNING
+
+
+# ReportComputeNode: what a host may say about itself
+
+GOOD_REPORT = {
+    "host": "compute-9",
+    "address": "127.0.0.1:8782",
+    "vcpus": 4,
+    "ram_mib": 4096,
+    "disk_gib": 100,
+    "hypervisor_type": "test",
+    "architecture": "x86_64",
+}
+JUNK_REPORTS = [
+    ({"host": "10.0.0.0/33"}, "host"),
+    ({"host": "compute 9"}, "host"),
+    ({"host": "-compute"}, "host"),
+    ({"host": "a" * 64 + ".example"}, "host"),
+    ({"host": "c" * 256}, "host"),
+    ({"address": "Ap:m\tQv$/Uai"}, "address"),
+    ({"address": ""}, "address"),
+    ({"address": "127.0.0.1"}, "address"),
+    ({"address": "127.0.0.1:0"}, "address"),
+    ({"address": "127.0.0.1:65536"}, "address"),
+    ({"address": "10.0.0.300:8782"}, "address"),
+    ({"address": "::1:8782"}, "address"),
+    ({"address": "[10.0.0.1]:8782"}, "address"),
+    ({"vcpus": 0}, "vcpus"),
+    ({"vcpus": 4097}, "vcpus"),
+    ({"ram_mib": 2**53}, "ram_mib"),
+    ({"ram_mib": -1}, "ram_mib"),
+    ({"disk_gib": 0}, "disk_gib"),
+    ({"disk_gib": 2**40}, "disk_gib"),
+    ({"hypervisor_type": "QEMU\x00"}, "hypervisor_type"),
+    ({"architecture": "x" * 33}, "architecture"),
+    ({"availability_zone": "zone\n"}, "availability_zone"),
+]
+
+
+def test_report_with_a_junk_name_address_or_capacity_is_invalid_and_registers_nothing(conductor):
+    stub, _ = conductor
+    for change, field in JUNK_REPORTS:
+        request = pb2.ReportComputeNodeRequest(**{**GOOD_REPORT, **change})
+        error = fails(stub.ReportComputeNode, request, metadata=SVC)
+        info = errors.error_info(error)
+        assert (error.code(), info.metadata["field"]) == (
+            grpc.StatusCode.INVALID_ARGUMENT,
+            field,
+        ), change
+    assert [n.host for n in ComputeNode.select().order_by(ComputeNode.host)] == [
+        "host-a",
+        "host-b",
+    ]
+
+
+def test_report_accepts_host_names_and_ipv6_addresses_up_to_the_bounds(conductor):
+    stub, _ = conductor
+    for change in (
+        {"host": "compute-9.rack-2.example.org", "address": "compute-9.example.org:8782"},
+        {"host": "9", "address": "[::1]:65535"},
+        {"host": "c" * 63, "vcpus": 4096, "ram_mib": 64 * 1024 * 1024, "disk_gib": 1024**2},
+    ):
+        request = pb2.ReportComputeNodeRequest(**{**GOOD_REPORT, **change})
+        assert stub.ReportComputeNode(request, metadata=SVC).enabled
+        assert ComputeNode.get(ComputeNode.host == change["host"])
