@@ -1,11 +1,12 @@
-"""Compute hosts as admins see them: listing by name, enabling and disabling."""
+"""Compute hosts as admins see them: listing by name, enabling and disabling, removing."""
 
 from __future__ import annotations
 
-from components.compute_db.models import ComputeNode
+from components.compute_db.models import Claim, ComputeNode, Instance
 from components.framework import paging, validation
-from components.framework.database import utcnow
-from components.framework.errors import InvalidArgument, NotFound
+from components.framework.database import database, utcnow
+from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+from components.scheduler.host_state import heartbeat_cutoff
 
 UPDATABLE = {"enabled", "disabled_reason"}
 _TOKEN_KIND = "host"
@@ -59,3 +60,58 @@ def update_host(name: str, mask_paths, enabled: bool, disabled_reason: str) -> C
         enabled=node.enabled, disabled_reason=node.disabled_reason, update_time=utcnow()
     ).where(ComputeNode.id == node.id).execute()
     return ComputeNode.get_by_id(node.id)
+
+
+def delete_host(name: str, down_time_seconds: float) -> None:
+    """Remove a host that is down and holds neither servers nor claims.
+
+    Any name the table may hold is accepted (hosts registered before names
+    were checked must be removable too). The final DELETE repeats the
+    conditions, so a heartbeat or a claim that lands after the checks makes
+    it remove nothing instead of losing them.
+    """
+    name = validation.name("name", name)
+    with database.atomic():
+        node = ComputeNode.get_or_none(ComputeNode.host == name)
+        if node is None:
+            raise NotFound(f"no compute host named {name!r}", host=name)
+        cutoff = heartbeat_cutoff(down_time_seconds)
+        _check_removable(node, cutoff)
+        down = ComputeNode.last_heartbeat.is_null() | (ComputeNode.last_heartbeat < cutoff)
+        removed = (
+            ComputeNode.delete()
+            .where((ComputeNode.id == node.id) & (ComputeNode.instances_used == 0) & down)
+            .execute()
+        )
+    if not removed:
+        raise FailedPrecondition(
+            f"host {name} reported or got a claim while being deleted; look again",
+            reason="HOST_UP",
+            host=name,
+        )
+
+
+def _check_removable(node: ComputeNode, cutoff) -> None:
+    name = node.host
+    if node.last_heartbeat is not None and node.last_heartbeat >= cutoff:
+        raise FailedPrecondition(
+            f"host {name} is up (it reported at {node.last_heartbeat:%Y-%m-%d %H:%M:%S} UTC); "
+            "stop it and wait until it shows DOWN",
+            reason="HOST_UP",
+            host=name,
+        )
+    servers = (
+        Instance.select().where((Instance.host == name) & Instance.deleted_time.is_null()).count()
+    )
+    if servers:
+        raise FailedPrecondition(
+            f"host {name} still has {servers} server(s); delete or move them first",
+            reason="HOST_HAS_INSTANCES",
+            host=name,
+        )
+    if node.instances_used or Claim.select().where(Claim.node == node.id).exists():
+        raise FailedPrecondition(
+            f"host {name} still holds resource claims; release them first",
+            reason="HOST_HAS_CLAIMS",
+            host=name,
+        )

@@ -14,6 +14,7 @@ POLICY = Policy.of(
             "SelectDestinations": service_only,
             "ListHosts": admin_required,
             "UpdateHost": admin_required,
+            "DeleteHost": admin_required,
         }
     }
 )

@@ -46,3 +46,7 @@ class SchedulerServicer(pb2_grpc.SchedulerServicer):
             request.host.disabled_reason,
         )
         return messages.host(node, self.config.service_down_time_seconds)
+
+    def DeleteHost(self, request, context):
+        hosts.delete_host(request.name, self.config.service_down_time_seconds)
+        return pb2.DeleteHostResponse()

@@ -511,6 +511,83 @@ def test_update_host_is_admin_only(scheduler):
     assert ComputeNode.get(ComputeNode.host == "a").enabled
 
 
+# DeleteHost ---------------------------------------------------------------------------
+
+
+def delete_host(scheduler, name, token=ADMIN, request_id=""):
+    return scheduler.stub.DeleteHost(
+        pb2.DeleteHostRequest(name=name, request_id=request_id), metadata=metadata(token)
+    )
+
+
+def list_names(scheduler) -> list[str]:
+    hosts = scheduler.stub.ListHosts(pb2.ListHostsRequest(), metadata=metadata(ADMIN)).hosts
+    return [h.name for h in hosts]
+
+
+def test_delete_host_removes_a_down_empty_host_and_it_can_register_again(scheduler):
+    add_node("gone", scheduler.compute_address, last_heartbeat=stale())
+    add_node("never-reported", scheduler.compute_address, last_heartbeat=None)
+    add_node("kept", scheduler.compute_address)
+    assert delete_host(scheduler, "gone") == pb2.DeleteHostResponse()
+    assert delete_host(scheduler, "never-reported") == pb2.DeleteHostResponse()
+    assert list_names(scheduler) == ["kept"]
+    error = fails(delete_host, scheduler, "gone")
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+    add_node("gone", scheduler.compute_address)
+    assert list_names(scheduler) == ["gone", "kept"]
+
+
+def test_delete_host_retried_with_its_request_id_answers_the_first_result(scheduler):
+    add_node("gone", scheduler.compute_address, last_heartbeat=stale())
+    request_id = str(uuid.uuid4())
+    first = delete_host(scheduler, "gone", request_id=request_id)
+    assert delete_host(scheduler, "gone", request_id=request_id) == first
+
+
+def test_delete_host_that_is_up_is_failed_precondition(scheduler):
+    add_node("alive", scheduler.compute_address)
+    error = fails(delete_host, scheduler, "alive")
+    assert (error.code(), reason(error)) == (grpc.StatusCode.FAILED_PRECONDITION, "HOST_UP")
+    assert list_names(scheduler) == ["alive"]
+
+
+def test_delete_host_with_servers_or_claims_is_failed_precondition(scheduler):
+    node = add_node("busy", scheduler.compute_address)
+    placed = scheduler.select(instance())
+    assert placed.selection.host == "busy"
+    ComputeNode.update(last_heartbeat=stale()).where(ComputeNode.id == node.id).execute()
+    error = fails(delete_host, scheduler, "busy")
+    assert (error.code(), reason(error)) == (
+        grpc.StatusCode.FAILED_PRECONDITION,
+        "HOST_HAS_INSTANCES",
+    )
+    Instance.update(deleted_time=utcnow()).execute()
+    error = fails(delete_host, scheduler, "busy")
+    assert (error.code(), reason(error)) == (grpc.StatusCode.FAILED_PRECONDITION, "HOST_HAS_CLAIMS")
+    assert claims_on(node) and list_names(scheduler) == ["busy"]
+
+
+def test_delete_host_missing_or_unnamed_is_not_found_or_invalid_argument(scheduler):
+    assert fails(delete_host, scheduler, "nowhere").code() == grpc.StatusCode.NOT_FOUND
+    for bad in ("", "x" * 300, "a\x00b"):
+        assert fails(delete_host, scheduler, bad).code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_delete_host_removes_a_host_registered_under_a_name_no_longer_accepted(scheduler):
+    add_node("10.0.0.0/33", "Ap:m\tQv$/Uai", last_heartbeat=stale())
+    delete_host(scheduler, "10.0.0.0/33")
+    assert list_names(scheduler) == []
+
+
+def test_delete_host_is_admin_only(scheduler):
+    add_node("gone", scheduler.compute_address, last_heartbeat=stale())
+    for token in (MEMBER, API):
+        error = fails(delete_host, scheduler, "gone", token=token)
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert list_names(scheduler) == ["gone"]
+
+
 # Every RPC ----------------------------------------------------------------------------
 
 

@@ -145,3 +145,15 @@ class UpdateHostRequest(_message.Message):
     update_mask: _field_mask_pb2.FieldMask
     request_id: str
     def __init__(self, host: _Optional[_Union[Host, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class DeleteHostRequest(_message.Message):
+    __slots__ = ("name", "request_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    request_id: str
+    def __init__(self, name: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class DeleteHostResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

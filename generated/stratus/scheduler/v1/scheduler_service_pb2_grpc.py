@@ -67,6 +67,11 @@ class SchedulerStub:
                 request_serializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.UpdateHostRequest.SerializeToString,
                 response_deserializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.Host.FromString,
                 _registered_method=True)
+        self.DeleteHost = channel.unary_unary(
+                '/stratus.scheduler.v1.Scheduler/DeleteHost',
+                request_serializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.DeleteHostRequest.SerializeToString,
+                response_deserializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.DeleteHostResponse.FromString,
+                _registered_method=True)
 
 
 class SchedulerServicer:
@@ -143,6 +148,27 @@ class SchedulerServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DeleteHost(self, request, context):
+        """DeleteHost removes a compute host that is gone for good (decommissioned,
+        or a run with fewer hosts than before) from the hosts the scheduler
+        knows. It only removes the record: a host that starts again registers
+        anew with its next ReportComputeNode.
+
+        Admin only. A missing host answers NOT_FOUND; an empty or malformed name
+        INVALID_ARGUMENT. FAILED_PRECONDITION with reason HOST_UP while the host
+        is up (it reported within the scheduler's service_down_time_seconds):
+        stop it first and wait until ListHosts shows it DOWN; with reason
+        HOST_HAS_INSTANCES while servers not deleted are on it, or
+        HOST_HAS_CLAIMS while it holds resource claims: delete or move them
+        first. The checks and the removal are one atomic step, so a heartbeat or
+        a claim that arrives meanwhile makes the call fail instead of losing
+        either. Idempotent in effect: a deleted host stays deleted; a second call
+        answers NOT_FOUND unless it repeats the first call's request_id.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_SchedulerServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -160,6 +186,11 @@ def add_SchedulerServicer_to_server(servicer, server):
                     servicer.UpdateHost,
                     request_deserializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.UpdateHostRequest.FromString,
                     response_serializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.Host.SerializeToString,
+            ),
+            'DeleteHost': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteHost,
+                    request_deserializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.DeleteHostRequest.FromString,
+                    response_serializer=stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.DeleteHostResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -261,6 +292,33 @@ class Scheduler:
             '/stratus.scheduler.v1.Scheduler/UpdateHost',
             stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.UpdateHostRequest.SerializeToString,
             stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.Host.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteHost(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.scheduler.v1.Scheduler/DeleteHost',
+            stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.DeleteHostRequest.SerializeToString,
+            stratus_dot_scheduler_dot_v1_dot_scheduler__service__pb2.DeleteHostResponse.FromString,
             options,
             channel_credentials,
             insecure,
