@@ -45,7 +45,10 @@ class ServersStub:
     anyone but admin, so its existence does not leak.
 
     Errors carry a google.rpc.ErrorInfo with an UPPER_SNAKE reason where it
-    helps a script tell cases apart (for example QUOTA_EXCEEDED).
+    helps a script tell cases apart (for example QUOTA_EXCEEDED). In every RPC,
+    an enum field holding a number its enum does not define answers
+    INVALID_ARGUMENT with the field's path in the ErrorInfo metadata `field`;
+    error messages quote at most a short prefix of a bad value.
 
     Servers creates, inspects, powers and deletes virtual machines.
     """
@@ -123,7 +126,10 @@ class ServersServicer:
     anyone but admin, so its existence does not leak.
 
     Errors carry a google.rpc.ErrorInfo with an UPPER_SNAKE reason where it
-    helps a script tell cases apart (for example QUOTA_EXCEEDED).
+    helps a script tell cases apart (for example QUOTA_EXCEEDED). In every RPC,
+    an enum field holding a number its enum does not define answers
+    INVALID_ARGUMENT with the field's path in the ErrorInfo metadata `field`;
+    error messages quote at most a short prefix of a bad value.
 
     Servers creates, inspects, powers and deletes virtual machines.
     """
@@ -161,7 +167,8 @@ class ServersServicer:
         """GetServer returns one server.
 
         Reader of the owning project, or admin. A missing or deleted server
-        answers NOT_FOUND. Idempotent and read-only.
+        answers NOT_FOUND; a server_id that is not a UUID, INVALID_ARGUMENT.
+        Idempotent and read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -173,8 +180,8 @@ class ServersServicer:
 
         Readers see the servers of the project their token is scoped to; admin
         may set all_projects to see every project's (PERMISSION_DENIED for
-        anyone else). An invalid page_token answers INVALID_ARGUMENT.
-        Idempotent and read-only.
+        anyone else). An invalid page_token, or a status the Status enum does
+        not define, answers INVALID_ARGUMENT. Idempotent and read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -351,7 +358,10 @@ class Servers:
     anyone but admin, so its existence does not leak.
 
     Errors carry a google.rpc.ErrorInfo with an UPPER_SNAKE reason where it
-    helps a script tell cases apart (for example QUOTA_EXCEEDED).
+    helps a script tell cases apart (for example QUOTA_EXCEEDED). In every RPC,
+    an enum field holding a number its enum does not define answers
+    INVALID_ARGUMENT with the field's path in the ErrorInfo metadata `field`;
+    error messages quote at most a short prefix of a bad value.
 
     Servers creates, inspects, powers and deletes virtual machines.
     """
