@@ -195,6 +195,7 @@ class Build:
         leftovers = self.undo.run()
         if leftovers:
             log.error("instance %s: could not undo %s", self.instance.id, ", ".join(leftovers))
+            self.host.remember_unreleased(self.instance.id)
         report_build_failure(self.host, self.context, self.instance, fault)
 
 

@@ -52,6 +52,9 @@ class Host:
     # Builds that failed here: instance id -> (claim id, fault, monotonic time), so
     # the reconciler can report a failure again if the conductor never got it.
     failed_builds: dict[str, tuple[str, Fault, float]] = dataclasses.field(default_factory=dict)
+    # Failed builds whose undo could not release everything (a service was down):
+    # the reconciler tries again.
+    unreleased: set[str] = dataclasses.field(default_factory=set)
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock)
 
     @property
@@ -86,6 +89,17 @@ class Host:
             self.handled_builds &= instance_ids
             for gone in set(self.failed_builds) - instance_ids:
                 del self.failed_builds[gone]
+
+    def remember_unreleased(self, instance_id: str) -> None:
+        with self._lock:
+            self.unreleased.add(instance_id)
+
+    def take_unreleased(self, instance_id: str) -> bool:
+        """Whether the instance's failed build left something to release (forgotten now)."""
+        with self._lock:
+            found = instance_id in self.unreleased
+            self.unreleased.discard(instance_id)
+            return found
 
     def remember_failure(self, instance_id: str, claim_id: str, fault: Fault) -> None:
         with self._lock:

@@ -12,6 +12,8 @@ Runs when the service starts and every reconcile interval:
   again;
 * at start, the guests of settled instances are brought back as their records
   say (resume.py: a rebooted host starts what ran, defines what was stopped);
+* what a failed build could not release (a service was down) is released once
+  its instance is ERROR;
 * an instance left DELETING (its TerminateInstance was lost) is finished;
 * a guest of this host whose instance is deleted, unknown, or now on another
   host is destroyed with its files;
@@ -97,10 +99,17 @@ def reconcile_instance(host: Host, instance_id: str, startup: bool) -> None:
             fail_abandoned_build(host, instance)
         else:
             _resend_failure(host, instance)
-    elif instance.task_state == TaskState.TASK_STATE_UNSPECIFIED and not (
-        startup and resume.resume_guest(host, instance)
-    ):
-        sync_power_state(host, instance)
+    elif instance.task_state == TaskState.TASK_STATE_UNSPECIFIED:
+        _reconcile_settled(host, instance, startup)
+
+
+def _reconcile_settled(host: Host, instance: Instance, startup: bool) -> None:
+    if startup and resume.resume_guest(host, instance):
+        return
+    if instance.vm_state == VmState.VM_STATE_ERROR and host.take_unreleased(instance.id):
+        resume.release_unlaunched(host, instance)
+        return
+    sync_power_state(host, instance)
 
 
 def _stale(host: Host, instance: Instance) -> bool:

@@ -40,18 +40,22 @@ def resume_guest(host: Host, instance: Instance) -> bool:
     if host.driver.state(instance.id) is not None:
         return False
     if instance.vm_state == VmState.VM_STATE_ERROR:
-        _release_unlaunched(host, instance)
+        release_unlaunched(host, instance)
         return True
     if instance.vm_state not in (VmState.VM_STATE_ACTIVE, VmState.VM_STATE_STOPPED):
         return False
     disk = host.instance_dir(instance.id) / disks.DISK_FILE
     if not disk.exists():
-        _lost(host, instance, Fault(
-            code=DATA_LOSS,
-            message=f"The disk of instance {instance.id} is missing on host {host.name} "
-            f"({disk}): its guest cannot be started again",
-            retryable=False,
-        ))  # fmt: skip
+        _lost(
+            host,
+            instance,
+            Fault(
+                code=DATA_LOSS,
+                message=f"The disk of instance {instance.id} is missing on host {host.name} "
+                f"({disk}): its guest cannot be started again",
+                retryable=False,
+            ),
+        )
         return True
     running = instance.vm_state == VmState.VM_STATE_ACTIVE
     try:
@@ -94,9 +98,10 @@ def _update(host: Host, instance: Instance, **fields: object) -> None:
         log.info("instance %s changed while resuming it: %s", instance.id, exc)
 
 
-def _release_unlaunched(host: Host, instance: Instance) -> None:
-    """A build that failed with the host gone (the conductor failed it) leaves what it
-    bound behind: give it back, since the server shows none of it."""
+def release_unlaunched(host: Host, instance: Instance) -> None:
+    """A build that failed with the host gone (the conductor failed it), or whose undo
+    could not reach a service, leaves what it bound behind: give it back, since the
+    server shows none of it."""
     if instance.HasField("launched_time") or instance.addresses or instance.volumes:
         return
     if not host.ports.of_instance(instance.id) and not host.instance_dir(instance.id).exists():
@@ -104,5 +109,6 @@ def _release_unlaunched(host: Host, instance: Instance) -> None:
     leftovers = operations.release(host, instance)
     if leftovers:
         log.error("instance %s: could not %s", instance.id, ", ".join(leftovers))
+        host.remember_unreleased(instance.id)
     else:
         log.info("released what the failed build of instance %s left", instance.id)

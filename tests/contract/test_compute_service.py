@@ -1114,8 +1114,12 @@ def test_restarted_host_starts_running_guests_and_defines_stopped_ones(fakes, tm
     with compute_host(fakes, tmp_path, host_name) as cloud:
         running, _, volume_id = built(cloud)
         stopped, _, _ = built(cloud, with_volume=False)
-        act(cloud, stopped, Instance.TASK_STATE_POWERING_OFF,
-            stop_instance=pb2.StopInstance(instance_id=stopped.id))  # fmt: skip
+        act(
+            cloud,
+            stopped,
+            Instance.TASK_STATE_POWERING_OFF,
+            stop_instance=pb2.StopInstance(instance_id=stopped.id),
+        )
         ports_before = dict(fakes.network.ports)
     assert LibvirtDriver("test:///default").domain(running.id) is None
     with _reboot_host(fakes, tmp_path, host_name) as cloud:
@@ -1134,8 +1138,12 @@ def test_restarted_host_starts_running_guests_and_defines_stopped_ones(fakes, tm
             str(fakes.volumes.directory / volume_id),
         ]
         after = cloud.conductor.get(running.id)
-        started = act(cloud, stopped, Instance.TASK_STATE_POWERING_ON,
-                      start_instance=pb2.StartInstance(instance_id=stopped.id))  # fmt: skip
+        started = act(
+            cloud,
+            stopped,
+            Instance.TASK_STATE_POWERING_ON,
+            start_instance=pb2.StartInstance(instance_id=stopped.id),
+        )
         assert driver.state(stopped.id) == RUNNING
     assert (after.vm_state, after.power_state) == (
         Instance.VM_STATE_ACTIVE,
@@ -1178,3 +1186,45 @@ def test_restarted_host_releases_the_ports_of_a_build_failed_while_it_was_away(f
     with _reboot_host(fakes, tmp_path, host_name) as cloud:
         cloud.wait_until(lambda: not fakes.network.ports)
         assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+
+
+def test_build_fails_with_a_fault_when_the_conductor_stays_unreachable(fakes, tmp_path):
+    with compute_host(fakes, tmp_path, conductor_retry_seconds=0.5) as cloud:
+        network_id = cloud.fakes.network.add_network()
+        instance = cloud.instance(networks=[network_id])
+        cloud.conductor.fail_when.append(
+            (
+                "UpdateInstance",
+                lambda request: request.vm_state == Instance.VM_STATE_ACTIVE,
+                errors.Unavailable("connection refused"),
+            )
+        )
+        cloud.build(instance)
+        failed = cloud.wait_failed(instance)
+        assert cloud.host.driver.domain(instance.id) is None
+    assert "connection refused" in failed.fault.message
+    assert failed.claim_id == instance.claim_id
+    assert fakes.network.ports == {}
+    reports = [u for u in fakes.conductor.updates(instance.id) if u.vm_state]
+    assert len(reports) >= 2  # retried before giving up
+
+
+def test_ports_a_failed_build_could_not_release_are_released_once_it_is_error(cloud):
+    network_id = cloud.fakes.network.add_network()
+    volume_id = cloud.fakes.volumes.add()
+    instance = cloud.instance(networks=[network_id], volumes=[volume_id])
+    cloud.fakes.volumes.fail_next["AttachVolume"] = errors.FailedPrecondition("volume is busy")
+    cloud.fakes.network.fail_next["DeletePort"] = errors.Unavailable("network is down")
+    cloud.build(instance)
+    cloud.wait_failed(instance)
+    assert len(cloud.fakes.network.ports) == 1  # the undo could not delete it
+    cloud.conductor.add(
+        _with(
+            cloud.conductor.get(instance.id),
+            vm_state=Instance.VM_STATE_ERROR,
+            task_state=Instance.TASK_STATE_UNSPECIFIED,
+        )
+    )  # the conductor's answer
+    reconcile.reconcile(cloud.host)
+    cloud.drain(instance.id)
+    assert cloud.fakes.network.ports == {}
