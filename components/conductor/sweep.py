@@ -8,7 +8,9 @@ be lost on the way to a host. Every sweep interval the conductor fails:
   handed to a host (or after it was created, if no host took it): its build
   request was lost;
 * a build in a host's hands (SPAWNING, NETWORKING, BLOCK_DEVICE_MAPPING) on a
-  host that has not reported for ``host_down_seconds`` (or is unknown).
+  host that has not reported for ``host_down_seconds`` (or is unknown). Not
+  before this conductor has itself been up that long: hosts cannot report
+  to a conductor that is down, and are not down for that.
 
 Each goes ERROR with a fault that says why, and its claim is given back. The
 write is a compare-and-swap on the same conditions, so a host that moves the
@@ -41,6 +43,8 @@ HOST_TASKS = (TaskState.SPAWNING, TaskState.NETWORKING, TaskState.BLOCK_DEVICE_M
 class Bounds:
     build_start_timeout_seconds: float
     host_down_seconds: float
+    # When this conductor started (hosts' reports count from then).
+    started: datetime.datetime = dataclasses.field(default_factory=utcnow)
 
 
 def sweep(bounds: Bounds) -> list[str]:
@@ -60,6 +64,8 @@ def sweep(bounds: Bounds) -> list[str]:
         if _fail(row.id, never_started, DEADLINE_EXCEEDED, message):
             failed.append(row.id)
     down_cutoff = now - datetime.timedelta(seconds=bounds.host_down_seconds)
+    if down_cutoff < bounds.started:
+        return failed
     alive = ComputeNode.select(ComputeNode.host).where(ComputeNode.last_heartbeat >= down_cutoff)
     orphaned = (
         _building(*HOST_TASKS) & Instance.host.not_in(alive) & (Instance.update_time < down_cutoff)

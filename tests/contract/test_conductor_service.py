@@ -268,7 +268,11 @@ def test_instance_deleted_releases_claim_and_quota_once(conductor):
 
 # -- the sweep of stuck builds ------------------------------------------------------------
 
-BOUNDS = sweep.Bounds(build_start_timeout_seconds=60, host_down_seconds=30)
+BOUNDS = sweep.Bounds(
+    build_start_timeout_seconds=60,
+    host_down_seconds=30,
+    started=utcnow() - datetime.timedelta(hours=1),
+)
 
 
 def _age(instance: Instance, seconds: float, **fields) -> None:
@@ -310,6 +314,15 @@ def test_sweep_fails_builds_on_a_silent_host_but_not_on_a_reporting_one(conducto
     assert _fault(on_dead_host).code == sweep.UNAVAILABLE
     assert Claim.select().where(Claim.instance_id == on_dead_host.id).count() == 0
     assert Instance.get_by_id(on_live_host.id).vm_state == VmState.BUILDING
+
+
+def test_sweep_judges_no_host_down_before_the_conductor_was_up_long_enough(conductor):
+    building = make_instance(host="host-a", alternates=())
+    _age(building, 300)
+    ComputeNode.update(last_heartbeat=None).execute()
+    just_started = sweep.Bounds(60, 30, started=utcnow() - datetime.timedelta(seconds=5))
+    assert sweep.sweep(just_started) == []
+    assert Instance.get_by_id(building.id).vm_state == VmState.BUILDING
 
 
 def test_sweep_leaves_deleting_and_settled_instances_alone(conductor):
