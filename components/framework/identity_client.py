@@ -22,6 +22,8 @@ CATALOG_TTL_SECONDS = 60.0
 # Between attempts to (re)open the revocation watch: doubling from min to max.
 WATCH_BACKOFF_MIN_SECONDS = 0.1
 WATCH_BACKOFF_MAX_SECONDS = 5.0
+# Keepalive pings notice an identity that vanished without closing the stream.
+WATCH_CHANNEL_OPTIONS = (("grpc.keepalive_time_ms", 30_000), ("grpc.keepalive_timeout_ms", 10_000))
 
 
 def secret_path(data_dir: str | Path, user: str) -> Path:
@@ -127,7 +129,9 @@ class RevocationWatcher:
             if self._stopped.is_set():
                 return None
             if self._channel is None:
-                self._channel = grpc.insecure_channel(self.clients.address("identity"))
+                self._channel = grpc.insecure_channel(
+                    self.clients.address("identity"), options=WATCH_CHANNEL_OPTIONS
+                )
             stub = identity_grpc.IdentityStub(self._channel)
             self._call = stub.WatchRevocations(
                 identity_pb2.WatchRevocationsRequest(resume_token=self._resume),
@@ -147,24 +151,29 @@ class RevocationWatcher:
             self.connected.set()
 
     def _run(self) -> None:
-        delay = WATCH_BACKOFF_MIN_SECONDS
+        delay, reported = WATCH_BACKOFF_MIN_SECONDS, False
         while not self._stopped.is_set():
             try:
                 call = self._open()
                 if call is None:
                     return
                 self._follow(call)
+                problem = "the stream ended"
             except grpc.RpcError as exc:
                 if exc.code() == grpc.StatusCode.UNIMPLEMENTED:
-                    log.warning("identity offers no WatchRevocations; tokens stay cached")
+                    log.warning("identity offers no WatchRevocations; tokens live their cache time")
                     return
-                if not self._stopped.is_set():
-                    log.info("revocation watch interrupted (%s); retrying", exc.code().name)
-            except Exception as exc:  # the service token, the catalog: retry all the same
-                log.info("revocation watch cannot start (%s); retrying", exc)
+                problem = exc.code().name
+                if exc.code() == grpc.StatusCode.UNAUTHENTICATED and self.clients.service_token:
+                    self.clients.service_token.invalidate()  # keys rotated: a new one next time
+            except Exception as exc:  # no service token yet, identity down: retry all the same
+                problem = str(exc)
             if self.connected.is_set():
                 self.connected.clear()
-                delay = WATCH_BACKOFF_MIN_SECONDS
+                delay, reported = WATCH_BACKOFF_MIN_SECONDS, False
+            if not reported and not self._stopped.is_set():
+                log.info("revocation watch down (%s); cached tokens live their cache time", problem)
+                reported = True
             self._stopped.wait(delay)
             delay = min(delay * 2, WATCH_BACKOFF_MAX_SECONDS)
 

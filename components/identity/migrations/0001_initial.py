@@ -14,10 +14,13 @@ def up(migrator, db):
     def new_id():
         return str(uuid.uuid4())
 
+    def utcnow():
+        return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+
     class Base(peewee.Model):
         id = peewee.CharField(primary_key=True, max_length=36, default=new_id)
-        create_time = peewee.DateTimeField(default=datetime.datetime.utcnow)
-        update_time = peewee.DateTimeField(default=datetime.datetime.utcnow)
+        create_time = peewee.DateTimeField(default=utcnow)
+        update_time = peewee.DateTimeField(default=utcnow)
 
         class Meta:
             database = db
