@@ -172,6 +172,22 @@ class RoleSummary(_message.Message):
     name: str
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ...) -> None: ...
 
+class RevocationEvent(_message.Message):
+    __slots__ = ("audit_id", "user_id", "project_id", "domain_id", "issued_before", "revoke_time")
+    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    DOMAIN_ID_FIELD_NUMBER: _ClassVar[int]
+    ISSUED_BEFORE_FIELD_NUMBER: _ClassVar[int]
+    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
+    audit_id: str
+    user_id: str
+    project_id: str
+    domain_id: str
+    issued_before: _timestamp_pb2.Timestamp
+    revoke_time: _timestamp_pb2.Timestamp
+    def __init__(self, audit_id: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., domain_id: _Optional[str] = ..., issued_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
 class IssueTokenRequest(_message.Message):
     __slots__ = ("username", "password", "project_name", "domain_name")
     USERNAME_FIELD_NUMBER: _ClassVar[int]
@@ -265,22 +281,6 @@ class WatchRevocationsResponse(_message.Message):
     events: _containers.RepeatedCompositeFieldContainer[RevocationEvent]
     resume_token: str
     def __init__(self, reset: _Optional[bool] = ..., events: _Optional[_Iterable[_Union[RevocationEvent, _Mapping]]] = ..., resume_token: _Optional[str] = ...) -> None: ...
-
-class RevocationEvent(_message.Message):
-    __slots__ = ("audit_id", "user_id", "project_id", "domain_id", "issued_before", "revoke_time")
-    AUDIT_ID_FIELD_NUMBER: _ClassVar[int]
-    USER_ID_FIELD_NUMBER: _ClassVar[int]
-    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
-    DOMAIN_ID_FIELD_NUMBER: _ClassVar[int]
-    ISSUED_BEFORE_FIELD_NUMBER: _ClassVar[int]
-    REVOKE_TIME_FIELD_NUMBER: _ClassVar[int]
-    audit_id: str
-    user_id: str
-    project_id: str
-    domain_id: str
-    issued_before: _timestamp_pb2.Timestamp
-    revoke_time: _timestamp_pb2.Timestamp
-    def __init__(self, audit_id: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., domain_id: _Optional[str] = ..., issued_before: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., revoke_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateDomainRequest(_message.Message):
     __slots__ = ("name", "description", "enabled", "request_id")
