@@ -7,9 +7,12 @@ slow down logins from its own address:
   attempt for that user from that peer must wait ``base * 2**(failures - 1)``
   seconds, at most ``maximum``. A success resets it.
 * peer: after ``peer_free_failures`` failures from a peer for any users (a
-  password sprayer), every attempt from it waits the same way. It is not reset
-  by a success (a sprayer owning one account could otherwise reset it), only
-  forgotten once the peer has been quiet for twice the maximum delay.
+  password sprayer), every attempt from it waits the same way, except for
+  users who logged in from that peer within ``trust_seconds`` (the service
+  users of a host that shares its address with the attacker). It is not
+  reset by a success (a sprayer owning one account could otherwise reset
+  it), only forgotten once the peer has been quiet for twice the maximum
+  delay.
 
 A peer with no recent failures is never delayed. Attempts refused because of
 the delay are not verified and do not count as failures. At most ``capacity``
@@ -31,15 +34,19 @@ class LoginThrottle:
         maximum: float = 30.0,
         peer_free_failures: int = 5,
         capacity: int = 10_000,
+        trust_seconds: float = 86_400.0,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.base = base
         self.maximum = maximum
         self.peer_free_failures = peer_free_failures
         self.capacity = capacity
+        self.trust_seconds = trust_seconds
         self._clock = clock
         # key -> (failures, time of the last failure)
         self._failures: OrderedDict[tuple, tuple[int, float]] = OrderedDict()
+        # (user, peer) -> time of the last successful login
+        self._trusted: OrderedDict[tuple[str, str], float] = OrderedDict()
         self._lock = threading.Lock()
 
     @property
@@ -55,6 +62,10 @@ class LoginThrottle:
         """Each key with the failures it forgives before delaying."""
         return [(("user", user, peer), 0), (("peer", peer), self.peer_free_failures)]
 
+    def _is_trusted(self, user: str, peer: str, now: float) -> bool:
+        since = self._trusted.get((user, peer))
+        return since is not None and now - since <= self.trust_seconds
+
     def retry_after(self, user: str, peer: str) -> float:
         """Seconds ``user`` must still wait before trying from ``peer`` (0: go ahead)."""
         if not self.enabled:
@@ -62,7 +73,10 @@ class LoginThrottle:
         now = self._clock()
         wait = 0.0
         with self._lock:
+            trusted = self._is_trusted(user, peer, now)
             for key, free in self._keys(user, peer):
+                if trusted and key[0] == "peer":
+                    continue
                 entry = self._failures.get(key)
                 if entry is None:
                     continue
@@ -89,6 +103,10 @@ class LoginThrottle:
     def succeeded(self, user: str, peer: str) -> None:
         with self._lock:
             self._failures.pop(("user", user, peer), None)
+            self._trusted.pop((user, peer), None)
+            self._trusted[(user, peer)] = self._clock()
+            while len(self._trusted) > self.capacity:
+                self._trusted.popitem(last=False)
 
     def __len__(self) -> int:
         return len(self._failures)

@@ -196,3 +196,13 @@ def test_another_peer_with_the_right_password_is_not_throttled(slow_throttle):
         pb2.IssueTokenRequest(username="compute", password=password, project_name="service")
     )
     assert reply.user.name == "compute"
+
+
+def test_a_service_user_keeps_logging_in_while_its_own_address_is_sprayed(slow_throttle):
+    identity, _ = slow_throttle
+    password = identity.service_password("compute")
+    assert identity.issue("compute", password, "service").token
+    for name in ("admin", "demo", "nobody"):
+        fails(identity.issue, name, "wrong-password", "demo")
+    assert throttled_for(fails(identity.issue, "conductor", "x-password", "service"))
+    assert identity.issue("compute", password, "service").token

@@ -100,3 +100,23 @@ def test_zero_base_disables_throttling(clock):
     for _ in range(20):
         t.failed("default/demo", "10.0.0.9")
     assert t.retry_after("default/demo", "10.0.0.9") == 0
+
+
+def test_a_user_who_logged_in_from_the_peer_is_not_delayed_by_a_sprayer_there(clock):
+    t = throttle(clock, peer_free_failures=2, trust_seconds=3600)
+    t.succeeded("default/compute", "127.0.0.1")
+    for n in range(20):
+        t.failed(f"default/guess{n}", "127.0.0.1")
+    assert t.retry_after("default/someone-else", "127.0.0.1") == 30.0
+    assert t.retry_after("default/compute", "127.0.0.1") == 0
+    clock.now += 3601
+    for n in range(3):
+        t.failed(f"default/guess-again{n}", "127.0.0.1")
+    assert t.retry_after("default/compute", "127.0.0.1") == 0.5
+
+
+def test_trusted_pairs_are_bounded(clock):
+    t = throttle(clock, capacity=10)
+    for n in range(100):
+        t.succeeded(f"default/user{n}", "127.0.0.1")
+    assert len(t._trusted) <= 10

@@ -117,8 +117,9 @@ class IdentityServicer:
 
         Failed attempts are also throttled, without locking anything: after a
         failure, further attempts from the same peer address for the same user
-        (and, after several failures, any attempt from that peer address) are
-        refused until a delay has passed. The delay starts small (0.5 s by
+        (and, after several failures, any attempt from that peer address for a
+        user who has not logged in from it within a day) are refused until a
+        delay has passed. The delay starts small (0.5 s by
         default), doubles with each failure up to a bound (30 s by default) and
         resets when the user authenticates from that peer. A refused attempt
         answers RESOURCE_EXHAUSTED with ErrorInfo reason LOGIN_THROTTLED and
