@@ -216,7 +216,7 @@ def test_a_host_whose_builds_fail_reschedules_to_another(cloud, driver):
     finally:
         for path in dirs:
             path.unlink()
-            path.mkdir()
+            path.mkdir(mode=0o700)  # as the host made it (components run with umask 077)
 
 
 def test_a_compute_host_killed_mid_build_never_leaves_a_server_building(cloud, driver):
