@@ -105,6 +105,12 @@ class Host:
         with self._lock:
             self.failed_builds[instance_id] = (claim_id, fault, time.monotonic())
 
+    def failed_here(self, instance_id: str, claim_id: str) -> bool:
+        """Whether this claim's build failed on this host (and was reported)."""
+        with self._lock:
+            found = self.failed_builds.get(instance_id)
+        return found is not None and found[0] == claim_id
+
     def failure_to_resend(self, instance_id: str, claim_id: str) -> Fault | None:
         """The fault of this claim's failed build, if reported long enough ago that the
         conductor should have acted on it (its cast may have been lost)."""

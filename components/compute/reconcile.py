@@ -124,10 +124,13 @@ def _build_abandoned(host: Host, instance: Instance, startup: bool, stale: bool)
         return stale
     if instance.task_state not in BUILD_TASKS:
         return False
-    # A build this process ran has ended (casts for one instance run one at a time):
-    # its outcome is with the conductor, which may be rescheduling it right now.
+    # A build this process ran has ended (casts for one instance run one at a time).
+    # If it failed, its outcome is with the conductor, which may be rescheduling it
+    # right now (and is told again if it does not answer). If it stopped because the
+    # instance changed under it, yet the instance is still mid-build here, nobody
+    # will finish it.
     if host.build_was_handled(instance.id):
-        return stale
+        return stale or not host.failed_here(instance.id, instance.claim_id)
     return startup or stale
 
 

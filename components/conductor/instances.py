@@ -50,6 +50,19 @@ def _check(row: Instance, changes: dict, expected_task: int | None) -> None:
         check_transition(row.vm_state, target)
 
 
+STATE_FIELDS = ("vm_state", "task_state", "power_state", "host")
+
+
+def _already_made(row: Instance, changes: dict, expected_task: int | None) -> bool:
+    """A compare-and-swap whose task moved on exactly to where it asks to move it: a
+    retry of an update that was made but whose answer was lost (the host asks again)."""
+    if expected_task is None or row.task_state == expected_task or "task_state" not in changes:
+        return False
+    if row.vm_state == VmState.DELETED:
+        return False
+    return all(getattr(row, f) == changes[f] for f in STATE_FIELDS if f in changes)
+
+
 def update(instance_id: str, changes: dict, expected_task: int | None) -> Instance:
     """Apply ``changes``; with ``expected_task`` only if the task has not moved on (CAS)."""
     unknown = set(changes) - UPDATABLE
@@ -57,6 +70,8 @@ def update(instance_id: str, changes: dict, expected_task: int | None) -> Instan
         raise InvalidArgument(f"cannot update {', '.join(sorted(unknown))}", field="update_mask")
     with database.atomic():
         row = get(instance_id)
+        if _already_made(row, changes, expected_task):
+            return row
         _check(row, changes, expected_task)
         query = Instance.update(**changes, update_time=utcnow()).where(Instance.id == row.id)
         if expected_task is not None:

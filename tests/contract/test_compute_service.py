@@ -1228,3 +1228,23 @@ def test_ports_a_failed_build_could_not_release_are_released_once_it_is_error(cl
     reconcile.reconcile(cloud.host)
     cloud.drain(instance.id)
     assert cloud.fakes.network.ports == {}
+
+
+def test_build_stopped_by_a_change_that_left_it_mid_build_is_failed_by_the_reconciler(cloud):
+    network_id = cloud.fakes.network.add_network()
+    instance = cloud.instance(networks=[network_id])
+
+    def applied_but_answer_lost(request) -> None:
+        if request.task_state == Instance.TASK_STATE_NETWORKING:
+            cloud.conductor.set_task(instance.id, Instance.TASK_STATE_NETWORKING)
+
+    cloud.conductor.before_update = applied_but_answer_lost
+    cloud.build(instance)
+    cloud.drain(instance.id)
+    cloud.conductor.before_update = None
+    assert cloud.conductor.casts_of("instance_build_failed", instance.id) == []
+    reconcile.reconcile(cloud.host)
+    failed = cloud.wait_failed(instance)
+    assert failed.retryable is False
+    assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+    assert_nothing_left(cloud, instance)

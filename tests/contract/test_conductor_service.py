@@ -414,3 +414,34 @@ def test_report_accepts_host_names_and_ipv6_addresses_up_to_the_bounds(conductor
         request = pb2.ReportComputeNodeRequest(**{**GOOD_REPORT, **change})
         assert stub.ReportComputeNode(request, metadata=SVC).enabled
         assert ComputeNode.get(ComputeNode.host == change["host"])
+
+
+def test_update_instance_repeated_after_it_was_made_answers_the_instance(conductor):
+    """The conductor died after making the change but before remembering the request id:
+    the host's retry finds the task already where it asks to move it."""
+    stub, _ = conductor
+    instance = make_instance(alternates=())
+    moved = _update(
+        stub,
+        instance.id,
+        ["task_state"],
+        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
+        task_state=pb2.InstanceInfo.TASK_STATE_NETWORKING,
+    )
+    again = _update(
+        stub,
+        instance.id,
+        ["task_state"],
+        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
+        task_state=pb2.InstanceInfo.TASK_STATE_NETWORKING,
+    )
+    assert again.task_state == moved.task_state == pb2.InstanceInfo.TASK_STATE_NETWORKING
+    elsewhere = fails(
+        _update,
+        stub,
+        instance.id,
+        ["task_state"],
+        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
+        task_state=pb2.InstanceInfo.TASK_STATE_BLOCK_DEVICE_MAPPING,
+    )
+    assert elsewhere.code() == grpc.StatusCode.FAILED_PRECONDITION

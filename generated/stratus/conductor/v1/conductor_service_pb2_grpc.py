@@ -148,7 +148,10 @@ class ConductorServicer:
         the instance's task_state differs (e.g. it became DELETING while the
         host was spawning), nothing changes and the call answers
         FAILED_PRECONDITION with reason UNEXPECTED_TASK_STATE; the host should
-        then stop what it was doing.
+        then stop what it was doing. Unless the instance already has every state
+        the update asks for (vm_state, task_state, power_state, host): that is a
+        retry of an update that was made but whose answer was lost, and it
+        answers the instance as it is, changing nothing.
 
         vm_state moves only along BUILDING -> ACTIVE | ERROR, ACTIVE <->
         STOPPED, ACTIVE | STOPPED -> ERROR (or stays as it is). DELETED is set
