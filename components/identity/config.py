@@ -19,6 +19,8 @@ class IdentityConfig(Config):
     login_throttle_max_seconds: float = 30.0
     # Failures from one peer address (any users) before every login from it waits.
     login_throttle_peer_free_failures: int = 5
+    # Failures for one user from one address (typos) before its next login waits.
+    login_throttle_user_free_failures: int = 3
     # A user who logged in from an address is spared that address's throttle this long.
     login_throttle_trust_seconds: float = 86_400.0
     # At most this many WatchRevocations streams at once (each holds a worker).

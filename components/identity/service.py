@@ -58,6 +58,7 @@ class IdentityServicer(pb2_grpc.IdentityServicer):
             base=config.login_throttle_base_seconds,
             maximum=config.login_throttle_max_seconds,
             peer_free_failures=config.login_throttle_peer_free_failures,
+            user_free_failures=config.login_throttle_user_free_failures,
             trust_seconds=config.login_throttle_trust_seconds,
         )
 

@@ -3,9 +3,10 @@
 Two kinds of keys, both including the peer address, so an attacker can only
 slow down logins from its own address:
 
-* (user, peer): after each failure for the user from that peer, the next
-  attempt for that user from that peer must wait ``base * 2**(failures - 1)``
-  seconds, at most ``maximum``. A success resets it.
+* (user, peer): after ``user_free_failures`` failures for the user from that
+  peer (typos), each further failure makes the next attempt for that user from
+  that peer wait ``base * 2**(failures - free - 1)`` seconds, at most
+  ``maximum``. A success resets it.
 * peer: after ``peer_free_failures`` failures from a peer for any users (a
   password sprayer), every attempt from it waits the same way, except for
   users who logged in from that peer within ``trust_seconds`` (the service
@@ -33,6 +34,7 @@ class LoginThrottle:
         base: float = 0.5,
         maximum: float = 30.0,
         peer_free_failures: int = 5,
+        user_free_failures: int = 3,
         capacity: int = 10_000,
         trust_seconds: float = 86_400.0,
         clock: Callable[[], float] = time.monotonic,
@@ -40,6 +42,7 @@ class LoginThrottle:
         self.base = base
         self.maximum = maximum
         self.peer_free_failures = peer_free_failures
+        self.user_free_failures = user_free_failures
         self.capacity = capacity
         self.trust_seconds = trust_seconds
         self._clock = clock
@@ -60,7 +63,10 @@ class LoginThrottle:
 
     def _keys(self, user: str, peer: str) -> list[tuple[tuple, int]]:
         """Each key with the failures it forgives before delaying."""
-        return [(("user", user, peer), 0), (("peer", peer), self.peer_free_failures)]
+        return [
+            (("user", user, peer), self.user_free_failures),
+            (("peer", peer), self.peer_free_failures),
+        ]
 
     def _is_trusted(self, user: str, peer: str, now: float) -> bool:
         since = self._trusted.get((user, peer))

@@ -79,6 +79,7 @@ def slow_throttle(database_url, tmp_path, monkeypatch):
             login_throttle_base_seconds=5.0,
             login_throttle_max_seconds=30.0,
             login_throttle_peer_free_failures=2,
+            login_throttle_user_free_failures=0,
         ) as identity,
         second_address(identity) as other,
     ):
@@ -206,3 +207,11 @@ def test_a_service_user_keeps_logging_in_while_its_own_address_is_sprayed(slow_t
         fails(identity.issue, name, "wrong-password", "demo")
     assert throttled_for(fails(identity.issue, "conductor", "x-password", "service"))
     assert identity.issue("compute", password, "service").token
+
+
+def test_a_typo_does_not_delay_the_next_login(database_url, tmp_path, monkeypatch):
+    with serving_identity(
+        database_url, tmp_path, monkeypatch, login_throttle_base_seconds=5.0
+    ) as identity:
+        fails(identity.issue, "demo", "a-typo-password", "demo")
+        assert identity.issue("demo", DEMO_PASSWORD, "demo").token

@@ -24,6 +24,7 @@ def throttle(clock, **kwargs) -> LoginThrottle:
     kwargs.setdefault("base", 0.5)
     kwargs.setdefault("maximum", 30.0)
     kwargs.setdefault("peer_free_failures", 5)
+    kwargs.setdefault("user_free_failures", 0)
     return LoginThrottle(clock=clock, **kwargs)
 
 
@@ -38,6 +39,15 @@ def test_delay_doubles_per_failure_up_to_the_maximum(clock):
         t.failed("default/demo", "10.0.0.9")
         delays.append(t.retry_after("default/demo", "10.0.0.9"))
     assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0, 30.0]
+
+
+def test_a_few_typos_cost_nothing_then_the_delay_starts_small(clock):
+    t = throttle(clock, user_free_failures=3)
+    delays = []
+    for _ in range(5):
+        t.failed("default/demo", "10.0.0.9")
+        delays.append(t.retry_after("default/demo", "10.0.0.9"))
+    assert delays == [0, 0, 0, 0.5, 1.0]
 
 
 def test_the_delay_runs_out(clock):

@@ -116,17 +116,18 @@ class IdentityServicer:
         bootstrap creates) is never locked out.
 
         Failed attempts are also throttled, without locking anything: after a
-        failure, further attempts from the same peer address for the same user
-        (and, after several failures, any attempt from that peer address for a
-        user who has not logged in from it within a day) are refused until a
-        delay has passed. The delay starts small (0.5 s by
-        default), doubles with each failure up to a bound (30 s by default) and
-        resets when the user authenticates from that peer. A refused attempt
-        answers RESOURCE_EXHAUSTED with ErrorInfo reason LOGIN_THROTTLED and
-        metadata `retry_after_ms` (milliseconds to wait before trying again);
+        few failures (3 by default), further attempts from the same peer address
+        for the same user (and, after several failures, any attempt from that
+        peer address for a user who has not logged in from it within a day) are
+        refused until a delay has passed. The delay starts small (0.5 s by
+        default), doubles with each further failure up to a bound (30 s by
+        default) and resets when the user authenticates from that peer. A refused
+        attempt answers RESOURCE_EXHAUSTED with ErrorInfo reason LOGIN_THROTTLED
+        and metadata `retry_after_ms` (milliseconds to wait before trying again);
         its password is not checked and it does not count as a failure. An
         attempt from a peer address with no recent failures is never throttled,
         so an attacker elsewhere cannot delay a service user.
+
         Once the password is accepted, a project that does not exist, is
         disabled, or on which the user holds no role answers PERMISSION_DENIED
         (again one message for all three). An empty username, password or
