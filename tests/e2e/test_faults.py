@@ -21,6 +21,7 @@ import grpc
 import pytest
 
 from stratus.api.v1 import api_service_pb2 as api_pb2
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from tests.e2e.boot import SETTLED, Driver, claims_of
 from tests.e2e.conftest import PORT_OFFSET, run_cloud
@@ -145,3 +146,48 @@ def _available_within(driver: Driver, volume_id: str, timeout: float) -> bool:
             pass
         time.sleep(0.2)
     return False
+
+
+def _domain_state(driver: Driver, host: str, server_id: str) -> int | None:
+    """The state of the server's domain on ``host``; None while the host is down or has none."""
+    try:
+        domains = driver.domains(host)
+    except grpc.RpcError:
+        return None
+    return next((d.state for d in domains if d.instance_id == server_id), None)
+
+
+def _wait_domain(driver: Driver, host: str, server_id: str, state: int, timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while _domain_state(driver, host, server_id) != state:
+        assert time.monotonic() < deadline, f"{server_id} on {host} never became {state}"
+        time.sleep(0.2)
+
+
+def test_a_restarted_host_brings_back_the_guests_its_servers_say_it_runs(faulty_cloud):
+    driver = Driver(faulty_cloud)
+    running = driver.wait(driver.create().id)
+    stopped = driver.wait(driver.create().id)
+    assert running.status == stopped.status == api_pb2.Server.STATUS_ACTIVE
+    driver.servers.StopServer(api_pb2.StopServerRequest(server_id=stopped.id), metadata=driver.md)
+    assert driver.wait(stopped.id).status == api_pb2.Server.STATUS_SHUTOFF
+    hosts = {s.id: driver.get(s.id, admin=True).host for s in (running, stopped)}
+
+    for host in set(hosts.values()):  # the guests vanish with their host (test driver)
+        kill(faulty_cloud, "components.compute", host)
+    domain = compute_pb2.Domain
+    _wait_domain(driver, hosts[running.id], running.id, domain.STATE_RUNNING, 60)
+    _wait_domain(driver, hosts[stopped.id], stopped.id, domain.STATE_SHUTOFF, 60)
+
+    after = driver.get(running.id)
+    assert (after.status, after.power_state) == (
+        api_pb2.Server.STATUS_ACTIVE,
+        api_pb2.Server.POWER_STATE_RUNNING,
+    )
+    assert driver.get(stopped.id).status == api_pb2.Server.STATUS_SHUTOFF
+    driver.servers.StartServer(api_pb2.StartServerRequest(server_id=stopped.id), metadata=driver.md)
+    started = driver.wait(stopped.id)
+    assert started.status == api_pb2.Server.STATUS_ACTIVE, started.fault
+    for server in (running, stopped):
+        driver.delete(server.id, timeout=60)
+        assert driver.ports_of(server.id) == []
