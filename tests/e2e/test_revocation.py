@@ -13,6 +13,7 @@ import uuid
 import grpc
 import pytest
 
+from components.framework import errors
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -56,10 +57,21 @@ def new_member(cloud) -> tuple[str, str]:
         ),
         metadata=admin,
     )
-    token = identity_grpc.IdentityStub(channel).IssueToken(
-        identity_pb2.IssueTokenRequest(username=name, password=password, project_name="demo")
-    )
-    return user.id, token.token
+    request = identity_pb2.IssueTokenRequest(username=name, password=password, project_name="demo")
+    return user.id, issue_patiently(identity_grpc.IdentityStub(channel), request)
+
+
+def issue_patiently(stub, request, attempts: int = 5) -> str:
+    """IssueToken, waiting out LOGIN_THROTTLED (other tests failed logins from 127.0.0.1)."""
+    for _ in range(attempts - 1):
+        try:
+            return stub.IssueToken(request).token
+        except grpc.RpcError as exc:
+            info = errors.error_info(exc)
+            if info is None or info.reason != "LOGIN_THROTTLED":
+                raise
+            time.sleep(min(30.0, int(info.metadata["retry_after_ms"]) / 1000))
+    return stub.IssueToken(request).token
 
 
 def refused_by(call, request, token: str, deadline: float) -> bool:
