@@ -24,7 +24,9 @@ def get(instance_id: str) -> Instance:
     validation.uuid_str("instance_id", instance_id)
     row = Instance.get_or_none(Instance.id == instance_id)
     if row is None:
-        raise NotFound(f"no instance with id {instance_id!r}", instance_id=instance_id)
+        raise NotFound(
+            f"no instance with id {validation.quote(instance_id)}", instance_id=instance_id
+        )
     return row
 
 

@@ -108,7 +108,7 @@ def issue_token(
     roles = roles_on(user.id, project.id) if project is not None and project.enabled else []
     if not roles:
         raise PermissionDenied(
-            f"user has no role on an enabled project named {project_name!r}",
+            f"user has no role on an enabled project named {validation.quote(project_name)}",
             reason="NO_PROJECT_ACCESS",
         )
     token, payload = provider.issue(user, project)

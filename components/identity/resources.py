@@ -15,6 +15,7 @@ from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.database import database, utcnow
 from components.framework.errors import AlreadyExists, FailedPrecondition, NotFound
+from components.framework.validation import quote
 from components.identity import passwords
 from components.identity.models import Domain, Project, Role, RoleAssignment, User
 from components.identity.tokens import TokenProvider
@@ -26,7 +27,7 @@ def _get(model, field: str, value: str, what: str):
     validation.uuid_str(field, value)
     row = model.get_or_none(model.id == value)
     if row is None:
-        raise NotFound(f"no {what} with id {value!r}", **{field: value})
+        raise NotFound(f"no {what} with id {quote(value)}", **{field: value})
     return row
 
 
@@ -35,7 +36,7 @@ def _unique(fn, what: str, name: str):
         with database.atomic():
             return fn()
     except peewee.IntegrityError:
-        raise AlreadyExists(f"a {what} named {name!r} already exists", name=name) from None
+        raise AlreadyExists(f"a {what} named {quote(name)} already exists", name=name) from None
 
 
 def project_ids_of(user_id: str) -> set[str]:
@@ -60,7 +61,7 @@ def create_domain(name: str, description: str, enabled: bool) -> Domain:
 def get_domain(who: Caller, domain_id: str) -> Domain:
     domain = _get(Domain, "domain_id", domain_id, "domain")
     if not who.is_admin and domain.id != who.domain_id:
-        raise NotFound(f"no domain with id {domain_id!r}", domain_id=domain_id)
+        raise NotFound(f"no domain with id {quote(domain_id)}", domain_id=domain_id)
     return domain
 
 
@@ -122,7 +123,7 @@ def create_project(name: str, domain_id: str, description: str, enabled: bool) -
 def get_project(who: Caller, project_id: str) -> Project:
     project = _get(Project, "project_id", project_id, "project")
     if not who.is_admin and project.id not in project_ids_of(who.user_id):
-        raise NotFound(f"no project with id {project_id!r}", project_id=project_id)
+        raise NotFound(f"no project with id {quote(project_id)}", project_id=project_id)
     return project
 
 
@@ -187,7 +188,7 @@ def create_user(fields: dict, rounds: int) -> User:
 def get_user(who: Caller, user_id: str) -> User:
     user = _get(User, "user_id", user_id, "user")
     if not who.is_admin and user.id != who.user_id:
-        raise NotFound(f"no user with id {user_id!r}", user_id=user_id)
+        raise NotFound(f"no user with id {quote(user_id)}", user_id=user_id)
     return user
 
 
@@ -328,7 +329,7 @@ def list_assignments(who: Caller, user_id: str, project_id: str, size: int, toke
     query = RoleAssignment.select(RoleAssignment, Role).join(Role)
     if not who.is_admin:
         if user_id and user_id != who.user_id:
-            raise NotFound(f"no user with id {user_id!r}", user_id=user_id)
+            raise NotFound(f"no user with id {quote(user_id)}", user_id=user_id)
         user_id = who.user_id
     if user_id:
         query = query.where(RoleAssignment.user == validation.uuid_str("user_id", user_id))

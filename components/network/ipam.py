@@ -25,6 +25,7 @@ import peewee
 
 from components.framework.database import database
 from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
+from components.framework.validation import quote
 from components.network.models import AllocationPool, IPAllocation, Port, Subnet
 from components.network.transactions import locked
 
@@ -83,9 +84,9 @@ def parse_cidr(text: str, ip_version: int = 0) -> Cidr:
     try:
         cidr = ipaddress.ip_network(text, strict=True) if "/" in text else None
     except ValueError as exc:
-        raise InvalidArgument(f"cidr {text!r} is not valid: {exc}", field="cidr") from None
+        raise InvalidArgument(f"cidr {quote(text)} is not valid: {exc}", field="cidr") from None
     if cidr is None:
-        raise InvalidArgument(f"cidr {text!r} needs a prefix length (like /24)", field="cidr")
+        raise InvalidArgument(f"cidr {quote(text)} needs a prefix length (like /24)", field="cidr")
     if ip_version not in (0, 4, 6):
         raise InvalidArgument(f"ip_version {ip_version} is not 4 or 6", field="ip_version")
     if ip_version and ip_version != cidr.version:
@@ -115,7 +116,7 @@ def parse_address(text: str, field: str, version: int | None = None) -> Address:
     try:
         address = ipaddress.ip_address(text)
     except ValueError:
-        raise InvalidArgument(f"{field} {text!r} is not an IP address", field=field) from None
+        raise InvalidArgument(f"{field} {quote(text)} is not an IP address", field=field) from None
     if version is not None and address.version != version:
         raise InvalidArgument(f"{field} {text} is not an IPv{version} address", field=field)
     return address

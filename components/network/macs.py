@@ -6,6 +6,7 @@ import random
 import re
 
 from components.framework.errors import InvalidArgument
+from components.framework.validation import quote
 
 _MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 _PREFIX = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){0,4}$")
@@ -17,7 +18,7 @@ def normalize(text: str, field: str = "mac_address") -> str:
     value = text.strip().lower()
     if not _MAC.match(value):
         raise InvalidArgument(
-            f"{field} {text!r} is not a MAC address like fa:16:3e:12:34:56", field=field
+            f"{field} {quote(text)} is not a MAC address like fa:16:3e:12:34:56", field=field
         )
     value = value.replace("-", ":")
     octets = [int(part, 16) for part in value.split(":")]
@@ -33,7 +34,7 @@ def check_prefix(prefix: str) -> str:
     value = prefix.strip().lower()
     if not _PREFIX.match(value) or int(value[:2], 16) & 1:
         raise InvalidArgument(
-            f"mac_prefix {prefix!r} must be one to five unicast octets like fa:16:3e",
+            f"mac_prefix {quote(prefix)} must be one to five unicast octets like fa:16:3e",
             field="mac_prefix",
         )
     return value

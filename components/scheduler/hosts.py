@@ -6,6 +6,7 @@ from components.compute_db.models import Claim, ComputeNode, Instance
 from components.framework import paging, validation
 from components.framework.database import database, utcnow
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+from components.framework.validation import quote
 from components.scheduler.host_state import heartbeat_cutoff
 
 UPDATABLE = {"enabled", "disabled_reason"}
@@ -42,7 +43,7 @@ def update_host(name: str, mask_paths, enabled: bool, disabled_reason: str) -> C
     paths = validation.update_mask(mask_paths, UPDATABLE)
     node = ComputeNode.get_or_none(ComputeNode.host == name)
     if node is None:
-        raise NotFound(f"no compute host named {name!r}", host=name)
+        raise NotFound(f"no compute host named {quote(name)}", host=name)
     if "enabled" in paths:
         node.enabled = enabled
     if "disabled_reason" in paths:
@@ -74,7 +75,7 @@ def delete_host(name: str, down_time_seconds: float) -> None:
     with database.atomic():
         node = ComputeNode.get_or_none(ComputeNode.host == name)
         if node is None:
-            raise NotFound(f"no compute host named {name!r}", host=name)
+            raise NotFound(f"no compute host named {quote(name)}", host=name)
         cutoff = heartbeat_cutoff(down_time_seconds)
         _check_removable(node, cutoff)
         down = ComputeNode.last_heartbeat.is_null() | (ComputeNode.last_heartbeat < cutoff)

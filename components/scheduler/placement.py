@@ -15,6 +15,7 @@ from components.compute_db.models import Claim, Instance
 from components.compute_db.states import TaskState
 from components.framework.database import database, utcnow
 from components.framework.errors import FailedPrecondition, NotFound
+from components.framework.validation import quote
 from components.scheduler.host_state import HostState
 
 
@@ -36,7 +37,7 @@ def schedulable(instance_id: str) -> Instance:
     """The instance, if it is waiting to be scheduled."""
     instance = Instance.get_or_none(Instance.id == instance_id)
     if instance is None:
-        raise NotFound(f"no instance with id {instance_id!r}", instance_id=instance_id)
+        raise NotFound(f"no instance with id {quote(instance_id)}", instance_id=instance_id)
     if instance.deleted_time is not None or instance.task_state != TaskState.SCHEDULING:
         raise FailedPrecondition(
             f"instance {instance_id} is not waiting to be scheduled "
