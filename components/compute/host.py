@@ -67,7 +67,11 @@ class Host:
         if self.config.advertised_address:
             return self.config.advertised_address
         bind = self.config.host
-        return f"{'127.0.0.1' if bind in WILDCARD_ADDRESSES else bind}:{self.port}"
+        if bind in WILDCARD_ADDRESSES:
+            bind = "127.0.0.1"
+        elif ":" in bind and not bind.startswith("["):
+            bind = f"[{bind}]"  # an IPv6 address: host:port needs the brackets
+        return f"{bind}:{self.port}"
 
     @property
     def availability_zone(self) -> str:

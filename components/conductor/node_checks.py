@@ -14,6 +14,7 @@ import ipaddress
 import re
 
 from components.framework.errors import InvalidArgument
+from components.framework.validation import quote
 
 MAX_HOST_NAME = 255
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
@@ -30,10 +31,6 @@ MAX_ARCHITECTURE = 32
 _FACT = re.compile(r"[\x21-\x7e](?:[\x20-\x7e]*[\x21-\x7e])?")
 
 
-def _quote(value: str) -> str:
-    return repr(value if len(value) <= 64 else value[:64] + "...")
-
-
 def is_host_name(value: str) -> bool:
     return len(value) <= MAX_HOST_NAME and _HOST_NAME.fullmatch(value) is not None
 
@@ -44,7 +41,7 @@ def host_name(value: str, field: str = "host") -> str:
         raise InvalidArgument(f"{field} is required", field=field)
     if not is_host_name(value):
         raise InvalidArgument(
-            f"{field} {_quote(value)} is not a host name (letters, digits, hyphens and dots, "
+            f"{field} {quote(value)} is not a host name (letters, digits, hyphens and dots, "
             f"labels of at most 63 characters, {MAX_HOST_NAME} in all)",
             field=field,
         )
@@ -56,7 +53,7 @@ def address(value: str, field: str = "address") -> str:
     if not value:
         raise InvalidArgument(f"{field} is required", field=field)
     bad = InvalidArgument(
-        f"{field} {_quote(value)} is not host:port (an IP address or host name, port 1-65535)",
+        f"{field} {quote(value)} is not host:port (an IP address or host name, port 1-65535)",
         field=field,
     )
     if len(value) > MAX_HOST_NAME + 8:
@@ -101,7 +98,7 @@ def fact(field: str, value: str, required: bool = False) -> str:
         return value
     if len(value) > limit or _FACT.fullmatch(value) is None:
         raise InvalidArgument(
-            f"{field} {_quote(value)} is not printable text of at most {limit} characters",
+            f"{field} {quote(value)} is not printable text of at most {limit} characters",
             field=field,
         )
     return value
