@@ -102,6 +102,9 @@ def prepare(component: Component, config: Config) -> Runtime:
         runtime.validator = CachingValidator(
             identity_client.IdentityValidator(clients), config.token_cache_seconds
         )
+    closing = getattr(runtime.validator, "close", None)
+    if closing is not None:  # the revocation watch stops with the component
+        runtime.closers.append(closing)
     return runtime
 
 

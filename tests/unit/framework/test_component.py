@@ -16,3 +16,18 @@ def test_private_dir_tightens_an_existing_open_directory(tmp_path):
     existing.chmod(0o755)
     private_dir(existing)
     assert stat.S_IMODE(existing.stat().st_mode) == 0o700
+
+
+def test_stopping_a_component_stops_its_revocation_watch(tmp_path):
+    from components.framework.auth import Policy
+    from components.framework.component import Component, prepare
+
+    component = Component(name="probe", default_port=0, services=lambda r: [], policy=Policy({}))
+    config = component.load_config(data_dir=str(tmp_path), identity_address="127.0.0.1:1")
+    runtime = prepare(component, config)
+    validator = runtime.validator
+    runtime.close_resources()
+    # Closed: no watch is started by a later validation either.
+    assert validator.watcher is None
+    assert validator._watch_started
+    runtime.clients.close()
