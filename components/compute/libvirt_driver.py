@@ -156,6 +156,16 @@ class LibvirtDriver:
         found = self.domain(instance_id)
         return None if found is None else found.state
 
+    def stopped_by_guest(self, instance_id: str) -> bool:
+        """Whether the instance's domain is off because the guest powered itself off
+        (not because the host restarted, it crashed or it was destroyed)."""
+        dom = self._lookup(instance_id)
+        if dom is None:
+            return False
+        with _errors("read the domain state"):
+            state, reason = dom.state()
+        return state == SHUTOFF and reason == libvirt.VIR_DOMAIN_SHUTOFF_SHUTDOWN
+
     def define_and_start(self, xml: str) -> None:
         """Define a persistent domain and start it; nothing stays defined if starting fails."""
         conn = self.connection()

@@ -3,7 +3,10 @@
 A host that restarts (the machine rebooted, or its hypervisor lost its
 guests) finds, for each settled instance the conductor says it runs:
 
-* a guest that is still defined: nothing to do (its power state is synced);
+* a guest that is still defined and running, or that powered itself off:
+  nothing to do (its power state is synced: off is STOPPED);
+* a guest that is defined but off for another reason (the machine rebooted,
+  libvirtd or QEMU died) while its instance was ACTIVE and RUNNING: started;
 * no guest, but its root disk under the instance directory: the domain is
   defined again from the conductor's record (flavor, recorded ports plugged
   again, recorded volumes attached again; no new port, no new volume) and
@@ -26,6 +29,7 @@ from components.compute import disks, operations, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.faults import Fault, fault_of
 from components.compute.host import Host
+from components.compute.libvirt_driver import SHUTOFF
 from components.framework.errors import StratusError
 
 log = logging.getLogger(__name__)
@@ -37,8 +41,9 @@ DATA_LOSS = 15
 def resume_guest(host: Host, instance: Instance) -> bool:
     """Bring one settled instance's guest back as its record says; False if there was
     nothing to do (the guest is there), so the caller syncs its power state."""
-    if host.driver.state(instance.id) is not None:
-        return False
+    state = host.driver.state(instance.id)
+    if state is not None:
+        return _restart_if_left_off(host, instance, state)
     if instance.vm_state == VmState.VM_STATE_ERROR:
         release_unlaunched(host, instance)
         return True
@@ -66,6 +71,25 @@ def resume_guest(host: Host, instance: Instance) -> bool:
     log.info("instance %s: guest defined again (%s)", instance.id, "running" if running else "off")
     power = PowerState.POWER_STATE_RUNNING if running else PowerState.POWER_STATE_SHUTDOWN
     _update(host, instance, power_state=power)
+    return True
+
+
+def _restart_if_left_off(host: Host, instance: Instance, state: int) -> bool:
+    """A guest that ran when the host went away and is off now for a reason other than
+    powering itself off (the machine rebooted, libvirtd or QEMU died) is started again."""
+    if not (
+        instance.vm_state == VmState.VM_STATE_ACTIVE
+        and instance.power_state == PowerState.POWER_STATE_RUNNING
+        and state == SHUTOFF
+        and not host.driver.stopped_by_guest(instance.id)
+    ):
+        return False
+    try:
+        host.driver.start(instance.id)
+    except Exception as exc:
+        log.warning("instance %s: could not start its guest again: %s", instance.id, exc)
+        return False  # the power state sync records it as stopped
+    log.info("instance %s: guest started again after the host restarted", instance.id)
     return True
 
 

@@ -20,7 +20,7 @@ import pytest
 from components.compute import domain_xml, reconcile
 from components.compute.__main__ import COMPONENT
 from components.compute.config import ComputeConfig
-from components.compute.libvirt_driver import RUNNING, SHUTOFF, LibvirtDriver
+from components.compute.libvirt_driver import RUNNING, SHUTOFF, LibvirtDriver, domain_name
 from components.framework import errors
 from components.framework.convert import timestamp
 from components.framework.database import utcnow
@@ -1015,6 +1015,31 @@ def test_startup_destroys_guests_of_deleted_instances_and_syncs_power_states(fak
             after = cloud.conductor.get(stopped_by_itself.id)
             assert driver.domain(stopped_by_itself.id) is not None  # kept: it is the host's
         assert after.power_state == Instance.POWER_STATE_SHUTDOWN
+    finally:
+        driver.close()
+
+
+def test_startup_starts_a_guest_left_off_by_the_host_going_away(fakes, tmp_path):
+    host_name = f"host-{uuid.uuid4().hex[:8]}"
+    running = fakes.conductor.add(
+        Instance(
+            id=str(uuid.uuid4()),
+            host=host_name,
+            vm_state=Instance.VM_STATE_ACTIVE,
+            power_state=Instance.POWER_STATE_RUNNING,
+        )
+    )
+    driver = LibvirtDriver("test:///default")
+    driver.define_and_start(_guest_xml(running.id, host_name))
+    driver.connection().lookupByName(domain_name(running.id)).destroy()  # as a reboot does
+    try:
+        with compute_host(fakes, tmp_path, host_name) as cloud:
+            cloud.wait_until(lambda: driver.state(running.id) == RUNNING)
+            after = cloud.conductor.get(running.id)
+        assert (after.vm_state, after.power_state) == (
+            Instance.VM_STATE_ACTIVE,
+            Instance.POWER_STATE_RUNNING,
+        )
     finally:
         driver.close()
 

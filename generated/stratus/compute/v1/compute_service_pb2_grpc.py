@@ -37,8 +37,10 @@ class ComputeStub:
     resume_guests_state_on_host_boot does: builds it was running are failed,
     deletions finished; a settled instance whose guest is gone is defined again
     from its record and disk (recorded ports and volumes, no new ones), started
-    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; one whose disk is
-    gone goes ERROR with a fault naming the missing disk; an ERROR instance
+    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; a guest still
+    defined but off while its instance is ACTIVE and RUNNING is started again,
+    unless the guest powered itself off (then it is recorded STOPPED); one whose
+    disk is gone goes ERROR with a fault naming the missing disk; an ERROR instance
     that never became ACTIVE gets back the ports, volume reservations and files
     an interrupted build left bound to it.
 
@@ -88,8 +90,10 @@ class ComputeServicer:
     resume_guests_state_on_host_boot does: builds it was running are failed,
     deletions finished; a settled instance whose guest is gone is defined again
     from its record and disk (recorded ports and volumes, no new ones), started
-    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; one whose disk is
-    gone goes ERROR with a fault naming the missing disk; an ERROR instance
+    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; a guest still
+    defined but off while its instance is ACTIVE and RUNNING is started again,
+    unless the guest powered itself off (then it is recorded STOPPED); one whose
+    disk is gone goes ERROR with a fault naming the missing disk; an ERROR instance
     that never became ACTIVE gets back the ports, volume reservations and files
     an interrupted build left bound to it.
 
@@ -217,8 +221,10 @@ class Compute:
     resume_guests_state_on_host_boot does: builds it was running are failed,
     deletions finished; a settled instance whose guest is gone is defined again
     from its record and disk (recorded ports and volumes, no new ones), started
-    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; one whose disk is
-    gone goes ERROR with a fault naming the missing disk; an ERROR instance
+    if ACTIVE and left off (power state SHUTDOWN) if STOPPED; a guest still
+    defined but off while its instance is ACTIVE and RUNNING is started again,
+    unless the guest powered itself off (then it is recorded STOPPED); one whose
+    disk is gone goes ERROR with a fault naming the missing disk; an ERROR instance
     that never became ACTIVE gets back the ports, volume reservations and files
     an interrupted build left bound to it.
 
