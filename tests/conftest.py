@@ -100,6 +100,9 @@ def database_url(request, tmp_path):
     clean.close()
     yield url
     db.close()
+    # Unbound, so a later test's servers (the idempotency records of a fake's
+    # interceptor) do not reach for this test's dropped tables.
+    db.database.initialize(None)
     clean = db.open_database(url)
     drop_all(clean)
     clean.close()
