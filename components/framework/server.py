@@ -12,8 +12,8 @@ from types import ModuleType
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 
+from components.framework import reflection
 from components.framework.auth import Policy, TokenValidator
 from components.framework.config import Config
 from components.framework.interceptors import ServerInterceptor
@@ -95,13 +95,8 @@ def build_server(
     for svc in services:
         svc.add_to_server(svc.servicer, grpc_server)
     names = [s.name for s in services]
-    reflection.enable_server_reflection(
-        [
-            *names,
-            health_pb2.DESCRIPTOR.services_by_name["Health"].full_name,
-            reflection.SERVICE_NAME,
-        ],
-        grpc_server,
+    reflection.enable(
+        [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], grpc_server
     )
     bound = grpc_server.add_insecure_port(f"{config.host}:{config.port if port is None else port}")
     if bound == 0:

@@ -49,6 +49,23 @@ def test_reflection_lists_the_components_services_health_and_reflection(served):
     assert json.loads(health.stdout)["status"] == "SERVING"
 
 
+def test_describe_resolves_a_method_of_every_service(served):
+    """``grpcurl describe stratus.api.v1.Servers.CreateServer``, as the README says, for
+    one method of each service the component serves (and of health)."""
+    _, address = served
+    services = [n for n in grpcurl(address, "list").stdout.split() if n.startswith("stratus.")]
+    assert services
+    for service in [*services, "grpc.health.v1.Health"]:
+        method = grpcurl(address, "list", service).stdout.split()[0]
+        described = grpcurl(address, "describe", method)
+        assert described.returncode == 0, (method, described.stderr)
+        assert described.stdout.startswith(f"{method} is a method:"), described.stdout
+        assert "rpc " in described.stdout, described.stdout
+        missing = grpcurl(address, "describe", f"{service}.NoSuchMethod")
+        assert missing.returncode != 0
+        assert "Symbol not found" in missing.stderr, missing.stderr
+
+
 def test_every_rpc_not_public_refuses_missing_and_garbage_tokens(served):
     component, address = served
     services = [n for n in grpcurl(address, "list").stdout.split() if n.startswith("stratus.")]
