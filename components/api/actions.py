@@ -67,15 +67,33 @@ def delete(row: Instance, casts) -> Instance:
     return Instance.get_by_id(row.id)
 
 
+# What each action is called in an error message ("cannot stop").
+VERBS = {
+    TaskState.POWERING_OFF: "stop",
+    TaskState.POWERING_ON: "start",
+    TaskState.REBOOTING: "reboot",
+    TaskState.REBOOTING_HARD: "hard reboot",
+}
+
+
+def _state_words(row: Instance) -> str:
+    """``stopped``, or ``active with task powering off``."""
+    words = VmState(row.vm_state).name.lower()
+    if row.task_state != TaskState.NONE:
+        words += f" with task {TaskState(row.task_state).name.lower().replace('_', ' ')}"
+    return words
+
+
+def _refuse(row: Instance, task: TaskState, why: str = "") -> FailedPrecondition:
+    return FailedPrecondition(
+        f"cannot {VERBS[task]} server {row.id}: it is {why or _state_words(row)}",
+        reason="INVALID_STATE_TRANSITION",
+    )
+
+
 def _act(row: Instance, casts, task: TaskState, allowed_vm, allowed_tasks, **payload):
     if not _begin(row, task, allowed_vm, allowed_tasks):
-        current = Instance.get_by_id(row.id)
-        raise FailedPrecondition(
-            f"server is {VmState(current.vm_state).name.lower()} with task "
-            f"{TaskState(current.task_state).name.lower()}; cannot "
-            f"{task.name.lower().replace('_', ' ')}",
-            reason="INVALID_STATE_TRANSITION",
-        )
+        raise _refuse(Instance.get_by_id(row.id), task)
     address = _address(row)
     try:
         if address is None:
@@ -91,7 +109,7 @@ def _act(row: Instance, casts, task: TaskState, allowed_vm, allowed_tasks, **pay
 
 def stop(row: Instance, casts) -> Instance:
     if row.vm_state == VmState.STOPPED and row.task_state == TaskState.NONE:
-        return row
+        raise _refuse(row, TaskState.POWERING_OFF, "already stopped (SHUTOFF)")
     if row.task_state == TaskState.POWERING_OFF:
         return row
     return _act(
@@ -106,7 +124,7 @@ def stop(row: Instance, casts) -> Instance:
 
 def start(row: Instance, casts) -> Instance:
     if row.vm_state == VmState.ACTIVE and row.task_state == TaskState.NONE:
-        return row
+        raise _refuse(row, TaskState.POWERING_ON, "already running (ACTIVE)")
     if row.task_state == TaskState.POWERING_ON:
         return row
     return _act(

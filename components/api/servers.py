@@ -153,17 +153,28 @@ STATUS_FILTERS = {
 }
 
 
+def _admin_only(who: Caller, what: str) -> None:
+    if not who.is_admin:
+        raise PermissionDenied(f"only admins may {what}", reason="POLICY_DENIED")
+
+
 def listing(who: Caller, request):
+    """A page of the caller's servers (every project's for admins who ask), filtered."""
     query = Instance.select().where(Instance.deleted_time.is_null())
     if request.all_projects:
-        if not who.is_admin:
-            raise PermissionDenied(
-                "only admins may list all projects' servers", reason="POLICY_DENIED"
-            )
+        _admin_only(who, "list all projects' servers")
     else:
         query = query.where(Instance.project_id == who.project_id)
+    if request.host:
+        _admin_only(who, "filter servers by host")
+        query = query.where(Instance.host == request.host)
+    for field in ("name", "name_contains"):
+        if len(getattr(request, field)) > 255:
+            raise InvalidArgument(f"{field} is longer than 255 characters", field=field)
     if request.name:
         query = query.where(Instance.name == request.name)
+    if request.name_contains:
+        query = query.where(Instance.name.contains(request.name_contains))
     if request.status:
         condition = STATUS_FILTERS.get(Status(request.status))
         if condition is None:

@@ -1,13 +1,16 @@
 """BuildAndRunInstance: the host's part of the boot flow (seed steps 9 to 19).
 
-The instance is claimed with a compare-and-swap on its task state (SCHEDULING
-→ SPAWNING), then, acting as the user: the image is fetched into the cache;
-ports are created or bound (NETWORKING); volumes are reserved and attached
-(BLOCK_DEVICE_MAPPING); the overlay disk is made and the domain defined and
-started with every device (SPAWNING); the ports are reported ACTIVE; and the
-instance is reported ACTIVE and RUNNING. Each step pushes its undo. A failure
-undoes them newest first (domain, disk, volumes, ports), records the fault and
-casts InstanceBuildFailed to the conductor, which reschedules or sets ERROR.
+The instance is claimed with a compare-and-swap of its task state from
+SCHEDULING to the first step there is work for, then, acting as the user: the
+image is fetched into the cache (under that first state, so a bad image fails
+before anything is allocated); ports are created or bound (NETWORKING);
+volumes are reserved and attached (BLOCK_DEVICE_MAPPING); the overlay disk is
+made and the domain defined and started with every device (SPAWNING); the
+ports are reported ACTIVE; and the instance is reported ACTIVE and RUNNING.
+Each task state is reported once, in the order the work is done. Each step
+pushes its undo. A failure undoes them newest first (domain, disk, volumes,
+ports), records the fault and casts InstanceBuildFailed to the conductor,
+which reschedules or sets ERROR.
 
 Every task-state move is a compare-and-swap: if the instance changed under us
 (the user deleted it while it was building), the build undoes what it did and
@@ -91,7 +94,7 @@ class Build:
 
     def run(self) -> None:
         try:
-            self._move_to(TaskState.TASK_STATE_SPAWNING)
+            self._move_to(self._plan()[0])
         except InstanceChanged as exc:
             log.info("build of instance %s abandoned before it began: %s", self.instance.id, exc)
             return
@@ -104,24 +107,36 @@ class Build:
             except Exception as exc:
                 self._fail(exc)
 
+    def _plan(self) -> list[int]:
+        """The task states of this build, in the order their work is done.
+
+        A task state is reported only for a step there is work for: each report
+        is a round trip to the conductor on the boot's critical path.
+        """
+        plan = []
+        if self.instance.requested_networks:
+            plan.append(TaskState.TASK_STATE_NETWORKING)
+        if self.instance.volume_ids:
+            plan.append(TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING)
+        return [*plan, TaskState.TASK_STATE_SPAWNING]
+
     def _steps(self) -> None:
         image, base = spawn.fetch_image(self.host, self.instance)
-        # A task state is reported only for a step there is work for: each
-        # report is a round trip to the conductor on the boot's critical path.
         if self.instance.requested_networks:
             self._move_to(TaskState.TASK_STATE_NETWORKING)
             self._plug_ports()
         if self.instance.volume_ids:
             self._move_to(TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING)
             self._attach_volumes()
-        if self.task != TaskState.TASK_STATE_SPAWNING:
-            self._move_to(TaskState.TASK_STATE_SPAWNING)
+        self._move_to(TaskState.TASK_STATE_SPAWNING)
         self._spawn(image, base)
         self._report_active()
         self.undo.clear()
         log.info("instance %s is ACTIVE on %s", self.instance.id, self.host.name)
 
     def _move_to(self, task: int) -> None:
+        if task == self.task:
+            return  # the claim already reported it
         self.host.conductor.update_instance(self.instance.id, expected=self.task, task_state=task)
         self.task = task
 

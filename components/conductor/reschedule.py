@@ -39,6 +39,7 @@ def _move(instance: Instance, node: ComputeNode, claim_id: str, rest: list[str])
         return (
             Instance.update(
                 host=node.host,
+                availability_zone=node.availability_zone,
                 claim_id=claim_id,
                 attempt=Instance.attempt + 1,
                 alternates=rest,

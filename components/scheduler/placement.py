@@ -82,6 +82,8 @@ def claim_and_record(
         recorded = (
             Instance.update(
                 host=host.host,
+                # The zone the server is in, asked for or not (nova records it too).
+                availability_zone=host.availability_zone,
                 claim_id=held.id,
                 attempt=1,
                 alternates=alternates,

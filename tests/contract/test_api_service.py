@@ -266,6 +266,53 @@ def test_list_is_newest_first_paged_and_filtered(cloud):
     assert [s.id for s in named.servers] == [ids[3]]
 
 
+def test_list_filters_by_name_substring_without_regard_to_case_and_wildcards(cloud):
+    web = cloud.create(name="Web-1").id
+    cloud.create(name="db_1")
+    cloud.create(name="dbx1")
+
+    def names(**fields):
+        reply = cloud.servers.ListServers(pb2.ListServersRequest(**fields), metadata=md("alice"))
+        return sorted(s.name for s in reply.servers)
+
+    assert names(name_contains="web") == ["Web-1"]
+    assert names(name_contains="B_") == ["db_1"]  # "_" is a character, not a wildcard
+    assert names(name_contains="%") == []
+    assert names(name_contains="1", name="dbx1") == ["dbx1"]
+    cloud.set_state(web, VmState.ACTIVE)
+    assert names(name_contains="1", status=pb2.Server.STATUS_BUILD) == ["db_1", "dbx1"]
+
+
+def test_list_filters_by_host_for_admins_only(cloud):
+    placed = cloud.create(name="placed")
+    cloud.scheduler.place = None
+    cloud.create(name="unplaced")
+    on_host = cloud.servers.ListServers(
+        pb2.ListServersRequest(host="fake-host", all_projects=True), metadata=md("admin")
+    )
+    assert [s.id for s in on_host.servers] == [placed.id]
+    elsewhere = cloud.servers.ListServers(
+        pb2.ListServersRequest(host="other-host"), metadata=md("admin")
+    )
+    assert elsewhere.servers == []
+    denied = fails(
+        cloud.servers.ListServers, pb2.ListServersRequest(host="fake-host"), metadata=md("alice")
+    )
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert reason(denied) == "POLICY_DENIED"
+
+
+@pytest.mark.parametrize("field", ["name", "name_contains"])
+def test_list_with_a_name_filter_longer_than_255_is_invalid_argument(cloud, field):
+    error = fails(
+        cloud.servers.ListServers,
+        pb2.ListServersRequest(**{field: "x" * 256}),
+        metadata=md("alice"),
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == field
+
+
 @pytest.mark.parametrize("status", [999, -1])
 def test_list_with_an_undefined_status_is_invalid_argument_naming_status(cloud, status):
     error = fails(
@@ -350,6 +397,39 @@ def test_stop_start_and_reboot_follow_the_state_rules(cloud):
     assert rebooting.server.status == pb2.Server.STATUS_REBOOT
     cast = cloud.compute.wait_for(3)[2]
     assert cast.reboot_instance.instance_id == server.id
+
+
+def test_start_of_a_running_and_stop_of_a_stopped_server_are_failed_precondition(cloud):
+    server = cloud.create()
+    cloud.set_state(server.id, VmState.ACTIVE)
+    running = fails(
+        cloud.servers.StartServer, pb2.StartServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert running.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason(running) == "INVALID_STATE_TRANSITION"
+    assert "cannot start" in running.details() and "already running" in running.details()
+    cloud.set_state(server.id, VmState.STOPPED, power=PowerState.SHUTDOWN)
+    stopped = fails(
+        cloud.servers.StopServer, pb2.StopServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert stopped.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert reason(stopped) == "INVALID_STATE_TRANSITION"
+    assert "cannot stop" in stopped.details() and "already stopped" in stopped.details()
+    assert cloud.compute.wait_for(1, timeout=0.3) == []
+
+
+def test_soft_reboot_of_a_stopped_server_says_it_cannot_reboot_in_one_line(cloud):
+    server = cloud.create()
+    cloud.set_state(server.id, VmState.STOPPED, power=PowerState.SHUTDOWN)
+    error = fails(
+        cloud.servers.RebootServer,
+        pb2.RebootServerRequest(
+            server_id=server.id, reboot_type=pb2.RebootServerRequest.REBOOT_TYPE_SOFT
+        ),
+        metadata=md("alice"),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert error.details() == f"cannot reboot server {server.id}: it is stopped"
 
 
 def test_console_output_comes_from_the_host(cloud):

@@ -259,8 +259,7 @@ def test_build_reports_active_running_with_addresses_and_volumes(cloud):
     assert [(v.volume_id, v.device) for v in instance.volumes] == [(volume_id, "vdb")]
     tasks = [(u.expected_task_state, u.task_state) for u in cloud.conductor.updates(instance.id)]
     assert tasks == [
-        (Instance.TASK_STATE_SCHEDULING, Instance.TASK_STATE_SPAWNING),
-        (Instance.TASK_STATE_SPAWNING, Instance.TASK_STATE_NETWORKING),
+        (Instance.TASK_STATE_SCHEDULING, Instance.TASK_STATE_NETWORKING),
         (Instance.TASK_STATE_NETWORKING, Instance.TASK_STATE_BLOCK_DEVICE_MAPPING),
         (Instance.TASK_STATE_BLOCK_DEVICE_MAPPING, Instance.TASK_STATE_SPAWNING),
         (Instance.TASK_STATE_SPAWNING, Instance.TASK_STATE_UNSPECIFIED),
@@ -316,8 +315,8 @@ def test_a_repeated_build_message_does_not_build_twice(cloud):
     assert len(cloud.conductor.calls("GetInstance")) == 2
     assert len(cloud.fakes.network.calls("CreatePort")) == 1
     assert len(cloud.fakes.images.calls("GetImage")) == 1
-    # SPAWNING, NETWORKING, SPAWNING, ACTIVE: no volumes, so no BLOCK_DEVICE_MAPPING.
-    assert len(cloud.conductor.updates(instance.id)) == 4
+    # NETWORKING, SPAWNING, ACTIVE: no volumes, so no BLOCK_DEVICE_MAPPING.
+    assert len(cloud.conductor.updates(instance.id)) == 3
 
 
 @pytest.mark.parametrize(

@@ -259,18 +259,22 @@ class GetServerRequest(_message.Message):
     def __init__(self, server_id: _Optional[str] = ...) -> None: ...
 
 class ListServersRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "status", "name", "all_projects")
+    __slots__ = ("page_size", "page_token", "status", "name", "all_projects", "name_contains", "host")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     STATUS_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     ALL_PROJECTS_FIELD_NUMBER: _ClassVar[int]
+    NAME_CONTAINS_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     status: Server.Status
     name: str
     all_projects: bool
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[Server.Status, str]] = ..., name: _Optional[str] = ..., all_projects: _Optional[bool] = ...) -> None: ...
+    name_contains: str
+    host: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., status: _Optional[_Union[Server.Status, str]] = ..., name: _Optional[str] = ..., all_projects: _Optional[bool] = ..., name_contains: _Optional[str] = ..., host: _Optional[str] = ...) -> None: ...
 
 class ListServersResponse(_message.Message):
     __slots__ = ("servers", "next_page_token")

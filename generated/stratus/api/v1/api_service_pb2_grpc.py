@@ -179,9 +179,13 @@ class ServersServicer:
         servers are never listed.
 
         Readers see the servers of the project their token is scoped to; admin
-        may set all_projects to see every project's (PERMISSION_DENIED for
-        anyone else). An invalid page_token, or a status the Status enum does
-        not define, answers INVALID_ARGUMENT. Idempotent and read-only.
+        may set all_projects to see every project's, and filter by host
+        (PERMISSION_DENIED for anyone else, as host is shown to admins only).
+        The filters (status, name, name_contains, host) are applied by the
+        server and combine with AND. An invalid page_token, a status the Status
+        enum does not define or that is not a filter (DELETED), or a name or
+        name_contains longer than 255 characters, answers INVALID_ARGUMENT.
+        Idempotent and read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -209,11 +213,13 @@ class ServersServicer:
         """StopServer powers a server off (status SHUTOFF). It answers once the
         stop is under way (task_state POWERING_OFF).
 
-        Member of the owning project, or admin. This call is idempotent: it must
-        not return an error if the server is already SHUTOFF or already
-        powering off. A server in any other state than ACTIVE, or with another
-        task in progress, answers FAILED_PRECONDITION. A missing server answers
-        NOT_FOUND.
+        Member of the owning project, or admin. A server that is already SHUTOFF
+        with no task answers FAILED_PRECONDITION (reason
+        INVALID_STATE_TRANSITION), as Nova answers 409; a server already powering
+        off is answered as it is, without a second stop. A server in any other
+        state than ACTIVE, or with another task in progress, answers
+        FAILED_PRECONDITION. A retry with the same request_id returns the first
+        result. A missing server answers NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -223,11 +229,13 @@ class ServersServicer:
         """StartServer powers a stopped server on (status ACTIVE). It answers once
         the start is under way (task_state POWERING_ON).
 
-        Member of the owning project, or admin. This call is idempotent: it must
-        not return an error if the server is already ACTIVE with no task, or
-        already powering on. A server in any other state than SHUTOFF, or with
-        another task in progress, answers FAILED_PRECONDITION. A missing server
-        answers NOT_FOUND.
+        Member of the owning project, or admin. A server that is already ACTIVE
+        with no task answers FAILED_PRECONDITION (reason
+        INVALID_STATE_TRANSITION), as Nova answers 409; a server already powering
+        on is answered as it is, without a second start. A server in any other
+        state than SHUTOFF, or with another task in progress, answers
+        FAILED_PRECONDITION. A retry with the same request_id returns the first
+        result. A missing server answers NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
