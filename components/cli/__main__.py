@@ -17,7 +17,22 @@ import click
 import grpc
 
 from components.cli import cloud_config, errors
-from components.cli.commands import auth, flavors, identity, images, networks, servers, volumes
+from components.cli.commands import (
+    auth,
+    catalog,
+    domains,
+    flavors,
+    hosts,
+    identity,
+    image_changes,
+    images,
+    limits,
+    networks,
+    ports,
+    quotas,
+    servers,
+    volumes,
+)
 from components.cli.session import Session
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
@@ -142,11 +157,18 @@ def cli(ctx: click.Context, os_cloud, timeout, wait_timeout, debug, **given) -> 
 for group in (
     *auth.GROUPS,
     *identity.GROUPS,
+    *domains.GROUPS,
+    *catalog.GROUPS,
     *flavors.GROUPS,
     *images.GROUPS,
+    *image_changes.GROUPS,
     *networks.GROUPS,
+    *ports.GROUPS,
     *volumes.GROUPS,
     *servers.GROUPS,
+    *quotas.GROUPS,
+    *limits.GROUPS,
+    *hosts.GROUPS,
 ):
     cli.add_command(group)
 

@@ -1,4 +1,4 @@
-"""``token issue`` and ``catalog list``: what identity answered at login."""
+"""``token issue``, ``token revoke`` and ``catalog list``: logging in and out."""
 
 from __future__ import annotations
 
@@ -6,6 +6,8 @@ import click
 
 from components.cli.output import Listing, Record, formatted, when
 from components.cli.session import Session
+from stratus.identity.v1 import identity_service_pb2 as pb2
+from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 
 
 @click.group()
@@ -31,6 +33,18 @@ def token_issue(session: Session) -> Record:
             "roles": [role.name for role in login.roles],
         }
     )
+
+
+@token.command("revoke")
+@click.argument("token_id", metavar="TOKEN")
+@click.pass_obj
+def token_revoke(session: Session, token_id) -> None:
+    """Revoke TOKEN at once (log out): every service refuses it from then on.
+
+    Your own tokens, or anyone's as admin. Revoking a token again is fine.
+    """
+    identity = session.client("identity", pb2_grpc.IdentityStub)
+    identity.RevokeToken(pb2.RevokeTokenRequest(subject_token=token_id))
 
 
 @click.group()

@@ -1,11 +1,11 @@
-"""``network``, ``subnet`` and ``port`` commands."""
+"""``network`` and ``subnet`` commands (``port`` is in ports.py)."""
 
 from __future__ import annotations
 
 import click
 
 from components.cli import batch, resolve
-from components.cli.output import Listing, Record, enum_name, formatted, when
+from components.cli.output import Listing, Record, formatted, when
 from components.cli.session import Session, every
 from stratus.network.v1 import network_service_pb2 as pb2
 from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
@@ -249,64 +249,4 @@ def subnet_delete(session: Session, subnets) -> None:
     batch.each("subnet", subnets, delete)
 
 
-# ---------------------------------------------------------------- ports
-
-
-@click.group()
-def port() -> None:
-    """Ports: a server's network interfaces (MAC and fixed IPs)."""
-
-
-def port_record(p: pb2.Port) -> Record:
-    return Record(
-        {
-            "id": p.id,
-            "name": p.name,
-            "network_id": p.network_id,
-            "mac_address": p.mac_address,
-            "fixed_ips": [
-                {"subnet_id": ip.subnet_id, "ip_address": ip.ip_address} for ip in p.fixed_ips
-            ],
-            "status": enum_name(p, "status"),
-            "device_id": p.device_id,
-            "device_owner": p.device_owner,
-            "binding_host_id": p.binding_host_id,
-            "project_id": p.project_id,
-            "created": when(p.create_time),
-            "updated": when(p.update_time),
-        }
-    )
-
-
-@port.command("list")
-@click.option(
-    "--network", "network_ref", metavar="NETWORK", help="Only ports on this network (name or id)."
-)
-@click.option(
-    "--server", "server_ref", metavar="SERVER", help="Only the ports of this server (name or id)."
-)
-@formatted
-@click.pass_obj
-def port_list(session: Session, network_ref, server_ref) -> Listing:
-    """List the ports you can see."""
-    request = pb2.ListPortsRequest(
-        network_id=resolve.network(session, network_ref).id if network_ref else "",
-        device_id=resolve.server(session, server_ref).id if server_ref else "",
-    )
-    rows = [
-        [p.id, p.name, p.mac_address, [ip.ip_address for ip in p.fixed_ips], enum_name(p, "status")]
-        for p in every(_stub(session).ListPorts, request, "ports")
-    ]
-    return Listing(["ID", "Name", "MAC Address", "Fixed IP Addresses", "Status"], rows)
-
-
-@port.command("show")
-@click.argument("port_ref", metavar="PORT")
-@formatted
-@click.pass_obj
-def port_show(session: Session, port_ref) -> Record:
-    """Show PORT (name or id)."""
-    return port_record(resolve.port(session, port_ref))
-
-
-GROUPS = (network, subnet, port)
+GROUPS = (network, subnet)

@@ -148,4 +148,28 @@ def volume_delete(session: Session, volumes) -> None:
     batch.each("volume", volumes, delete)
 
 
+@volume.command("extend")
+@click.argument("volume_ref", metavar="VOLUME")
+@click.option(
+    "--size",
+    type=click.IntRange(min=1),
+    required=True,
+    metavar="GIB",
+    help="New size in GiB, larger than the current one.",
+)
+@click.option("--wait", is_flag=True, help="Wait until the volume is AVAILABLE at the new size.")
+@formatted
+@click.pass_obj
+def volume_extend(session: Session, volume_ref, size, wait) -> Record:
+    """Grow VOLUME (name or id) to --size GiB; its data is kept.
+
+    The volume must be AVAILABLE (detached); the added GiB count against the quota.
+    """
+    found = resolve.volume(session, volume_ref)
+    reply = _stub(session).ExtendVolume(
+        pb2.ExtendVolumeRequest(volume_id=found.id, new_size_gib=size)
+    )
+    return volume_record(settle(session, reply.volume) if wait else reply.volume)
+
+
 GROUPS = (volume,)
