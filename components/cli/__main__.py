@@ -10,13 +10,14 @@ traceback is shown with ``--debug`` only.
 from __future__ import annotations
 
 import logging
+import os
 import sys
 import traceback
 
 import click
 import grpc
 
-from components.cli import cloud_config, errors
+from components.cli import cloud_config, errors, token_cache
 from components.cli.commands import (
     auth,
     catalog,
@@ -127,15 +128,23 @@ def _credential_option(name: str, variable: str, help_text: str, **kwargs):
     metavar="SECONDS",
     help="How long --wait waits for a server or volume to settle.",
 )
+@click.option(
+    "--no-cache",
+    is_flag=True,
+    help="Sign in afresh and keep no token in the token cache "
+    "(~/.cache/stratus/tokens; OS_TOKEN_CACHE=0 does the same).",
+)
 @click.option("--debug", is_flag=True, help="Log every call and show tracebacks of errors.")
 @click.version_option(package_name="stratus", message="%(prog)s %(version)s")
 @click.pass_context
-def cli(ctx: click.Context, os_cloud, timeout, wait_timeout, debug, **given) -> None:
+def cli(ctx: click.Context, os_cloud, timeout, wait_timeout, no_cache, debug, **given) -> None:
     """Stratus command-line client: the shape of `openstack` (NOUN VERB), over gRPC.
 
     Credentials come from --os-cloud (clouds.yaml), from OS_AUTH_URL, OS_USERNAME,
     OS_PASSWORD, OS_PROJECT_NAME, ... (as an openrc sets them), or from the --os-*
-    flags, each overriding the one before. A token is issued once per command.
+    flags, each overriding the one before. The token is kept in a private file of
+    your cache directory and reused by later commands until shortly before it
+    expires (--no-cache or OS_TOKEN_CACHE=0 to sign in every time).
 
     Every NOUN VERB has --help; show and list commands take -f table|json|yaml|value
     and -c COLUMN.
@@ -149,6 +158,9 @@ def cli(ctx: click.Context, os_cloud, timeout, wait_timeout, debug, **given) -> 
         lambda: cloud_config.credentials(os_cloud, settings),
         timeout=timeout,
         wait_timeout=wait_timeout,
+        token_cache=None
+        if no_cache or not token_cache.enabled(os.environ)
+        else token_cache.TokenCache.from_environment(),
     )
     ctx.obj = session
     ctx.call_on_close(session.close)

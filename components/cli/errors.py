@@ -35,6 +35,12 @@ class CliError(click.ClickException):
     exit_code = 1
 
 
+class Interrupted(CliError):
+    """Ctrl-C: the command stopped, with exit status 130 (128 + SIGINT) as shells expect."""
+
+    exit_code = 130
+
+
 class RemoteError(CliError):
     """A call to a Stratus service answered with an error status."""
 
@@ -73,6 +79,9 @@ class RemoteError(CliError):
         if code == grpc.StatusCode.UNIMPLEMENTED:
             return f"{where[0].upper()}{where[1:]} does not implement {self.method}"
         if self.reason == "QUOTA_EXCEEDED":
+            # The service's message usually says "quota exceeded" itself: say it once.
+            if "quota exceeded" in self.details.lower():
+                return self.details[:1].upper() + self.details[1:]
             return f"Quota exceeded: {self.details}"
         return f"{WORDS.get(code, code.name.replace('_', ' ').capitalize())}: {self.details}"
 

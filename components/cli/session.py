@@ -5,6 +5,11 @@ argument mistakes never reach identity) and reused for every other call of the
 command; each service's address comes from the catalog the IssueToken reply
 carries. Every call has a deadline and carries the command's request id, so
 the services' logs tie a command's calls together.
+
+The IssueToken reply is kept in the user's token cache (see token_cache) and
+reused by the next commands until shortly before it expires; a cached token a
+service refuses (UNAUTHENTICATED) is dropped and the command signs in once
+more. ``--debug`` logs the sign-in like any other call.
 """
 
 from __future__ import annotations
@@ -19,6 +24,7 @@ import grpc
 
 from components.cli import errors
 from components.cli.cloud_config import Credentials
+from components.cli.token_cache import TokenCache
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 
@@ -66,13 +72,16 @@ class Session:
         load_credentials: Callable[[], Credentials],
         timeout: float = 30.0,
         wait_timeout: float = 600.0,
+        token_cache: TokenCache | None = None,
     ) -> None:
         self._load_credentials = load_credentials
         self.timeout = timeout
         self.wait_timeout = wait_timeout
+        self.token_cache = token_cache
         self.request_id = f"req-cli-{uuid.uuid4()}"
         self._credentials: Credentials | None = None
         self._login: identity_pb2.IssueTokenResponse | None = None
+        self._login_cached = False
         self._channels: dict[str, grpc.Channel] = {}
 
     @property
@@ -83,10 +92,43 @@ class Session:
 
     @property
     def login(self) -> identity_pb2.IssueTokenResponse:
-        """The IssueToken reply: token, user, project, roles and catalog (asked for once)."""
+        """The IssueToken reply: token, user, project, roles and catalog (asked for once).
+
+        From the token cache when it holds a good one; otherwise issued, then cached.
+        """
         if self._login is None:
-            self._login = self._issue_token()
+            cached = self.token_cache.load(self.credentials) if self.token_cache else None
+            if cached is not None:
+                log.debug("identity token from the cache, expires %s", _expires(cached))
+                self._login, self._login_cached = cached, True
+            else:
+                self._login, self._login_cached = self._issue_token(), False
+                if self.token_cache is not None:
+                    self.token_cache.store(self.credentials, self._login)
         return self._login
+
+    def forget_token(self, token: str | None = None) -> bool:
+        """Drop this cloud and user's cached token (only if it is ``token``, when given).
+
+        ``token revoke`` calls it so that the next command signs in again; True
+        if a cached token was removed.
+        """
+        if self.token_cache is None:
+            return False
+        return self.token_cache.remove(self.credentials, token)
+
+    def _sign_in_again(self, error: errors.RemoteError) -> bool:
+        """A cached token was refused: drop it and issue a new one (once). False if not."""
+        if error.code != grpc.StatusCode.UNAUTHENTICATED or not self._login_cached:
+            return False
+        log.debug("the cached token was refused (%s): signing in again", error.details)
+        self.forget_token()
+        self._login = None
+        self._login_cached = False
+        if self.token_cache is not None:
+            self._login = self._issue_token()
+            self.token_cache.store(self.credentials, self._login)
+        return True
 
     def client(self, service: str, stub_class: type) -> Client:
         """A client of ``service`` ("api", "image", ...) at its catalog address."""
@@ -98,27 +140,44 @@ class Session:
 
     def invoke(self, client: Client, method: str, callable_, request, timeout: float | None):
         timeout = timeout or self.timeout
+        if isinstance(callable_, grpc.UnaryStreamMultiCallable):
+            return self._stream(client, method, callable_, request, timeout)
+        try:
+            return self._call(client, method, callable_, request, timeout)
+        except errors.RemoteError as exc:
+            # A request stream (an upload) has been read: it cannot be sent again.
+            if isinstance(callable_, grpc.StreamUnaryMultiCallable) or not self._sign_in_again(exc):
+                raise
+        return self._call(client, method, callable_, request, timeout)
+
+    def _call(self, client: Client, method: str, callable_, request, timeout: float):
         metadata = self.metadata()
         started = time.perf_counter()
         try:
-            reply = callable_(request, metadata=metadata, timeout=timeout)
+            return callable_(request, metadata=metadata, timeout=timeout)
         except grpc.RpcError as exc:
             raise self._failure(exc, client, method, timeout) from None
         finally:
             log.debug(
                 "%s %s %.0f ms", client.service, method, (time.perf_counter() - started) * 1000
             )
-        if isinstance(callable_, grpc.UnaryStreamMultiCallable):
-            return self._stream(reply, client, method, timeout)
-        return reply
 
-    def _stream(self, replies, client: Client, method: str, timeout: float) -> Iterator[Any]:
-        try:
-            yield from replies
-        except grpc.RpcError as exc:
-            raise self._failure(exc, client, method, timeout) from None
-        finally:
-            replies.cancel()
+    def _stream(self, client: Client, method: str, callable_, request, timeout: float):
+        """A server stream's replies; a cached token refused before the first is replaced."""
+        for attempt in (1, 2):
+            replies = self._call(client, method, callable_, request, timeout)
+            started = False
+            try:
+                for reply in replies:
+                    started = True
+                    yield reply
+                return
+            except grpc.RpcError as exc:
+                failure = self._failure(exc, client, method, timeout)
+                if attempt == 2 or started or not self._sign_in_again(failure):
+                    raise failure from None
+            finally:
+                replies.cancel()
 
     @staticmethod
     def _failure(exc: grpc.RpcError, client: Client, method: str, timeout: float):
@@ -157,6 +216,7 @@ class Session:
             project_name=creds.project_name,
             domain_name=creds.domain_name,
         )
+        started = time.perf_counter()
         try:
             return stub.IssueToken(
                 request,
@@ -165,6 +225,15 @@ class Session:
             )
         except grpc.RpcError as exc:
             raise _login_failure(exc, creds, self.timeout) from None
+        finally:
+            log.debug(
+                "identity IssueToken %.0f ms (sign-in; the catalog comes with the token)",
+                (time.perf_counter() - started) * 1000,
+            )
+
+
+def _expires(login: identity_pb2.IssueTokenResponse) -> str:
+    return login.expires_time.ToDatetime().isoformat(timespec="seconds") + "Z"
 
 
 def _login_failure(exc: grpc.RpcError, creds: Credentials, timeout: float) -> errors.CliError:

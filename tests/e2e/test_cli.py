@@ -36,17 +36,20 @@ class Stratus:
     def __init__(self, cloud, workdir: Path) -> None:
         self.cloud = cloud
         self.workdir = workdir
+        # The token cache lives in the test's directory, never the user's.
+        self.cache = workdir / "cache"
         self.env = {
             **clean_environment(),
             "OS_CLIENT_CONFIG_FILE": str(cloud.clouds),
             "OS_CLOUD": "demo",
+            "XDG_CACHE_HOME": str(self.cache),
         }
 
     def run(self, *args: str, env: dict[str, str] | None = None, timeout: float = 120):
         assert STRATUS, "the stratus command is not installed (pip install -e .)"
         return subprocess.run(
             [STRATUS, *args],
-            env=env or self.env,
+            env={"XDG_CACHE_HOME": str(self.cache), **(env or self.env)},
             cwd=self.workdir,
             capture_output=True,
             text=True,

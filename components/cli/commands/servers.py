@@ -9,7 +9,7 @@ import grpc
 
 from components.cli import batch, progress, resolve
 from components.cli.commands.flavors import parse_properties
-from components.cli.errors import CliError, RemoteError
+from components.cli.errors import CliError, Interrupted, RemoteError
 from components.cli.output import Listing, Record, enum_name, formatted, when
 from components.cli.session import Session, every
 from stratus.api.v1 import api_service_pb2 as pb2
@@ -81,9 +81,7 @@ def server_record(session: Session, s: Server) -> Record:
             "id": s.id,
             "name": s.name,
             "status": enum_name(s, "status"),
-            "task_state": None
-            if s.task_state == Server.TASK_STATE_UNSPECIFIED
-            else enum_name(s, "task_state").lower(),
+            "task_state": _task(s),
             "vm_state": enum_name(s, "vm_state").lower(),
             "power_state": enum_name(s, "power_state").lower(),
             "flavor": s.flavor.name,
@@ -109,7 +107,11 @@ def server_record(session: Session, s: Server) -> Record:
 
 
 def follow(session: Session, s: Server, gone_ok: bool = False) -> Server | None:
-    """Follow WatchServer until the server settles; its last state (None once deleted)."""
+    """Follow WatchServer until the server settles; its last state (None once deleted).
+
+    Ctrl-C stops the waiting, not the server: the command says so, tells how to
+    follow it again, and exits with status 130.
+    """
     label = f"Server {s.name or s.id}"
     last = s
     with progress.waiting(label) as show:
@@ -119,6 +121,12 @@ def follow(session: Session, s: Server, gone_ok: bool = False) -> Server | None:
             for reply in _servers(session).WatchServer(request, timeout=session.wait_timeout):
                 last = reply.server
                 show(state(last))
+        except KeyboardInterrupt:
+            raise Interrupted(
+                f"Stopped waiting; server {last.name or last.id} is still {state(last)} and "
+                f"carries on without the CLI. Follow it with: stratus server show --wait "
+                f"{last.id}"
+            ) from None
         except RemoteError as exc:
             if gone_ok and exc.code == grpc.StatusCode.NOT_FOUND:
                 return None
@@ -214,45 +222,103 @@ def server_create(
 
 
 @server.command("list")
-@click.option("--name", help="Only servers with exactly this name.")
+@click.option(
+    "--name",
+    help="Only servers whose name contains this text, ignoring case (a plain substring, "
+    "not a regular expression).",
+)
 @click.option(
     "--status",
     type=click.Choice(LISTABLE, case_sensitive=False),
     help="Only servers with this status.",
 )
+@click.option("--host", metavar="HOST", help="Only servers on this compute host (admin only).")
 @click.option("--all-projects", is_flag=True, help="Servers of every project (admin only).")
+@click.option(
+    "--long",
+    "long_",
+    is_flag=True,
+    help="Also show task and power state, availability zone and host (host: admin only).",
+)
 @formatted
 @click.pass_obj
-def server_list(session: Session, name, status, all_projects) -> Listing:
-    """List servers, newest first."""
+def server_list(session: Session, name, status, host, all_projects, long_) -> Listing:
+    """List servers, newest first; the filters are applied by the api service."""
     request = pb2.ListServersRequest(
-        name=name or "",
+        name_contains=name or "",
         status=Server.Status.Value(f"STATUS_{status.upper()}") if status else 0,
+        host=host or "",
         all_projects=all_projects,
     )
     found = list(every(_servers(session).ListServers, request, "servers"))
     names = image_names(session) if found else {}
-    rows = [
-        [
-            s.id,
-            s.name,
-            enum_name(s, "status"),
-            addresses(s),
-            names.get(s.image_id, s.image_id),
-            s.flavor.name,
+    columns = ["ID", "Name", "Status", "Networks", "Image", "Flavor"]
+    rows = [_list_row(s, names) for s in found]
+    if long_:
+        columns = [*columns[:3], "Task State", "Power State", *columns[3:]]
+        columns += ["Availability Zone", "Host"]
+        rows = [
+            [
+                *row[:3],
+                _task(s) or "",
+                enum_name(s, "power_state").lower(),
+                *row[3:],
+                s.availability_zone,
+                s.host,
+            ]
+            for row, s in zip(rows, found, strict=True)
         ]
-        for s in found
+    return Listing(columns, rows)
+
+
+def _list_row(s: Server, image_names_: dict[str, str]) -> list:
+    return [
+        s.id,
+        s.name,
+        enum_name(s, "status"),
+        addresses(s),
+        image_names_.get(s.image_id, s.image_id),
+        s.flavor.name,
     ]
-    return Listing(["ID", "Name", "Status", "Networks", "Image", "Flavor"], rows)
+
+
+def _task(s: Server) -> str | None:
+    if s.task_state == Server.TASK_STATE_UNSPECIFIED:
+        return None
+    return enum_name(s, "task_state").lower()
+
+
+def find_server(session: Session, ref: str, all_projects: bool = False) -> Server:
+    """The server named or numbered ``ref``; with ``all_projects`` (admin) in any project."""
+    if not all_projects:
+        return resolve.server(session, ref)
+    servers = _servers(session)
+    return resolve.find(
+        "server",
+        ref,
+        lambda i: servers.GetServer(pb2.GetServerRequest(server_id=i)),
+        lambda n: every(
+            servers.ListServers, pb2.ListServersRequest(name=n, all_projects=True), "servers"
+        ),
+    )
 
 
 @server.command("show")
 @click.argument("server_ref", metavar="SERVER")
+@click.option(
+    "--all-projects",
+    is_flag=True,
+    help="Look the name up in every project, not only yours (admin only).",
+)
+@click.option("--wait", is_flag=True, help=WAIT_HELP)
 @formatted
 @click.pass_obj
-def server_show(session: Session, server_ref) -> Record:
-    """Show SERVER (name or id)."""
-    return server_record(session, resolve.server(session, server_ref))
+def server_show(session: Session, server_ref, all_projects, wait) -> Record:
+    """Show SERVER (name or id); --wait follows it until it settles first."""
+    found = find_server(session, server_ref, all_projects)
+    if wait:
+        found = follow(session, found) or found
+    return server_record(session, found)
 
 
 @server.command("delete")
@@ -290,7 +356,8 @@ def _power(session: Session, refs, wait: bool, verb: str, call) -> None:
 def server_stop(session: Session, server_refs, wait) -> None:
     """Power servers off (SHUTOFF).
 
-    Stopping a server that is already stopped is fine.
+    A server that is already stopped is an error (as in Nova), not silently
+    skipped.
     """
     servers = _servers(session)
     _power(
@@ -309,7 +376,8 @@ def server_stop(session: Session, server_refs, wait) -> None:
 def server_start(session: Session, server_refs, wait) -> None:
     """Power stopped servers on (ACTIVE).
 
-    Starting a server that is already running is fine.
+    A server that is already running is an error (as in Nova), not silently
+    skipped.
     """
     servers = _servers(session)
     _power(

@@ -13,11 +13,12 @@ from tests.unit.cli.fakes import PASSWORD, fake_cloud
 
 @pytest.fixture(autouse=True)
 def no_credentials(monkeypatch, tmp_path):
-    """No OS_* variable, clouds.yaml or home directory of the machine leaks into a test."""
+    """No OS_* variable, clouds.yaml, home or cache directory of the machine leaks in."""
     for name in list(os.environ):
         if name.startswith("OS_"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.chdir(tmp_path)
 
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import datetime
 import uuid
 from collections.abc import Iterator
+
+from google.protobuf import timestamp_pb2
 
 from components.framework import auth, errors
 from components.framework.server import Service
@@ -43,6 +46,7 @@ class FakeIdentity(identity_grpc.IdentityServicer):
     def __init__(self, calls: Calls) -> None:
         self.calls = calls
         self.address = ""
+        self.lifetime = datetime.timedelta(hours=1)
 
     def IssueToken(self, request, context):
         self.calls.count["IssueToken"] += 1
@@ -52,8 +56,11 @@ class FakeIdentity(identity_grpc.IdentityServicer):
                 reason="AUTHENTICATION_FAILED",
             )
         endpoint = identity_pb2.Endpoint(region="RegionOne", address=self.address)
+        expires = timestamp_pb2.Timestamp()
+        expires.FromDatetime(datetime.datetime.now(datetime.UTC) + self.lifetime)
         return identity_pb2.IssueTokenResponse(
             token=TOKEN,
+            expires_time=expires,
             user=identity_pb2.UserSummary(id="u-1", name="demo"),
             project=identity_pb2.ProjectSummary(id="p-1", name="demo"),
             roles=[identity_pb2.RoleSummary(id="r-1", name="member")],
@@ -134,7 +141,12 @@ class FakeServers(api_grpc.ServersServicer):
 
     def ListServers(self, request, context):
         self.calls.count["ListServers"] += 1
-        found = [s for s in self.servers if not request.name or s.name == request.name]
+        found = [
+            s
+            for s in self.servers
+            if (not request.name or s.name == request.name)
+            and request.name_contains.lower() in s.name.lower()
+        ]
         page, token = _page(found, request.page_token)
         return api_pb2.ListServersResponse(servers=page, next_page_token=token)
 

@@ -1,0 +1,85 @@
+"""``server list --long`` and filters, Ctrl-C during --wait, and the quota error's words."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+import grpc
+
+from components.cli import progress
+from components.cli.errors import RemoteError
+from stratus.api.v1 import api_service_pb2 as api_pb2
+
+Server = api_pb2.Server
+
+
+def test_list_long_shows_task_power_zone_and_host(stratus, fake):
+    fake.servers.add(
+        "web-1",
+        task_state=Server.TASK_STATE_POWERING_OFF,
+        power_state=Server.POWER_STATE_RUNNING,
+        availability_zone="nova",
+        host="compute-1",
+    )
+    result = stratus("server", "list", "--long", "-f", "json")
+    assert result.exit_code == 0, result.output
+    [row] = json.loads(result.output)
+    assert (row["Task State"], row["Power State"]) == ("powering_off", "running")
+    assert (row["Availability Zone"], row["Host"]) == ("nova", "compute-1")
+    short = json.loads(stratus("server", "list", "-f", "json").output)
+    assert "Host" not in short[0]
+
+
+def test_list_name_is_a_substring_filter_applied_by_the_service(stratus, fake):
+    fake.servers.add("web-1")
+    fake.servers.add("Web-2")
+    fake.servers.add("db-1")
+    result = stratus("server", "list", "--name", "web", "-f", "value", "-c", "Name")
+    assert result.exit_code == 0, result.output
+    assert sorted(result.output.split()) == ["Web-2", "web-1"]
+
+
+def test_ctrl_c_during_wait_says_the_server_carries_on_and_exits_130(stratus, fake, monkeypatch):
+    fake.servers.build_steps = [
+        {"status": Server.STATUS_BUILD, "task_state": Server.TASK_STATE_SPAWNING},
+        {"status": Server.STATUS_ACTIVE},
+    ]
+
+    @contextlib.contextmanager
+    def interrupted_after_first(description):
+        shown = []
+
+        def show(text):
+            shown.append(text)
+            if len(shown) > 1:
+                raise KeyboardInterrupt
+
+        yield show
+
+    monkeypatch.setattr(progress, "waiting", interrupted_after_first)
+    result = stratus("server", "create", "--flavor", "m1.small", "--image", "demo", "--wait", "vm1")
+    assert result.exit_code == 130, result.output
+    assert "Aborted" not in result.output
+    server_id = fake.servers.servers[0].id
+    assert "carries on" in result.output
+    assert f"stratus server show --wait {server_id}" in result.output
+
+
+def test_show_wait_follows_the_server_until_it_settles(stratus, fake):
+    server = fake.servers.add("vm1", status=Server.STATUS_BUILD)
+    fake.servers.progress[server.id] = [
+        Server(id=server.id, name="vm1", status=Server.STATUS_ACTIVE)
+    ]
+    result = stratus("server", "show", "--wait", "vm1", "-f", "value", "-c", "status")
+    assert result.exit_code == 0, result.output
+    assert result.output.split()[-1] == "ACTIVE"
+    assert fake.calls.count["WatchServer"] == 1
+
+
+def test_quota_error_says_quota_exceeded_once():
+    details = "quota exceeded for instances: 2 of 2 used, 1 more requested"
+    error = RemoteError(grpc.StatusCode.RESOURCE_EXHAUSTED, details, reason="QUOTA_EXCEEDED")
+    assert error.format_message() == ("Quota exceeded for instances: 2 of 2 used, 1 more requested")
+    other = RemoteError(grpc.StatusCode.RESOURCE_EXHAUSTED, "2 of 2 used", reason="QUOTA_EXCEEDED")
+    assert other.format_message() == "Quota exceeded: 2 of 2 used"
