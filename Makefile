@@ -14,6 +14,13 @@ PYTEST_ARGS ?=
 # make run-all HYPERVISOR=qemu: real guests (QEMU, libvirtd in a network namespace).
 HYPERVISOR ?= test
 DATA_DIR  ?= $(or $(STRATUS_DATA_DIR),var)
+# make run-all STRATUS_PORT_OFFSET=1000: every port moves up by 1000.
+PORT_OFFSET ?= $(or $(STRATUS_PORT_OFFSET),0)
+# The size of each compute host (empty: the test host's 16 vCPUs and 8192 MiB, or
+# what libvirt reports; the disk is the data directory's file system).
+COMPUTE_VCPUS ?=
+COMPUTE_RAM_MIB ?=
+COMPUTE_DISK_GIB ?=
 
 .PHONY: help install proto lint test test-unit test-e2e run-all guest-image bench bench-quick clean
 
@@ -63,7 +70,10 @@ test-unit: install  ## Unit and contract tests only (fast)
 
 run-all: install  ## Start every component on loopback, bootstrap a demo cloud, print commands
 	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1) \
-	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR)
+	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR) --port-offset $(PORT_OFFSET) \
+	  $(if $(COMPUTE_VCPUS),--compute-vcpus $(COMPUTE_VCPUS)) \
+	  $(if $(COMPUTE_RAM_MIB),--compute-ram-mib $(COMPUTE_RAM_MIB)) \
+	  $(if $(COMPUTE_DISK_GIB),--compute-disk-gib $(COMPUTE_DISK_GIB))
 
 guest-image: install  ## Build the demo guest from Debian packages and upload it to the running cloud
 	$(PY) -m components.supervisor.guest_upload --data-dir $(DATA_DIR)

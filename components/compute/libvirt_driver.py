@@ -9,7 +9,12 @@ libvirt UUID is the instance id, so either finds it; a network's UUID is the
 Stratus network's id.
 
 Tests use libvirt's built-in ``test:///default`` driver: real libvirt, no
-daemon. Its state is shared by every connection to it in one process.
+daemon. Its state is shared by every connection to it in one process, and it
+starts with a running 8 GiB domain named ``test``. ``make run-all`` gives each
+test host its own node definition instead (:func:`empty_host_xml`, opened as
+``test:///<path>``): a host of the given size with no domain, as a real host
+starts. Each connection to such a URI has its own state, so the host keeps
+the one connection this class holds.
 """
 
 from __future__ import annotations
@@ -76,6 +81,23 @@ class HostInfo:
     architecture: str
     vcpus: int
     memory_mib: int
+
+
+def empty_host_xml(vcpus: int, ram_mib: int) -> str:
+    """The node definition of an empty test-driver host with ``vcpus`` and ``ram_mib``."""
+    return f"""<node>
+  <cpu>
+    <nodes>1</nodes>
+    <sockets>1</sockets>
+    <cores>{vcpus}</cores>
+    <threads>1</threads>
+    <active>{vcpus}</active>
+    <mhz>2000</mhz>
+    <model>x86_64</model>
+  </cpu>
+  <memory>{ram_mib * 1024}</memory>
+</node>
+"""
 
 
 def domain_name(instance_id: str) -> str:

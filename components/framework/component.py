@@ -17,6 +17,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from components.framework import database as db
+from components.framework import lifeline
 from components.framework.auth import CachingValidator, Policy, TokenValidator
 from components.framework.clients import Clients
 from components.framework.config import Config, load_config
@@ -133,6 +134,7 @@ def start(component: Component, config: Config, port: int | None = None) -> Runt
 
 def main(component: Component, argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m components.<name>``."""
+    lifeline.die_with_supervisor()  # started by run-all: never outlive it
     parser = argparse.ArgumentParser(prog=f"python -m components.{component.name}")
     parser.add_argument("--config", help="TOML configuration file (or STRATUS_CONFIG)")
     parser.add_argument("--port", type=int, help="port to listen on (0: any free port)")

@@ -20,9 +20,10 @@ from pathlib import Path
 
 import grpc
 
+from components.framework import lifeline
 from components.framework.component import PRIVATE_UMASK, private_dir
-from components.supervisor import guest_image, instructions, qemu_host, seed
-from components.supervisor.plan import Plan
+from components.supervisor import guest_image, instructions, ports, qemu_host, seed
+from components.supervisor.plan import HostSize, Plan
 from components.supervisor.processes import Supervisor
 from components.supervisor.restarts import RestartPolicy
 
@@ -41,8 +42,24 @@ def parse(argv) -> argparse.Namespace:
         "--port-offset", type=int, default=int(os.environ.get("STRATUS_PORT_OFFSET", "0"))
     )
     parser.add_argument(
-        "--libvirt-uri", default=os.environ.get("STRATUS_COMPUTE_LIBVIRT_URI", "test:///default")
+        "--libvirt-uri",
+        default=os.environ.get("STRATUS_COMPUTE_LIBVIRT_URI", ""),
+        help="the libvirt of every compute host; default: each its own empty test host",
     )
+    for setting, meaning in (
+        ("vcpus", "vCPUs"),
+        ("ram-mib", "MiB of memory"),
+        ("disk-gib", "GiB of disk"),
+    ):
+        env = setting.upper().replace("-", "_")
+        parser.add_argument(
+            f"--compute-{setting}",
+            type=int,
+            default=int(
+                os.environ.get(f"COMPUTE_{env}") or os.environ.get(f"STRATUS_COMPUTE_{env}") or 0
+            ),
+            help=f"{meaning} each compute host offers (COMPUTE_{env}); 0: the hypervisor's",
+        )
     parser.add_argument(
         "--hypervisor",
         choices=("test", "qemu"),
@@ -61,7 +78,7 @@ def parse(argv) -> argparse.Namespace:
 
 
 def bootstrap(plan: Plan) -> None:
-    env = plan.base_env()
+    env = {**plan.base_env(), lifeline.PARENT_ENV: str(os.getpid())}
     result = subprocess.run(
         [sys.executable, "-m", "components.identity", "bootstrap", "--demo"],
         env=env,
@@ -103,6 +120,15 @@ def seed_cloud(
     return passwords, ids
 
 
+def check_ports(plan: Plan) -> None:
+    """Every port the cloud needs is free, or PortBusy says which is not and what to do."""
+    specs = [*plan.components(), *plan.computes()]
+    for spec in specs:
+        if not ports.is_free(spec.port):
+            taken = [s.port for s in specs]
+            raise ports.PortBusy(ports.busy_message(spec.name, spec.port, taken, plan.port_offset))
+
+
 def make_plan(options, qemu: qemu_host.QemuHost | None) -> Plan:
     return Plan(
         Path(options.data_dir).resolve(),
@@ -110,7 +136,17 @@ def make_plan(options, qemu: qemu_host.QemuHost | None) -> Plan:
         options.compute_hosts,
         qemu.uri if qemu else options.libvirt_uri,
         compute_env=qemu.compute_env() if qemu else {},
+        host_size=HostSize(
+            options.compute_vcpus, options.compute_ram_mib, options.compute_disk_gib
+        ),
     )
+
+
+def write_test_nodes(plan: Plan) -> None:
+    """The node definition of each test host (an empty host of the planned size)."""
+    for path, text in plan.test_node_files().items():
+        private_dir(path.parent)
+        path.write_text(text)
 
 
 def prepare_qemu(options) -> tuple[qemu_host.QemuHost, guest_image.Guest]:
@@ -134,7 +170,6 @@ def announce(options, plan: Plan, addresses: dict[str, str], guest) -> None:
         )
     image_name = seed.GUEST_IMAGE if guest else seed.DEMO_IMAGE
     print(instructions.banner(addresses, ids, passwords, clouds, image_name), flush=True)
-    print(f"export OS_CLIENT_CONFIG_FILE={clouds}", flush=True)
 
 
 def watch(supervisor: Supervisor, stop: threading.Event) -> int:
@@ -144,16 +179,39 @@ def watch(supervisor: Supervisor, stop: threading.Event) -> int:
     return 1 if supervisor.failed else 0
 
 
+class Stopped(Exception):
+    """A stop signal arrived while the cloud was still starting."""
+
+
+def handle_stop_signals(stop: threading.Event, starting: threading.Event) -> None:
+    """SIGINT (Ctrl-C), SIGTERM and SIGHUP (the terminal closed) all stop everything in
+    order: while starting at once, afterwards at the watch loop's next look."""
+
+    def on_signal(signum, _frame):
+        log.info("%s: stopping every component", signal.Signals(signum).name)
+        stop.set()
+        if starting.is_set():
+            starting.clear()
+            raise Stopped
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
+
+
 def run(options) -> int:
+    stop, starting = threading.Event(), threading.Event()
+    starting.set()
+    handle_stop_signals(stop, starting)
     qemu, guest = prepare_qemu(options) if options.hypervisor == "qemu" else (None, None)
     plan = make_plan(options, qemu)
+    check_ports(plan)
     private_dir(plan.data_dir)
+    write_test_nodes(plan)
     supervisor = Supervisor(
         plan.data_dir / "logs", echo=not options.quiet, policy=RestartPolicy.from_env(os.environ)
     )
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    # Deletes the guests' namespace if run-all dies without doing it (SIGKILL).
+    reaper = qemu_host.start_reaper(qemu.namespace) if qemu else None
     try:
         bootstrap(plan)
         # The daemons first: they stop last, after the compute hosts using them.
@@ -161,11 +219,17 @@ def run(options) -> int:
             supervisor.start(spec)
         addresses = {s.name: s.address for s in [*plan.components(), *plan.computes()]}
         announce(options, plan, addresses, guest)
+        starting.clear()
         return watch(supervisor, stop)
+    except Stopped:
+        return 0
     finally:
+        starting.clear()
         supervisor.stop()
         if qemu:
             qemu.teardown()
+        if reaper:
+            qemu_host.stop_reaper(reaper)
 
 
 def main(argv=None) -> int:
@@ -177,6 +241,11 @@ def main(argv=None) -> int:
         return run(parse(argv))
     except (qemu_host.HostSetupError, guest_image.GuestBuildError) as exc:
         log.error("real guests cannot run here: %s", exc)
+        return 1
+    except Stopped:  # before anything was started
+        return 0
+    except ports.PortBusy as exc:
+        print(f"run-all: {exc}", file=sys.stderr, flush=True)
         return 1
 
 

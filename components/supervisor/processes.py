@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import socket
 import subprocess
@@ -15,6 +16,8 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from components.framework import lifeline
+from components.supervisor import ports
 from components.supervisor.plan import ProcessSpec
 from components.supervisor.restarts import RestartBudget, RestartPolicy
 
@@ -23,14 +26,22 @@ COLOURS = (31, 32, 33, 34, 35, 36, 91, 92, 93, 94, 95, 96)
 
 
 class Child:
+    """One process run-all started. It dies with run-all (lifeline.py): a component asks
+    for that itself at start; any other program is started through the lifeline wrapper.
+    Start children from the main thread only: the kernel's parent-death signal follows
+    the thread that started the child."""
+
     def __init__(self, spec: ProcessSpec, log_dir: Path, colour: int, echo: bool) -> None:
         self.spec = spec
         log_dir.mkdir(parents=True, exist_ok=True)
         self.log_path = log_dir / f"{spec.name}.log"
         self.restarts = 0
+        argv = spec.argv()
+        if spec.command:
+            argv = lifeline.wrap(argv, os.getpid())
         self.process = subprocess.Popen(
-            spec.argv(),
-            env=spec.env,
+            argv,
+            env={**spec.env, lifeline.PARENT_ENV: str(os.getpid())},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
@@ -50,8 +61,7 @@ class Child:
                 log_file.write(line)
                 log_file.flush()
                 if echo:
-                    sys.stdout.write(prefix + line.decode(errors="replace"))
-                    sys.stdout.flush()
+                    echo = _echo(prefix + line.decode(errors="replace"))
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -61,17 +71,26 @@ class Child:
             self.process.send_signal(signal.SIGTERM)
 
 
+def _echo(text: str) -> bool:
+    """Copy a line to the terminal; False once the terminal is gone (closed: EIO), so the
+    log file alone goes on getting the child's output and the child is never blocked."""
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return True
+    except (OSError, ValueError):
+        return False
+
+
 def ensure_free(spec: ProcessSpec) -> None:
     """Refuse to start on a port something else holds (its health check would fool us)."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind(("127.0.0.1", spec.port))
-        except OSError:
-            raise RuntimeError(
-                f"port {spec.port} for {spec.name} is in use: is another Stratus running? "
-                "(stop it, or use --port-offset)"
-            ) from None
+    if spec.port and not ports.is_free(spec.port):
+        who = ports.holder(spec.port)
+        raise ports.PortBusy(
+            f"port {spec.port} ({spec.name}) is in use"
+            + (f" by {who}" if who else "")
+            + ": stop that, or run with STRATUS_PORT_OFFSET=N (every port moves up by N)"
+        )
 
 
 def wait_serving(spec: ProcessSpec, child: Child, timeout: float = 60.0) -> None:

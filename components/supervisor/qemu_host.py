@@ -24,7 +24,10 @@ come back (autostart). The daemons log to ``<data_dir>/libvirt/log/``, QEMU to
 
 Stopping run-all stops the daemons (last, after the compute hosts), then
 ends what is still running in the namespace (guests' QEMU, dnsmasq) and
-deletes it.
+deletes it. If run-all dies without doing so (SIGKILL), the daemons get
+SIGTERM from the kernel (lifeline.py) and a reaper it started beside them
+(``python -m components.supervisor.qemu_host reap NAMESPACE``, which waits
+for its standard input to close) ends the rest and deletes the namespace.
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -199,6 +203,40 @@ def delete_namespace(name: str, grace: float = 5.0) -> None:
     _run(["ip", "netns", "del", name])
 
 
+def start_reaper(namespace: str) -> subprocess.Popen:
+    """A process that deletes ``namespace`` once its standard input closes, which happens
+    when run-all exits, however it exits (the pipe's write end is run-all's alone)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "components.supervisor.qemu_host", "reap", namespace],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,  # the terminal's signals are not for it
+    )
+
+
+def stop_reaper(reaper: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Let the reaper go (its namespace is gone already) and wait for it."""
+    if reaper.stdin:
+        reaper.stdin.close()
+    try:
+        reaper.wait(timeout)
+    except subprocess.TimeoutExpired:
+        reaper.kill()
+        reaper.wait()
+
+
+def reap(namespace: str) -> int:
+    """Wait for standard input to close, then end everything in ``namespace`` and delete it."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    while sys.stdin.buffer.read(4096):
+        pass
+    if namespace_exists(namespace):
+        log.warning("run-all is gone: deleting network namespace %s", namespace)
+        delete_namespace(namespace)
+    return 0
+
+
 def _signal(pid: int, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, sig)
@@ -218,3 +256,10 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> None:
         raise HostSetupError(f"{command[0]} is not installed") from None
     if result.returncode != 0:
         raise HostSetupError(f"{' '.join(command)} failed: {result.stderr.strip()}")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 3 or sys.argv[1] != "reap":
+        sys.exit("usage: python -m components.supervisor.qemu_host reap NAMESPACE")
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s reaper: %(message)s")
+    sys.exit(reap(sys.argv[2]))

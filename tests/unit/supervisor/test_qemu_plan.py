@@ -5,8 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from components.compute.libvirt_driver import empty_host_xml
 from components.supervisor import qemu_host
-from components.supervisor.plan import Plan, ProcessSpec
+from components.supervisor.plan import HostSize, Plan, ProcessSpec
 
 QEMU = qemu_host.QemuHost(Path("/srv/cloud"), "stratus-test")
 
@@ -22,10 +23,53 @@ def test_compute_hosts_get_the_private_libvirtd_networks_probe_and_namespace():
     assert compute.env["STRATUS_COMPUTE_NETWORK_NAMESPACE"] == "stratus-test"
 
 
-def test_test_hypervisor_plan_tells_compute_hosts_nothing_more():
-    (compute,) = Plan(Path("/srv/cloud")).computes()
-    assert compute.env["STRATUS_COMPUTE_LIBVIRT_URI"] == "test:///default"
-    assert "STRATUS_COMPUTE_NIC_TYPE" not in compute.env
+def test_test_hypervisor_plan_gives_each_host_an_empty_test_node_of_its_own():
+    plan = Plan(Path("/srv/cloud"), compute_hosts=2)
+    first, second = plan.computes()
+    assert first.env["STRATUS_COMPUTE_LIBVIRT_URI"] == (
+        "test:///srv/cloud/compute/compute-1/test-node.xml"
+    )
+    assert second.env["STRATUS_COMPUTE_LIBVIRT_URI"] == (
+        "test:///srv/cloud/compute/compute-2/test-node.xml"
+    )
+    assert "STRATUS_COMPUTE_NIC_TYPE" not in first.env
+    assert "STRATUS_COMPUTE_VCPUS" not in first.env
+    nodes = plan.test_node_files()
+    assert sorted(nodes) == [
+        Path("/srv/cloud/compute/compute-1/test-node.xml"),
+        Path("/srv/cloud/compute/compute-2/test-node.xml"),
+    ]
+    node = nodes[Path("/srv/cloud/compute/compute-1/test-node.xml")]
+    assert "<domain" not in node
+    assert "<cores>16</cores>" in node and "<memory>8388608</memory>" in node
+
+
+def test_a_sized_test_host_is_made_that_size_and_reports_it():
+    plan = Plan(Path("/srv/cloud"), host_size=HostSize(vcpus=4, ram_mib=65536, disk_gib=50))
+    (compute,) = plan.computes()
+    assert compute.env["STRATUS_COMPUTE_VCPUS"] == "4"
+    assert compute.env["STRATUS_COMPUTE_RAM_MIB"] == "65536"
+    assert compute.env["STRATUS_COMPUTE_DISK_GIB"] == "50"
+    (node,) = plan.test_node_files().values()
+    assert "<cores>4</cores>" in node and f"<memory>{65536 * 1024}</memory>" in node
+
+
+def test_an_empty_test_node_is_a_host_without_domains_of_that_size(tmp_path):
+    import libvirt
+
+    path = tmp_path / "node.xml"
+    path.write_text(empty_host_xml(12, 4096))
+    conn = libvirt.open(f"test://{path}")
+    try:
+        assert conn.listAllDomains() == []
+        arch, memory_mib, cpus, *_ = conn.getInfo()
+        assert (arch, memory_mib, cpus) == ("x86_64", 4096, 12)
+    finally:
+        conn.close()
+
+
+def test_real_guests_get_no_test_node():
+    assert Plan(Path("/srv/cloud"), libvirt_uri=QEMU.uri).test_node_files() == {}
 
 
 def test_daemons_run_in_the_namespace_with_this_clouds_libvirt_and_wait_for_their_socket():
