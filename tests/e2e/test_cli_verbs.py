@@ -23,7 +23,10 @@ pytestmark = pytest.mark.e2e
 
 @pytest.fixture
 def stratus(cloud, tmp_path):
-    return Stratus(cloud, tmp_path)
+    """The stratus command, its token cache in the test's own directory."""
+    runner = Stratus(cloud, tmp_path)
+    runner.env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
+    return runner
 
 
 @pytest.fixture
@@ -185,6 +188,7 @@ def test_revoked_token_is_refused(stratus, cloud):
     with pytest.raises(grpc.RpcError) as refusal:
         catalog.ListServices(identity_pb2.ListServicesRequest(), metadata=((TOKEN_HEADER, token),))
     assert refusal.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert stratus.ok("token", "issue", "-f", "value", "-c", "id").strip() != token
 
 
 def test_compute_service_disable_enable_and_delete_refused_while_up(stratus, admin):

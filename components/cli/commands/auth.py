@@ -45,6 +45,8 @@ def token_revoke(session: Session, token_id) -> None:
     """
     identity = session.client("identity", pb2_grpc.IdentityStub)
     identity.RevokeToken(pb2.RevokeTokenRequest(subject_token=token_id))
+    # The token cache must not offer the revoked token to the next command.
+    session.forget_token(token_id)
 
 
 @click.group()
