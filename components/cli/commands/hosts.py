@@ -19,6 +19,8 @@ from stratus.scheduler.v1 import scheduler_service_pb2 as pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as pb2_grpc
 
 BINARY = "stratus-compute"
+# What SERVICE may be called: ours, or nova's name for it (openstack muscle memory).
+BINARIES = (BINARY, "nova-compute")
 
 
 def _stub(session: Session):
@@ -61,15 +63,21 @@ def service() -> None:
 
 @service.command("list")
 @click.option("--host", "host_name", metavar="HOST", help="Only this host's service.")
+@click.option(
+    "--service",
+    "binary",
+    metavar="SERVICE",
+    help=f"Only services with this binary name (all are {BINARY}).",
+)
 @click.option("--long", "long_", is_flag=True, help="Also show why a service is disabled.")
 @formatted
 @click.pass_obj
-def service_list(session: Session, host_name, long_) -> Listing:
+def service_list(session: Session, host_name, binary, long_) -> Listing:
     """List the compute services: one per host, with status and heartbeat state."""
     columns = ["ID", "Binary", "Host", "Zone", "Status", "State", "Updated At"]
     rows = []
     for h in hosts(session):
-        if host_name and h.name != host_name:
+        if (host_name and h.name != host_name) or (binary and binary not in BINARIES):
             continue
         row = [h.name, BINARY, h.name, h.availability_zone, _status(h), _state(h)]
         row.append(when(h.last_heartbeat_time))
@@ -91,10 +99,10 @@ def service_list(session: Session, host_name, long_) -> Listing:
 def service_set(session: Session, host_name, binary, enabled, disable_reason) -> None:
     """Enable or disable the compute service of HOST.
 
-    SERVICE, if given, must be stratus-compute. Servers already on a disabled
-    host keep running; only new ones go elsewhere.
+    SERVICE, if given, must be stratus-compute (or nova-compute). Servers
+    already on a disabled host keep running; only new ones go elsewhere.
     """
-    if binary not in (None, BINARY):
+    if binary is not None and binary not in BINARIES:
         raise click.BadParameter(f"a compute host runs only {BINARY}", param_hint="SERVICE")
     if enabled is None:
         raise click.UsageError("Give --enable or --disable")

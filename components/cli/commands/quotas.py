@@ -67,8 +67,8 @@ def quota_show(session: Session, project_ref, with_usage) -> Record | Listing:
     project_id = _project_id(session, project_ref)
     limits = usage(session, project_id)
     if with_usage:
-        rows = [[name, in_use, limit] for name, (limit, in_use) in limits.items()]
-        return Listing(["Resource", "In Use", "Limit"], rows)
+        rows = [[name, limit, in_use] for name, (limit, in_use) in limits.items()]
+        return Listing(["Resource", "Limit", "In Use"], rows)
     return Record({"project_id": project_id, **{n: limit for n, (limit, _) in limits.items()}})
 
 

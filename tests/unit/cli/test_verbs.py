@@ -145,8 +145,8 @@ def test_quota_show_defaults_to_the_token_project(stratus, fake):
 
 def test_quota_show_usage_lists_in_use_beside_limits(stratus):
     rows = json.loads(ok(stratus("quota", "show", "--usage", "other", "-f", "json")))
-    assert rows[0] == {"Resource": "instances", "In Use": 2, "Limit": 10}
-    assert rows[-1] == {"Resource": "gigabytes", "In Use": 1, "Limit": 100}
+    assert rows[0] == {"Resource": "instances", "Limit": 10, "In Use": 2}
+    assert rows[-1] == {"Resource": "gigabytes", "Limit": 100, "In Use": 1}
 
 
 def test_limits_show_absolute_uses_openstack_names(stratus):
@@ -299,10 +299,20 @@ def test_compute_service_list_pages_through_every_host(stratus):
     ]
 
 
+def test_compute_service_list_filters_by_host_and_service(stratus):
+    listed = json.loads(
+        ok(stratus("compute", "service", "list", "--host", "compute-2", "-f", "json"))
+    )
+    assert [r["Host"] for r in listed] == ["compute-2"]
+    other = stratus("compute", "service", "list", "--service", "nova-scheduler", "-f", "json")
+    assert json.loads(ok(other)) == []
+
+
 def test_compute_service_set_disable_sends_the_reason(stratus, fake):
     ok(stratus("compute", "service", "set", "--disable", "--disable-reason", "maint", "compute-1"))
     ok(stratus("compute", "service", "set", "--enable", "compute-1", "stratus-compute"))
-    disable, enable = fake.requests["UpdateHost"]
+    ok(stratus("compute", "service", "set", "--enable", "compute-1", "nova-compute"))
+    disable, enable, _ = fake.requests["UpdateHost"]
     assert list(disable.update_mask.paths) == ["enabled", "disabled_reason"]
     assert (disable.host.name, disable.host.enabled, disable.host.disabled_reason) == (
         "compute-1",
@@ -317,7 +327,7 @@ def test_compute_service_set_disable_sends_the_reason(stratus, fake):
     [
         (["compute-1"], "Give --enable or --disable"),
         (["--enable", "--disable-reason", "x", "compute-1"], "--disable-reason goes with"),
-        (["--disable", "compute-1", "nova-compute"], "runs only stratus-compute"),
+        (["--disable", "compute-1", "nova-conductor"], "runs only stratus-compute"),
     ],
 )
 def test_compute_service_set_usage_errors_call_nothing(stratus, fake, args, words):
