@@ -15,9 +15,9 @@ from tests import host_guard
 @pytest.fixture(scope="session", autouse=True)
 def host_files_untouched():
     """Fails the run if any test wrote /etc/hostname, /etc/passwd or /etc/hosts."""
-    before = host_guard.snapshot()
+    host_guard.GUARD = guard = host_guard.Guard()
     yield
-    changed = host_guard.changes(before, host_guard.snapshot())
+    changed = guard.changes()
     if changed:
         pytest.fail("the tests wrote host files: " + "; ".join(changed), pytrace=False)
 

@@ -7,10 +7,14 @@ example) would silently overwrite it; the guard notices and fails the run.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
+from collections.abc import Iterator
 from pathlib import Path
 
 GUARDED = (Path("/etc/hostname"), Path("/etc/passwd"), Path("/etc/hosts"))
+# What installing a Debian package may change (its postinst adds system users).
+PACKAGE_OWNED = (Path("/etc/passwd"),)
 
 # (sha256, size, mtime_ns) of a file, or None when it does not exist (or cannot be read).
 Fingerprint = tuple[str, int, int] | None
@@ -44,3 +48,36 @@ def changes(before: dict[Path, Fingerprint], after: dict[Path, Fingerprint]) -> 
                 f" -> {now[1]} bytes (sha256 {now[0][:12]})"
             )
     return found
+
+
+class Guard:
+    """The fingerprints a run started with; changes made by installing packages on
+    purpose (see :meth:`installing_packages`) are taken into the baseline."""
+
+    def __init__(
+        self, paths: tuple[Path, ...] = GUARDED, package_owned: tuple[Path, ...] = PACKAGE_OWNED
+    ) -> None:
+        self.package_owned = package_owned
+        self.baseline = snapshot(paths)
+
+    def changes(self) -> list[str]:
+        return changes(self.baseline, snapshot(tuple(self.baseline)))
+
+    @contextlib.contextmanager
+    def installing_packages(self) -> Iterator[None]:
+        """Around an apt-get install a test needs (QEMU, libvirtd): the system users it
+        adds to /etc/passwd are the package's doing, not a test's; anything else still
+        counts."""
+        before = snapshot(self.package_owned)
+        yield
+        after = snapshot(self.package_owned)
+        for path in self.package_owned:
+            if self.baseline.get(path) == before[path]:
+                self.baseline[path] = after[path]
+
+
+GUARD: Guard | None = None
+
+
+def installing_packages() -> contextlib.AbstractContextManager[None]:
+    return GUARD.installing_packages() if GUARD is not None else contextlib.nullcontext()

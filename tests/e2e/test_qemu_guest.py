@@ -30,6 +30,7 @@ from components.compute import accelerator
 from components.supervisor import guest_image, qemu_host, seed
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
+from tests import host_guard
 from tests.e2e.boot import Driver
 from tests.e2e.conftest import Cloud
 
@@ -49,7 +50,8 @@ def why_qemu_cannot_run() -> str:
     if os.geteuid() != 0:
         return "real guests need root (libvirtd, network namespaces)"
     try:
-        qemu_host.ensure_installed()
+        with host_guard.installing_packages():
+            qemu_host.ensure_installed()
     except qemu_host.HostSetupError as exc:
         return f"QEMU, libvirtd and dnsmasq could not be installed: {exc}"
     probe = f"stratus-probe-{os.getpid()}"

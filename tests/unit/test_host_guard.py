@@ -56,3 +56,17 @@ def test_the_qcow2_helper_refuses_to_hand_qemu_img_a_path_outside_tmp_path(tmp_p
     with pytest.raises(ValueError, match="outside tmp_path"):
         qcow2(tmp_path, "evil.qcow2", *options)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_users_added_by_a_package_installation_are_accepted_but_nothing_else(tmp_path):
+    passwd, hostname = tmp_path / "passwd", tmp_path / "hostname"
+    passwd.write_text("root:x:0:0::/root:/bin/sh\n")
+    hostname.write_text("vm\n")
+    guard = host_guard.Guard((passwd, hostname), package_owned=(passwd,))
+    with guard.installing_packages():
+        passwd.write_text(passwd.read_text() + "dnsmasq:x:100:65534::/nonexistent:/bin/false\n")
+    assert guard.changes() == []
+    passwd.write_text("")  # a test, not a package
+    with guard.installing_packages():
+        hostname.write_bytes(bytes(16))
+    assert [line.split(" ")[0] for line in guard.changes()] == [str(passwd), str(hostname)]
