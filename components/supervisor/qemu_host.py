@@ -66,11 +66,16 @@ MOUNTS = (
     ("cache", "/var/cache/libvirt"),
 )
 # Run by `sh -c` as the daemon's wrapper: $0 is <data_dir>/libvirt, "$@" the daemon.
+# libvirtd runs with umask 022 (not run-all's 077) and what it keeps in the
+# mounted directories is world-readable: the dnsmasq it starts drops to an
+# unprivileged user and must still read its configuration and DHCP host files.
+# Other local users reach none of it: the mounts exist only in the daemons'
+# mount namespace, and the data directory holding their sources is 0700.
 MOUNT_AND_EXEC = (
-    "set -e; for pair in "
+    "set -e; umask 022; for pair in "
     + " ".join(f"{src}:{dst}" for src, dst in MOUNTS)
     + '; do src=${pair%%:*}; dst=${pair#*:}; mkdir -p "$0/$src" "$dst"; '
-    + 'mount --bind "$0/$src" "$dst"; done; exec "$@"'
+    + 'chmod -R go+rX "$0/$src"; mount --bind "$0/$src" "$dst"; done; exec "$@"'
 )
 CONFIG_FILES = {
     "libvirtd.conf": (
