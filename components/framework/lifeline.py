@@ -66,6 +66,11 @@ def main(argv: list[str]) -> int:
         )
         return 2
     die_with(int(argv[0]))
+    # Python ignores these; an ignored signal stays ignored across exec (subprocess
+    # restores them for its children, and so must an exec that stands in for it).
+    for name in ("SIGPIPE", "SIGXFSZ"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     os.execvp(argv[2], argv[2:])
     return 127  # not reached: execvp raises if it fails
 
