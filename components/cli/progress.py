@@ -26,10 +26,18 @@ def stderr() -> Console:
     return Console(stderr=True, highlight=False)
 
 
+# Redraws of a transfer bar per second: each takes the GIL from the threads that
+# move the data, and a person reads no more than a few a second.
+TRANSFER_REFRESHES_PER_SECOND = 4
+
+
 @contextlib.contextmanager
 def transfer(description: str, total: int | None) -> Iterator[Callable[[int], None]]:
-    """A byte progress bar; yields ``advance(nbytes)``."""
+    """A byte progress bar; yields ``advance(nbytes)`` (a no-op off a terminal)."""
     console = stderr()
+    if not console.is_terminal:
+        yield lambda nbytes: None
+        return
     with Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -37,8 +45,8 @@ def transfer(description: str, total: int | None) -> Iterator[Callable[[int], No
         TransferSpeedColumn(),
         TimeRemainingColumn(),
         console=console,
-        disable=not console.is_terminal,
         transient=False,
+        refresh_per_second=TRANSFER_REFRESHES_PER_SECOND,
     ) as bar:
         task = bar.add_task(description, total=total)
         yield lambda nbytes: bar.advance(task, nbytes)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from components.cli import batch, progress, resolve
+from components.cli import batch, progress, resolve, streams
 from components.cli.commands.flavors import parse_properties
 from components.cli.errors import CliError
 from components.cli.output import Listing, Record, enum_name, formatted, when
@@ -57,12 +57,11 @@ def image_record(i: pb2.Image) -> Record:
 
 
 def _chunks(header: pb2.UploadImageHeader, path: Path, md5, advance) -> Iterator:
+    """The UploadImage requests: the header, then the file read and hashed ahead of gRPC."""
     yield pb2.UploadImageRequest(header=header)
-    with open(path, "rb") as data:
-        while chunk := data.read(CHUNK_BYTES):
-            md5.update(chunk)
-            advance(len(chunk))
-            yield pb2.UploadImageRequest(chunk=chunk)
+    for chunk in streams.read_ahead(path, CHUNK_BYTES, md5.update):
+        advance(len(chunk))
+        yield pb2.UploadImageRequest(chunk=chunk)
 
 
 def upload(session: Session, created: pb2.Image, path: Path) -> pb2.Image:
@@ -250,10 +249,12 @@ def image_save(session: Session, image_ref, path: Path) -> None:
             progress.transfer(f"Downloading {found.name or found.id}", found.size_bytes) as advance,
         ):
             request = pb2.DownloadImageRequest(image_id=found.id)
-            for reply in images.DownloadImage(request, timeout=TRANSFER_SECONDS):
-                out.write(reply.chunk)
-                md5.update(reply.chunk)
-                advance(len(reply.chunk))
+            # Hashing and writing run on threads of their own while the next chunk arrives.
+            with streams.behind(md5.update) as hash_, streams.behind(out.write) as write:
+                for reply in images.DownloadImage(request, timeout=TRANSFER_SECONDS):
+                    hash_(reply.chunk)
+                    write(reply.chunk)
+                    advance(len(reply.chunk))
         if found.checksum and md5.hexdigest() != found.checksum:
             raise CliError(
                 f"The data received has MD5 {md5.hexdigest()}, not the image's {found.checksum}"
