@@ -1,9 +1,9 @@
 """Nothing run-all starts outlives it, a busy port is one line, and a test host is as big
 as it is told and starts empty.
 
-Each test starts a cloud of its own (one compute host) at the e2e offset plus 400, 500
-or 600, where no port meets the session's shared cloud, the restart test's (+3) or the
-fault tests' (+300). Only the processes these tests started are signalled.
+Each test starts a cloud of its own (one compute host) at the e2e offset plus 400, 500,
+600 or 700, where no port meets the session's shared cloud, the restart test's (+3) or
+the fault tests' (+300). Only the processes these tests started are signalled.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ import grpc
 import pytest
 
 from components.framework.auth import TOKEN_HEADER
-from components.supervisor import ports
+from components.supervisor import ports, qemu_host
+from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -190,3 +191,42 @@ def test_a_busy_port_is_one_line_naming_the_port_its_holder_and_a_free_offset(tm
     suggested = int(line.split("STRATUS_PORT_OFFSET=")[1].split()[0])
     assert suggested != offset
     assert not (tmp_path / "cloud").exists()  # nothing was started or written
+
+
+def test_sigkill_of_run_all_with_real_guests_leaves_no_daemon_guest_or_namespace(tmp_path):
+    """HYPERVISOR=qemu: libvirtd and virtlogd get SIGTERM from the kernel, and the reaper
+    ends the guest's QEMU and deletes the network namespace."""
+    from tests.e2e.boot import Driver
+    from tests.e2e.conftest import Cloud
+    from tests.e2e.test_qemu_guest import why_qemu_cannot_run
+
+    reason = why_qemu_cannot_run()
+    if reason:
+        pytest.skip(reason)
+    namespace = f"stratus-life-{os.getpid()}"
+    data_dir = tmp_path / "cloud"
+    data_dir.mkdir()
+    argv = ["--hypervisor", "qemu", "--netns", namespace, "--data-dir", str(data_dir)]
+    argv += ["--port-offset", str(BASE_OFFSET + 700)]
+    process = start_run_all(data_dir, {}, argv)
+    pids: list[int] = []
+    try:
+        info = wait_ready(process, data_dir)
+        cloud = Cloud(info, data_dir)
+        driver = Driver(cloud)
+        server = driver.create(name="outlive")
+        assert driver.wait(server.id, timeout=120).status == api_pb2.Server.STATUS_ACTIVE
+        cloud.close()
+        pids = children_of(process.pid) + qemu_host.namespace_pids(namespace)
+        assert len(children_of(process.pid)) == 11  # 2 daemons, 8 components, the reaper
+
+        process.send_signal(signal.SIGKILL)
+        process.wait(10)
+        assert wait_until(lambda: all(gone(pid) for pid in pids)), [
+            pid for pid in pids if not gone(pid)
+        ]
+        assert wait_until(lambda: not qemu_host.namespace_exists(namespace))
+    finally:
+        stop(process, pids)
+        if qemu_host.namespace_exists(namespace):
+            qemu_host.delete_namespace(namespace)
