@@ -10,6 +10,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import datetime
+import time
 import uuid
 from collections.abc import Iterator
 
@@ -122,6 +123,8 @@ class FakeServers(api_grpc.ServersServicer):
         self.created: list[api_pb2.CreateServerRequest] = []
         # The states every new server goes through after BUILD (fields of Server).
         self.build_steps: list[dict] = []
+        # How long WatchServer waits before each state after the first.
+        self.watch_delay_seconds = 0.0
 
     def add(self, name: str, **fields) -> Server:
         fields.setdefault("status", Server.STATUS_ACTIVE)
@@ -179,7 +182,13 @@ class FakeServers(api_grpc.ServersServicer):
     def WatchServer(self, request, context) -> Iterator[api_pb2.WatchServerResponse]:
         self.calls.count["WatchServer"] += 1
         first = self._find(request.server_id)
-        for server in [first, *self.progress.get(first.id, [])]:
+        yield api_pb2.WatchServerResponse(server=first)
+        for server in self.progress.get(first.id, []):
+            until = time.monotonic() + self.watch_delay_seconds
+            while time.monotonic() < until:
+                if not context.is_active():
+                    return  # the client went away
+                time.sleep(0.05)
             yield api_pb2.WatchServerResponse(server=server)
 
 

@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
 
 import grpc
 
 from components.cli import progress
 from components.cli.errors import RemoteError
 from stratus.api.v1 import api_service_pb2 as api_pb2
+from tests.unit.cli.fakes import PASSWORD
 
 Server = api_pb2.Server
 
@@ -83,3 +89,43 @@ def test_quota_error_says_quota_exceeded_once():
     assert error.format_message() == ("Quota exceeded for instances: 2 of 2 used, 1 more requested")
     other = RemoteError(grpc.StatusCode.RESOURCE_EXHAUSTED, "2 of 2 used", reason="QUOTA_EXCEEDED")
     assert other.format_message() == "Quota exceeded: 2 of 2 used"
+
+
+def test_ctrl_c_of_the_real_command_during_wait_exits_130_with_how_to_follow(fake, tmp_path):
+    """SIGINT to the installed ``stratus`` while it follows a watch that is slow to move."""
+    server = fake.servers.add("slow", status=Server.STATUS_BUILD)
+    fake.servers.progress[server.id] = [
+        Server(id=server.id, name="slow", status=Server.STATUS_ACTIVE)
+    ]
+    fake.servers.watch_delay_seconds = 30.0
+    stratus = Path(__file__).resolve().parents[3] / ".venv" / "bin" / "stratus"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("OS_")},
+        "OS_AUTH_URL": fake.address,
+        "OS_USERNAME": "demo",
+        "OS_PASSWORD": PASSWORD,
+        "OS_PROJECT_NAME": "demo",
+        "XDG_CACHE_HOME": str(tmp_path / "cache"),
+    }
+    process = subprocess.Popen(
+        [str(stratus), "server", "show", "--wait", server.id],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while fake.calls.count["WatchServer"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the first state is shown
+        process.send_signal(signal.SIGINT)
+        out, err = process.communicate(timeout=20)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert process.returncode == 130, err
+    assert "Aborted" not in err
+    assert f"stratus server show --wait {server.id}" in err
+    assert out == ""
