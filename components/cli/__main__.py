@@ -34,7 +34,7 @@ from components.cli.commands import (
     servers,
     volumes,
 )
-from components.cli.session import Session
+from components.cli.session import CloudChanged, Session
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -44,8 +44,15 @@ class Root(click.Group):
 
     def invoke(self, ctx: click.Context):
         debug = bool(ctx.params.get("debug"))
+        command_line = (list(ctx._protected_args), list(ctx.args))
         try:
-            return super().invoke(ctx)
+            try:
+                return super().invoke(ctx)
+            except CloudChanged:
+                # A cloud made anew at the same address: run the command once more,
+                # with the token just issued (nothing was done with the refused one).
+                ctx._protected_args, ctx.args = command_line
+                return super().invoke(ctx)
         except errors.RemoteError as exc:
             if debug:
                 traceback.print_exc()

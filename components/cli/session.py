@@ -118,16 +118,24 @@ class Session:
         return self.token_cache.remove(self.credentials, token)
 
     def _sign_in_again(self, error: errors.RemoteError) -> bool:
-        """A cached token was refused: drop it and issue a new one (once). False if not."""
+        """A cached token was refused: drop it and issue a new one (once). False if not.
+
+        Raises :class:`CloudChanged` when the new token names another user or project
+        id: the cloud at this address was made anew since the token was cached, and
+        what the command already resolved from the old token is stale.
+        """
         if error.code != grpc.StatusCode.UNAUTHENTICATED or not self._login_cached:
             return False
         log.debug("the cached token was refused (%s): signing in again", error.details)
+        stale = self._login
         self.forget_token()
         self._login = None
         self._login_cached = False
         if self.token_cache is not None:
             self._login = self._issue_token()
             self.token_cache.store(self.credentials, self._login)
+            if stale is not None and _scope(stale) != _scope(self._login):
+                raise CloudChanged(self.credentials.auth_url)
         return True
 
     def client(self, service: str, stub_class: type) -> Client:
@@ -230,6 +238,16 @@ class Session:
                 "identity IssueToken %.0f ms (sign-in; the catalog comes with the token)",
                 (time.perf_counter() - started) * 1000,
             )
+
+
+class CloudChanged(Exception):
+    """The cloud at the auth URL is not the one the cached token came from (its user or
+    project ids differ). Nothing was done with the refused token, so the command is
+    run again from the start with the new one."""
+
+
+def _scope(login: identity_pb2.IssueTokenResponse) -> tuple[str, str]:
+    return login.user.id, login.project.id
 
 
 def _expires(login: identity_pb2.IssueTokenResponse) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from components.cli.commands import image_changes
+from components.cli.token_cache import TokenCache
+from stratus.identity.v1 import identity_service_pb2 as identity_pb2
+from tests.unit.cli.test_token_cache import CREDS, login
 from tests.unit.cli.verb_fakes import NETWORK_ID, PORT_ID, SERVICE_ID, SUBNET_ID, verb_cloud
 
 
@@ -363,3 +367,23 @@ def test_availability_zone_list_is_available_while_a_host_is_up(stratus):
         {"Zone Name": "edge", "Zone Status": "not available"},
         {"Zone Name": "nova", "Zone Status": "available"},
     ]
+
+
+# ---------------------------------------------------------------- a cloud made anew
+
+
+def test_a_cached_token_of_a_cloud_made_anew_reruns_the_command_with_the_new_ids(
+    stratus, fake, tmp_path
+):
+    """run-all started again with a fresh data directory at the same address: the cached
+    token is refused, and what the command took from it (the project id) is stale."""
+    stale = login("token-of-the-old-cloud")
+    stale.project.id, stale.user.id = "p-old", "u-old"
+    stale.catalog[0].endpoints.append(
+        identity_pb2.Endpoint(region="RegionOne", address=fake.address)
+    )
+    creds = dataclasses.replace(CREDS, auth_url=fake.address)
+    TokenCache(tmp_path / "cache" / "stratus" / "tokens").store(creds, stale)
+    out = ok(stratus("quota", "show", "-f", "json"))
+    assert json.loads(out)["project_id"] == "p-1"
+    assert [r.project_id for r in fake.requests["api.GetQuota"]] == ["p-1"]
