@@ -62,84 +62,45 @@ class Cloud:
 
 @pytest.fixture(scope="session")
 def cloud(tmp_path_factory):
-    data_dir = tmp_path_factory.mktemp("cloud")
-    ready = data_dir / "ready.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "components.supervisor",
-            "--data-dir",
-            str(data_dir),
-            "--port-offset",
-            str(PORT_OFFSET),
-            "--compute-hosts",
-            str(COMPUTE_HOSTS),
-            "--ready-file",
-            str(ready),
-            "--quiet",
-        ],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    deadline = time.monotonic() + 180
-    while not ready.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            process.kill()
-            logs = (
-                "".join(
-                    f"\n--- {p.name}\n{p.read_text()[-3000:]}"
-                    for p in sorted((data_dir / "logs").glob("*.log"))
-                )
-                if (data_dir / "logs").exists()
-                else ""
-            )
-            pytest.fail(f"run-all did not come up:\n{output}{logs}")
-        time.sleep(0.2)
-    result = Cloud(json.loads(ready.read_text()), data_dir)
-    yield result
-    result.close()
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(30)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    with run_cloud(tmp_path_factory.mktemp("cloud"), PORT_OFFSET, COMPUTE_HOSTS) as result:
+        yield result
 
 
 @contextlib.contextmanager
 def run_cloud(
     data_dir: Path, port_offset: int, compute_hosts: int, env: dict[str, str] | None = None
 ) -> Iterator[Cloud]:
-    """Another cloud as run-all starts it, with extra ``STRATUS_*`` settings (e.g. shorter
+    """A cloud as run-all starts it, with extra ``STRATUS_*`` settings (e.g. shorter
     stale-build bounds) for tests that break it; ``cloud.supervisor_pid`` is its run-all."""
     ready = data_dir / "ready.json"
-    process = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "components.supervisor",
-            "--data-dir",
-            str(data_dir),
-            "--port-offset",
-            str(port_offset),
-            "--compute-hosts",
-            str(compute_hosts),
-            "--ready-file",
-            str(ready),
-            "--quiet",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-        env={**os.environ, **(env or {})},
-    )
+    output = data_dir / "run-all.out"
+    output.touch(mode=0o600)  # the data directory is its owner's alone
+    with output.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "components.supervisor",
+                "--data-dir",
+                str(data_dir),
+                "--port-offset",
+                str(port_offset),
+                "--compute-hosts",
+                str(compute_hosts),
+                "--ready-file",
+                str(ready),
+                "--quiet",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            env={**os.environ, **(env or {})},
+        )
     try:
         deadline = time.monotonic() + 180
         while not ready.exists():
             if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"run-all did not come up; see {data_dir / 'logs'}")
+                pytest.fail(f"run-all did not come up:\n{_tails(output, data_dir / 'logs')}")
             time.sleep(0.2)
         result = Cloud(json.loads(ready.read_text()), data_dir)
         result.supervisor_pid = process.pid
@@ -152,3 +113,11 @@ def run_cloud(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(10)
+
+
+def _tails(output: Path, log_dir: Path) -> str:
+    """The end of run-all's output and of every component's log."""
+    files = [output, *sorted(log_dir.glob("*.log"))] if log_dir.exists() else [output]
+    return "".join(
+        f"\n--- {f.name}\n{f.read_text(errors='replace')[-3000:]}" for f in files if f.exists()
+    )
