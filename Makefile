@@ -68,12 +68,14 @@ test: install  ## Run the whole test suite
 test-unit: install  ## Unit and contract tests only (fast)
 	$(VENV)/bin/pytest tests/unit tests/contract $(PYTEST_ARGS)
 
+# make run-all COMPUTE_VCPUS=16 COMPUTE_RAM_MIB=65536 COMPUTE_DISK_GIB=200 sizes each test host.
+COMPUTE_SIZE = $(if $(COMPUTE_VCPUS), --compute-vcpus $(COMPUTE_VCPUS))$(if \
+  $(COMPUTE_RAM_MIB), --compute-ram-mib $(COMPUTE_RAM_MIB))$(if \
+  $(COMPUTE_DISK_GIB), --compute-disk-gib $(COMPUTE_DISK_GIB))
+
 run-all: install  ## Start every component on loopback, bootstrap a demo cloud, print commands
 	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1) \
-	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR) --port-offset $(PORT_OFFSET) \
-	  $(if $(COMPUTE_VCPUS),--compute-vcpus $(COMPUTE_VCPUS)) \
-	  $(if $(COMPUTE_RAM_MIB),--compute-ram-mib $(COMPUTE_RAM_MIB)) \
-	  $(if $(COMPUTE_DISK_GIB),--compute-disk-gib $(COMPUTE_DISK_GIB))
+	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR) --port-offset $(PORT_OFFSET)$(COMPUTE_SIZE)
 
 guest-image: install  ## Build the demo guest from Debian packages and upload it to the running cloud
 	$(PY) -m components.supervisor.guest_upload --data-dir $(DATA_DIR)
