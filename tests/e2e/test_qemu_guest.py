@@ -34,7 +34,7 @@ from tests import host_guard
 from tests.e2e.boot import Driver
 from tests.e2e.conftest import Cloud
 
-pytestmark = pytest.mark.e2e
+pytestmark = [pytest.mark.e2e, pytest.mark.qemu]
 PORT_OFFSET = int(os.environ.get("STRATUS_QEMU_E2E_PORT_OFFSET", "21000"))
 NAMESPACE = f"stratus-e2e-{os.getpid()}"
 PREFIX = guest_image.CONSOLE_PREFIX

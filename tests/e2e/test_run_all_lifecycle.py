@@ -193,6 +193,7 @@ def test_a_busy_port_is_one_line_naming_the_port_its_holder_and_a_free_offset(tm
     assert not (tmp_path / "cloud").exists()  # nothing was started or written
 
 
+@pytest.mark.qemu
 def test_sigkill_of_run_all_with_real_guests_leaves_no_daemon_guest_or_namespace(tmp_path):
     """HYPERVISOR=qemu: libvirtd and virtlogd get SIGTERM from the kernel, and the reaper
     ends the guest's QEMU and deletes the network namespace."""
