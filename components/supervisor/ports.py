@@ -80,10 +80,13 @@ def free_offset(ports: Iterable[int], current: int) -> int | None:
     return None
 
 
-def busy_message(name: str, port: int, all_ports: Iterable[int], current: int) -> str:
-    """One line: the port, who holds it, and the offset that gets past it."""
+def busy_message(
+    name: str, port: int, all_ports: Iterable[int] | None = None, current: int = 0
+) -> str:
+    """One line: the port, who holds it, and (given every port of the cloud, taken at
+    offset ``current``) the offset that gets past it."""
     who = holder(port)
-    offset = free_offset(all_ports, current)
+    offset = free_offset(all_ports, current) if all_ports is not None else None
     way_out = (
         f"run with STRATUS_PORT_OFFSET={offset} (make run-all STRATUS_PORT_OFFSET={offset})"
         if offset is not None

@@ -85,12 +85,7 @@ def _echo(text: str) -> bool:
 def ensure_free(spec: ProcessSpec) -> None:
     """Refuse to start on a port something else holds (its health check would fool us)."""
     if spec.port and not ports.is_free(spec.port):
-        who = ports.holder(spec.port)
-        raise ports.PortBusy(
-            f"port {spec.port} ({spec.name}) is in use"
-            + (f" by {who}" if who else "")
-            + ": stop that, or run with STRATUS_PORT_OFFSET=N (every port moves up by N)"
-        )
+        raise ports.PortBusy(ports.busy_message(spec.name, spec.port))
 
 
 def wait_serving(spec: ProcessSpec, child: Child, timeout: float = 60.0) -> None:
