@@ -14,7 +14,6 @@ was made but whose answer was lost is answered, not applied twice.
 from __future__ import annotations
 
 import logging
-import time
 import uuid
 from collections.abc import Iterator
 
@@ -129,18 +128,12 @@ class Conductor:
     def _cast(self, context, **payload: object) -> None:
         """Cast, trying again while the conductor cannot be reached (the conductor handles
         a repeated build failure or deletion as it did the first)."""
-        delays = self.retry.delays()
         message_context = _context(context)
-        while True:
-            try:
-                self.casts.cast(self.clients.address("conductor"), message_context, **payload)
-                return
-            except CastFailed as exc:
-                delay = next(delays, None)
-                if delay is None:
-                    raise
-                log.info("cast to the conductor failed (%s); trying again", exc)
-                time.sleep(delay)
+        self.retry.run(
+            lambda: self.casts.cast(self.clients.address("conductor"), message_context, **payload),
+            lambda exc: isinstance(exc, CastFailed),
+            "cast to the conductor",
+        )
 
     def close(self) -> None:
         self.casts.close()

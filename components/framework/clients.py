@@ -266,26 +266,42 @@ class Retry:
             yield delay
             backoff = min(backoff * 2, self.max_seconds)
 
+    def run(self, fn: Callable[[], S], retryable: Callable[[Exception], bool], what: str) -> S:
+        """``fn()``, made again after each backoff while it raises an exception
+        ``retryable`` accepts; the last one is raised once the budget is spent."""
+        delays, told = self.delays(), False
+        while True:
+            try:
+                return fn()
+            except Exception as exc:
+                if not retryable(exc):
+                    raise
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                if not told:
+                    reason = exc.code().name if isinstance(exc, grpc.RpcError) else exc
+                    budget = self.budget_seconds
+                    log.warning("%s: %s; retrying for up to %.0fs", what, reason, budget)
+                    told = True
+                time.sleep(delay)
+
 
 def call(fn: Callable[..., S], *args, retry: Retry | None = None, **kwargs) -> S:
     """Make a call, turning a received error into the matching domain error.
 
     With ``retry``, a call refused with one of its codes is made again (the same
     request) until it gets another answer or the retry budget is spent."""
-    delays = retry.delays() if retry is not None else iter(())
-    attempt = 0
-    while True:
-        attempt += 1
-        try:
+    try:
+        if retry is None:
             return fn(*args, **kwargs)
-        except grpc.RpcError as exc:
-            delay = next(delays, None) if retry and exc.code() in retry.codes else None
-            if delay is None:
-                raise errors.from_rpc_error(exc) from None
-            if attempt == 1:
-                name, budget = _name(fn), retry.budget_seconds
-                log.warning("%s: %s; retrying for up to %.0fs", name, exc.code().name, budget)
-            time.sleep(delay)
+        return retry.run(
+            lambda: fn(*args, **kwargs),
+            lambda exc: isinstance(exc, grpc.RpcError) and exc.code() in retry.codes,
+            _name(fn),
+        )
+    except grpc.RpcError as exc:
+        raise errors.from_rpc_error(exc) from None
 
 
 def _name(fn: Callable) -> str:
