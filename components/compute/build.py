@@ -94,7 +94,7 @@ class Build:
 
     def run(self) -> None:
         try:
-            self._move_to(self._plan()[0])
+            self._move_to(self._first_task())
         except InstanceChanged as exc:
             log.info("build of instance %s abandoned before it began: %s", self.instance.id, exc)
             return
@@ -107,18 +107,17 @@ class Build:
             except Exception as exc:
                 self._fail(exc)
 
-    def _plan(self) -> list[int]:
-        """The task states of this build, in the order their work is done.
+    def _first_task(self) -> int:
+        """The task state of the first step there is work for (as _steps does them).
 
         A task state is reported only for a step there is work for: each report
         is a round trip to the conductor on the boot's critical path.
         """
-        plan = []
         if self.instance.requested_networks:
-            plan.append(TaskState.TASK_STATE_NETWORKING)
+            return TaskState.TASK_STATE_NETWORKING
         if self.instance.volume_ids:
-            plan.append(TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING)
-        return [*plan, TaskState.TASK_STATE_SPAWNING]
+            return TaskState.TASK_STATE_BLOCK_DEVICE_MAPPING
+        return TaskState.TASK_STATE_SPAWNING
 
     def _steps(self) -> None:
         image, base = spawn.fetch_image(self.host, self.instance)
