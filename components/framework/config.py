@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 
 from components.framework.errors import InvalidArgument
 
-C = TypeVar("C", bound="Config")
+C = TypeVar("C")
 
 
 @dataclasses.dataclass
@@ -67,7 +67,9 @@ def load_config(
     env: Mapping[str, str] | None = None,
     **overrides: Any,
 ) -> C:
-    """Build ``cls`` for ``component`` from defaults, the file, the environment, then overrides."""
+    """Build ``cls`` for ``component`` from defaults, the file, the environment, then overrides.
+
+    ``cls`` is a :class:`Config` or any dataclass of settings (the supervisor's)."""
     env = os.environ if env is None else env
     values: dict[str, Any] = {}
     path = path or env.get("STRATUS_CONFIG")
@@ -87,7 +89,8 @@ def load_config(
     if unknown:
         raise InvalidArgument(f"unknown configuration keys: {', '.join(unknown)}")
     typed = {name: _coerce(name, hints[name], value) for name, value in values.items()}
-    typed["component"] = component
+    if "component" in fields:
+        typed["component"] = component
     return cls(**typed)
 
 

@@ -15,8 +15,8 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 
-# STRATUS_SUPERVISOR_<NAME> environment variables override the defaults (tests use short ones).
-ENV_PREFIX = "STRATUS_SUPERVISOR_"
+from components.framework.config import load_config
+from components.framework.errors import InvalidArgument
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,18 +38,12 @@ class RestartPolicy:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RestartPolicy:
-        """The defaults, overridden by ``STRATUS_SUPERVISOR_MAX_FAILURES`` and friends."""
-        values: dict[str, float | int] = {}
-        for field in dataclasses.fields(cls):
-            raw = env.get(ENV_PREFIX + field.name.upper())
-            if raw is not None:
-                kind = int if field.type in (int, "int") else float
-                try:
-                    values[field.name] = kind(raw)
-                except ValueError:
-                    name = ENV_PREFIX + field.name.upper()
-                    raise ValueError(f"{name}={raw!r} is not a number") from None
-        return cls(**values)
+        """The defaults, overridden by ``STRATUS_SUPERVISOR_MAX_FAILURES`` and friends
+        (read as every component's settings are, by the framework's config loader)."""
+        try:
+            return load_config(cls, "supervisor", env=env)
+        except InvalidArgument as exc:
+            raise ValueError(exc.message) from None
 
     def delay(self, failures: int) -> float:
         """Seconds to wait before a restart, after ``failures`` exits within the window."""
