@@ -81,19 +81,16 @@ class RevocationFeed:
 
     def start(self, resume_token: str) -> Batch:
         """The first batch: the events missed since ``resume_token``, or a reset."""
-        with self._changed:
-            position = self._position(resume_token)
-            if position is None:
-                return Batch(True, [], self._token())
-            return Batch(False, self._since(position), self._token())
+        return self.next(resume_token, timeout=0)
 
     def next(self, resume_token: str, timeout: float) -> Batch:
-        """The events after ``resume_token`` once there are any (empty after ``timeout``)."""
+        """The events after ``resume_token`` once there are any (empty after ``timeout``),
+        or a reset if the feed cannot continue from it."""
         with self._changed:
             position = self._position(resume_token)
             if position is None:
                 return Batch(True, [], self._token())
-            if position == self._sequence and not self._closed:
+            if position == self._sequence and not self._closed and timeout > 0:
                 self._changed.wait(timeout)
             return Batch(False, self._since(position), self._token())
 
