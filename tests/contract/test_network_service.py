@@ -21,6 +21,73 @@ from tests.contract.network_api import (
 Code = grpc.StatusCode
 ACTIVE, DOWN = pb2.Port.STATUS_ACTIVE, pb2.Port.STATUS_DOWN
 
+# Which test exercises each error case the proto comments name (test_conformance.py).
+CONTRACT_CASES = {
+    "stratus.network.v1.Network/CreateNetwork": {
+        "INVALID_ARGUMENT": "test_create_network_out_of_range_is_invalid_argument",
+        "PERMISSION_DENIED": "test_only_admins_create_shared_networks_and_readers_create_nothing",
+    },
+    "stratus.network.v1.Network/GetNetwork": {
+        "INVALID_ARGUMENT": "test_get_network_is_isolated_by_project",
+        "NOT_FOUND": "test_get_network_is_isolated_by_project",
+    },
+    "stratus.network.v1.Network/ListNetworks": {
+        "INVALID_ARGUMENT": "test_list_networks_pages_filters_and_isolates",
+    },
+    "stratus.network.v1.Network/UpdateNetwork": {
+        "INVALID_ARGUMENT": "test_update_network_refusals",
+        "NOT_FOUND": "test_update_network_refusals",
+        "PERMISSION_DENIED": "test_update_network_refusals",
+        "FAILED_PRECONDITION": "test_unsharing_a_network_other_projects_use_is_failed_precondition",
+    },
+    "stratus.network.v1.Network/DeleteNetwork": {
+        "NOT_FOUND": "test_delete_network_of_another_project_is_refused",
+        "PERMISSION_DENIED": "test_delete_network_of_another_project_is_refused",
+        "FAILED_PRECONDITION": "test_delete_network_with_ports_is_failed_precondition",
+    },
+    "stratus.network.v1.Network/CreateSubnet": {
+        "INVALID_ARGUMENT": "test_create_subnet_invalid_arguments_name_their_field",
+        "NOT_FOUND": "test_create_subnet_needs_the_networks_project",
+        "PERMISSION_DENIED": "test_create_subnet_needs_the_networks_project",
+        "FAILED_PRECONDITION": "test_overlapping_subnet_on_one_network_is_failed_precondition",
+    },
+    "stratus.network.v1.Network/GetSubnet": {
+        "INVALID_ARGUMENT": "test_get_subnet_follows_its_network",
+        "NOT_FOUND": "test_get_subnet_follows_its_network",
+    },
+    "stratus.network.v1.Network/ListSubnets": {
+        "INVALID_ARGUMENT": "test_list_subnets_filters_by_network_and_isolates",
+    },
+    "stratus.network.v1.Network/DeleteSubnet": {
+        "NOT_FOUND": "test_delete_subnet_with_allocated_addresses_is_failed_precondition",
+        "PERMISSION_DENIED": "test_delete_subnet_of_a_shared_network_needs_its_project",
+        "FAILED_PRECONDITION": "test_delete_subnet_with_allocated_addresses_is_failed_precondition",
+    },
+    "stratus.network.v1.Network/CreatePort": {
+        "INVALID_ARGUMENT": "test_create_port_refuses_bad_fixed_ips_and_keeps_nothing",
+        "NOT_FOUND": "test_create_port_refuses_bad_fixed_ips_and_keeps_nothing",
+        "PERMISSION_DENIED": "test_ports_on_a_shared_network_belong_to_their_creator",
+        "FAILED_PRECONDITION": "test_create_port_on_a_network_that_is_down_is_failed_precondition",
+    },
+    "stratus.network.v1.Network/GetPort": {
+        "INVALID_ARGUMENT": "test_get_port_is_isolated_and_validated",
+        "NOT_FOUND": "test_get_port_is_isolated_and_validated",
+    },
+    "stratus.network.v1.Network/ListPorts": {
+        "INVALID_ARGUMENT": "test_list_ports_filters_and_isolates",
+    },
+    "stratus.network.v1.Network/UpdatePort": {
+        "INVALID_ARGUMENT": "test_update_port_refusals",
+        "NOT_FOUND": "test_update_port_refusals",
+        "PERMISSION_DENIED": "test_update_port_refusals",
+        "FAILED_PRECONDITION": "test_update_port_refusals",
+    },
+    "stratus.network.v1.Network/DeletePort": {
+        "NOT_FOUND": "test_delete_port_by_the_network_owner_but_not_by_others",
+        "PERMISSION_DENIED": "test_delete_port_by_the_network_owner_but_not_by_others",
+    },
+}
+
 
 @pytest.fixture
 def api(database_url):
