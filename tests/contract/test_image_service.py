@@ -30,6 +30,53 @@ NOT_FOUND = grpc.StatusCode.NOT_FOUND
 DENIED = grpc.StatusCode.PERMISSION_DENIED
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
 
+# Which test exercises each error case the proto comments name (test_conformance.py);
+# UploadImage and DownloadImage are in test_image_service_data.py.
+CONTRACT_CASES = {
+    "stratus.image.v1.Images/CreateImage": {
+        "INVALID_ARGUMENT": "test_create_image_with_an_invalid_field_is_invalid_argument",
+        "PERMISSION_DENIED": "test_create_public_image_needs_admin",
+    },
+    "stratus.image.v1.Images/GetImage": {
+        "INVALID_ARGUMENT": "test_get_image_with_a_malformed_id_is_invalid_argument",
+        "NOT_FOUND": "test_private_image_is_not_found_for_another_project",
+    },
+    "stratus.image.v1.Images/ListImages": {
+        "INVALID_ARGUMENT": "test_list_images_with_bad_paging_is_invalid_argument",
+    },
+    "stratus.image.v1.Images/UpdateImage": {
+        "INVALID_ARGUMENT": "test_update_image_with_a_bad_mask_or_value_is_invalid_argument",
+        "NOT_FOUND": "test_update_image_of_another_project_is_not_found_or_denied_if_public",
+        "PERMISSION_DENIED": "test_update_image_to_public_needs_admin",
+    },
+    "stratus.image.v1.Images/DeleteImage": {
+        "INVALID_ARGUMENT": "test_delete_image_with_a_malformed_id_is_invalid_argument",
+        "NOT_FOUND": "test_delete_image_of_another_project_is_not_found_or_denied_if_public",
+        "PERMISSION_DENIED": (
+            "test_delete_image_of_another_project_is_not_found_or_denied_if_public"
+        ),
+        "FAILED_PRECONDITION": (
+            "test_delete_protected_image_is_failed_precondition_until_unprotected"
+        ),
+    },
+    "stratus.image.v1.Images/DeactivateImage": {
+        "INVALID_ARGUMENT": "test_changing_an_image_by_a_malformed_id_is_invalid_argument",
+        "NOT_FOUND": "test_deactivate_missing_image_is_not_found",
+        "PERMISSION_DENIED": "test_deactivate_and_reactivate_need_admin",
+        "FAILED_PRECONDITION": (
+            "test_deactivate_or_reactivate_a_queued_image_is_failed_precondition"
+        ),
+    },
+    "stratus.image.v1.Images/ReactivateImage": {
+        "INVALID_ARGUMENT": "test_changing_an_image_by_a_malformed_id_is_invalid_argument",
+        "NOT_FOUND": "test_deactivate_missing_image_is_not_found",
+        "PERMISSION_DENIED": "test_deactivate_and_reactivate_need_admin",
+        "FAILED_PRECONDITION": (
+            "test_deactivate_or_reactivate_a_queued_image_is_failed_precondition"
+        ),
+    },
+}
+
 
 def update(api, image_id, token="alice", paths=(), **values):
     request = pb2.UpdateImageRequest(
@@ -357,6 +404,19 @@ def test_delete_image_of_another_project_is_not_found_or_denied_if_public(api):
 
 def test_delete_image_with_a_malformed_id_is_invalid_argument(api):
     assert code_of(api.delete, "nope")[0] == INVALID
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda api: update(api, "nope", paths=["name"], name="x"),
+        lambda api: deactivate(api, "nope"),
+        lambda api: reactivate(api, "nope"),
+    ],
+    ids=["UpdateImage", "DeactivateImage", "ReactivateImage"],
+)
+def test_changing_an_image_by_a_malformed_id_is_invalid_argument(api, call):
+    assert code_of(call, api)[0] == INVALID
 
 
 # DeactivateImage / ReactivateImage

@@ -35,6 +35,23 @@ INVALID = grpc.StatusCode.INVALID_ARGUMENT
 NOT_FOUND = grpc.StatusCode.NOT_FOUND
 PRECONDITION = grpc.StatusCode.FAILED_PRECONDITION
 
+# Which test exercises each error case the proto comments name (test_conformance.py).
+CONTRACT_CASES = {
+    "stratus.image.v1.Images/UploadImage": {
+        "INVALID_ARGUMENT": (
+            "test_upload_not_matching_its_header_is_invalid_and_leaves_the_image_queued"
+        ),
+        "NOT_FOUND": "test_upload_into_a_missing_or_invisible_image_is_not_found",
+        "PERMISSION_DENIED": "test_upload_into_another_projects_public_image_is_permission_denied",
+        "FAILED_PRECONDITION": "test_upload_into_an_active_image_is_failed_precondition",
+    },
+    "stratus.image.v1.Images/DownloadImage": {
+        "INVALID_ARGUMENT": "test_download_offset_outside_the_data_is_invalid_argument",
+        "NOT_FOUND": "test_download_visibility_follows_the_image",
+        "FAILED_PRECONDITION": "test_download_of_a_queued_image_is_failed_precondition",
+    },
+}
+
 
 def assert_back_in_queued_with_no_data(api, image_id):
     image = api.get(image_id, "admin")
@@ -388,3 +405,7 @@ def test_download_visibility_follows_the_image(api):
     public = api.active("admin", data=b"ours", visibility=Image.VISIBILITY_PUBLIC)
     assert api.download(public.id, "bob")[0].chunk == b"ours"
     assert code_of(api.download, MISSING)[0] == NOT_FOUND
+
+
+def test_download_by_a_malformed_image_id_is_invalid_argument(api):
+    assert code_of(api.download, "junk")[0] == INVALID
