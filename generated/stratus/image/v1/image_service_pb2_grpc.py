@@ -167,10 +167,10 @@ class ImagesServicer:
 
         Idempotent: applying the same update again leaves the image as it is.
         NOT_FOUND if no such image exists or the caller cannot see it.
-        INVALID_ARGUMENT for an empty update_mask, a path that is unknown or not
-        changeable, or an invalid value. PERMISSION_DENIED if the caller is not a
-        member of the owning project (or admin), or a non-admin sets visibility
-        to PUBLIC.
+        INVALID_ARGUMENT for a malformed image id, an empty update_mask, a path
+        that is unknown or not changeable, or an invalid value. PERMISSION_DENIED
+        if the caller is not a member of the owning project (or admin), or a
+        non-admin sets visibility to PUBLIC.
         Who may call: member of the owning project, or admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -185,6 +185,7 @@ class ImagesServicer:
         answers NOT_FOUND, unless it repeats the first call's request_id, which
         returns the first (successful) result.
         NOT_FOUND if no such image exists or the caller cannot see it.
+        INVALID_ARGUMENT for a malformed image_id.
         FAILED_PRECONDITION if the image is protected (unset protected with
         UpdateImage first). PERMISSION_DENIED if the caller is not a member of the
         owning project (or admin).
@@ -217,7 +218,7 @@ class ImagesServicer:
         NOT_FOUND if no such image exists or the caller cannot see it.
         FAILED_PRECONDITION if the image is not QUEUED (an upload is already
         running, or it already has data). INVALID_ARGUMENT if the first message is
-        not a header, a later message is a header, a chunk is larger than 1 MiB,
+        not a header, its image_id is malformed, a later message is a header, a chunk is larger than 1 MiB,
         the data does not match the header's size_bytes, checksum or
         os_hash_value, or the data does not match the image's disk_format.
         RESOURCE_EXHAUSTED if the data grows past the service's maximum image
@@ -239,8 +240,8 @@ class ImagesServicer:
         This call is read-only and idempotent.
         NOT_FOUND if no such image exists or the caller cannot see it.
         FAILED_PRECONDITION if the image is not ACTIVE (admins may also download
-        a DEACTIVATED image). INVALID_ARGUMENT if offset_bytes is negative or
-        greater than the image's size_bytes (an offset equal to it ends the stream
+        a DEACTIVATED image). INVALID_ARGUMENT for a malformed image_id, or if
+        offset_bytes is negative or greater than the image's size_bytes (an offset equal to it ends the stream
         at once, with no chunk).
         Who may call: anyone who can see the image (member or reader of the owning
         project, anyone for a PUBLIC image, admin, service).
@@ -255,9 +256,9 @@ class ImagesServicer:
         instance boots from it.
 
         Idempotent: deactivating a DEACTIVATED image succeeds and changes nothing.
-        NOT_FOUND if no such image exists. FAILED_PRECONDITION if the image is
-        neither ACTIVE nor DEACTIVATED. PERMISSION_DENIED unless the caller is an
-        admin.
+        NOT_FOUND if no such image exists. INVALID_ARGUMENT for a malformed
+        image_id. FAILED_PRECONDITION if the image is neither ACTIVE nor
+        DEACTIVATED. PERMISSION_DENIED unless the caller is an admin.
         Who may call: admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -268,9 +269,9 @@ class ImagesServicer:
         """ReactivateImage makes a DEACTIVATED image ACTIVE again.
 
         Idempotent: reactivating an ACTIVE image succeeds and changes nothing.
-        NOT_FOUND if no such image exists. FAILED_PRECONDITION if the image is
-        neither DEACTIVATED nor ACTIVE. PERMISSION_DENIED unless the caller is an
-        admin.
+        NOT_FOUND if no such image exists. INVALID_ARGUMENT for a malformed
+        image_id. FAILED_PRECONDITION if the image is neither DEACTIVATED nor
+        ACTIVE. PERMISSION_DENIED unless the caller is an admin.
         Who may call: admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
