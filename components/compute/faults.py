@@ -5,10 +5,13 @@ from __future__ import annotations
 import dataclasses
 import traceback
 
+from google.rpc import code_pb2
+
 from components.framework import errors
 
-INTERNAL = 13
-ABORTED = 10
+# The codes of faults this host makes itself (besides those of the errors it meets).
+INTERNAL = code_pb2.INTERNAL
+ABORTED = code_pb2.ABORTED
 
 # A user's or the cloud's mistake that follows the instance to any host: a
 # missing or corrupt image, a missing network, a full subnet, a volume in use.
@@ -25,7 +28,7 @@ _NOT_RETRYABLE = (
 
 @dataclasses.dataclass(frozen=True)
 class Fault:
-    # google.rpc.Code number.
+    # A google.rpc.Code (code_pb2) number.
     code: int
     # Shown to the instance's owner.
     message: str
@@ -37,7 +40,7 @@ class Fault:
 def fault_of(exc: BaseException, doing: str) -> Fault:
     """The fault for ``exc`` raised while ``doing`` (e.g. "Build of instance X on host h")."""
     if isinstance(exc, errors.StratusError):
-        code = exc.code.value[0]
+        code = getattr(code_pb2, exc.code.name)
         message = exc.message
     else:
         code = INTERNAL

@@ -25,6 +25,8 @@ from __future__ import annotations
 
 import logging
 
+from google.rpc import code_pb2
+
 from components.compute import disks, operations, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.faults import Fault, fault_of
@@ -33,9 +35,6 @@ from components.compute.libvirt_driver import SHUTOFF
 from components.framework.errors import StratusError
 
 log = logging.getLogger(__name__)
-
-# google.rpc.Code DATA_LOSS: the instance's disk is gone.
-DATA_LOSS = 15
 
 
 def resume_guest(host: Host, instance: Instance) -> bool:
@@ -55,7 +54,7 @@ def resume_guest(host: Host, instance: Instance) -> bool:
             host,
             instance,
             Fault(
-                code=DATA_LOSS,
+                code=code_pb2.DATA_LOSS,
                 message=f"The disk of instance {instance.id} is missing on host {host.name} "
                 f"({disk}): its guest cannot be started again",
                 retryable=False,
