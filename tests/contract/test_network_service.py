@@ -41,6 +41,7 @@ CONTRACT_CASES = {
         "FAILED_PRECONDITION": "test_unsharing_a_network_other_projects_use_is_failed_precondition",
     },
     "stratus.network.v1.Network/DeleteNetwork": {
+        "INVALID_ARGUMENT": "test_a_call_naming_a_malformed_id_is_invalid_argument",
         "NOT_FOUND": "test_delete_network_of_another_project_is_refused",
         "PERMISSION_DENIED": "test_delete_network_of_another_project_is_refused",
         "FAILED_PRECONDITION": "test_delete_network_with_ports_is_failed_precondition",
@@ -59,6 +60,7 @@ CONTRACT_CASES = {
         "INVALID_ARGUMENT": "test_list_subnets_filters_by_network_and_isolates",
     },
     "stratus.network.v1.Network/DeleteSubnet": {
+        "INVALID_ARGUMENT": "test_a_call_naming_a_malformed_id_is_invalid_argument",
         "NOT_FOUND": "test_delete_subnet_with_allocated_addresses_is_failed_precondition",
         "PERMISSION_DENIED": "test_delete_subnet_of_a_shared_network_needs_its_project",
         "FAILED_PRECONDITION": "test_delete_subnet_with_allocated_addresses_is_failed_precondition",
@@ -83,6 +85,7 @@ CONTRACT_CASES = {
         "FAILED_PRECONDITION": "test_update_port_refusals",
     },
     "stratus.network.v1.Network/DeletePort": {
+        "INVALID_ARGUMENT": "test_a_call_naming_a_malformed_id_is_invalid_argument",
         "NOT_FOUND": "test_delete_port_by_the_network_owner_but_not_by_others",
         "PERMISSION_DENIED": "test_delete_port_by_the_network_owner_but_not_by_others",
     },
@@ -726,6 +729,26 @@ def test_delete_port_by_the_network_owner_but_not_by_others(api):
     compute_port = api.port(network.id, "bob")
     api("DeletePort", "compute", port_id=compute_port.id)
     assert api("ListPorts", "admin").ports == []
+
+
+MALFORMED_ID_CALLS = {
+    "UpdateNetwork": {
+        "network": pb2.VirtualNetwork(id="bad", name="x"),
+        "update_mask": mask("name"),
+    },
+    "DeleteNetwork": {"network_id": "bad"},
+    "CreateSubnet": {"network_id": "bad", "cidr": "10.0.0.0/24"},
+    "DeleteSubnet": {"subnet_id": "bad"},
+    "CreatePort": {"network_id": "bad"},
+    "UpdatePort": {"port": pb2.Port(id="bad", name="x"), "update_mask": mask("name")},
+    "DeletePort": {"port_id": "bad"},
+}
+
+
+@pytest.mark.parametrize("rpc", MALFORMED_ID_CALLS)
+def test_a_call_naming_a_malformed_id_is_invalid_argument(api, rpc):
+    error = api.fails(rpc, **MALFORMED_ID_CALLS[rpc])
+    assert error.code() == Code.INVALID_ARGUMENT
 
 
 def test_every_rpc_is_implemented(api):

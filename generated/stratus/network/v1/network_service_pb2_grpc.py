@@ -199,9 +199,10 @@ class NetworkServicer:
 
         Idempotent: applying the same update again leaves the network as it is.
         NOT_FOUND if no such network exists or the caller cannot see it.
-        INVALID_ARGUMENT for an empty update_mask, a path that is unknown or not
-        changeable, or an invalid value. PERMISSION_DENIED if the caller is not a
-        member of the owning project (or admin), or a non-admin changes shared.
+        INVALID_ARGUMENT for a malformed network id, an empty update_mask, a path
+        that is unknown or not changeable, or an invalid value. PERMISSION_DENIED
+        if the caller is not a member of the owning project (or admin), or a
+        non-admin changes shared.
         FAILED_PRECONDITION when unsetting shared while other projects still have
         ports on the network.
         Who may call: member of the owning project, or admin (shared: admin only).
@@ -218,6 +219,7 @@ class NetworkServicer:
         it answers NOT_FOUND, unless it repeats the first call's request_id, which
         returns the first (successful) result.
         NOT_FOUND if no such network exists or the caller cannot see it.
+        INVALID_ARGUMENT for a malformed network_id.
         FAILED_PRECONDITION if the network still has ports (delete them first).
         PERMISSION_DENIED if the caller is not a member of the owning project (or
         admin).
@@ -235,7 +237,8 @@ class NetworkServicer:
         FAILED_PRECONDITION (overlap). Retrying with the same request_id returns the
         first subnet.
         NOT_FOUND if the network does not exist or the caller cannot see it.
-        INVALID_ARGUMENT (naming the field) for a malformed cidr (or one with
+        INVALID_ARGUMENT (naming the field) for a malformed network_id, a
+        malformed cidr (or one with
         host bits set), an ip_version other than 0, 4 or 6 or one that does not
         match the cidr, a prefix length of 0 (0.0.0.0/0, ::/0), a cidr overlapping
         addresses no subnet may hold (0.0.0.0/8, 127.0.0.0/8, 224.0.0.0/4, ::/127,
@@ -288,6 +291,7 @@ class NetworkServicer:
         answers NOT_FOUND, unless it repeats the first call's request_id, which
         returns the first (successful) result.
         NOT_FOUND if no such subnet exists or the caller cannot see it.
+        INVALID_ARGUMENT for a malformed subnet_id.
         FAILED_PRECONDITION if any port still holds an address from the subnet.
         PERMISSION_DENIED if the caller is not a member of the owning project (or
         admin).
@@ -313,7 +317,8 @@ class NetworkServicer:
         Not idempotent by itself: each call allocates a new port. Retrying with the
         same request_id returns the first port instead of allocating twice.
         NOT_FOUND if the network, or a requested subnet, does not exist or the
-        caller cannot see it. INVALID_ARGUMENT for more fixed_ips than a port
+        caller cannot see it. INVALID_ARGUMENT for a malformed network_id, more
+        fixed_ips than a port
         may hold (the network service's max_fixed_ips_per_port, 5 by default), a
         malformed, multicast or all-zero mac_address, a requested subnet on
         another network, a requested address that is malformed, outside its
@@ -367,8 +372,9 @@ class NetworkServicer:
 
         Idempotent: applying the same update again leaves the port as it is.
         NOT_FOUND if no such port exists or the caller cannot see it.
-        INVALID_ARGUMENT for an empty update_mask, a path that is unknown or not
-        changeable, or an invalid value (status UNSPECIFIED). FAILED_PRECONDITION
+        INVALID_ARGUMENT for a malformed port id, an empty update_mask, a path
+        that is unknown or not changeable, or an invalid value (status
+        UNSPECIFIED). FAILED_PRECONDITION
         when setting device_id on a port already bound to a different device
         (the port is in use: clear device_id first). PERMISSION_DENIED if the
         caller is not a member of the port's project (or admin or service). The
@@ -389,8 +395,9 @@ class NetworkServicer:
         first call's request_id, which returns the first (successful) result; a
         caller releasing resources after a failure should treat NOT_FOUND as done.
         NOT_FOUND if no such port exists or the caller cannot see it.
-        PERMISSION_DENIED if the caller is not a member of the port's project or
-        of the network's owning project (or admin or service).
+        INVALID_ARGUMENT for a malformed port_id. PERMISSION_DENIED if the caller
+        is not a member of the port's project or of the network's owning project
+        (or admin or service).
         Who may call: member of the port's project or of the network's owning
         project, admin, service.
         """
