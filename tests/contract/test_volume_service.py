@@ -17,7 +17,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from components.framework import errors
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.volume.__main__ import COMPONENT
 from components.volume.backend import GIB
 from components.volume.config import VolumeConfig
@@ -45,6 +45,77 @@ VALIDATOR = StaticValidator(
 )
 V = pb2.Volume
 CODE = grpc.StatusCode
+
+# Which test exercises each error case the proto comments name (test_conformance.py).
+CONTRACT_CASES = {
+    "stratus.volume.v1.Volumes/CreateVolume": {
+        "INVALID_ARGUMENT": "test_create_bad_field_is_invalid_argument_naming_it",
+        "NOT_FOUND": "test_create_from_missing_or_invisible_image_is_not_found",
+        "PERMISSION_DENIED": "test_create_by_reader_is_permission_denied",
+        "FAILED_PRECONDITION": "test_create_from_inactive_image_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/GetVolume": {
+        "INVALID_ARGUMENT": "test_get_missing_or_malformed_volume",
+        "NOT_FOUND": "test_get_missing_or_malformed_volume",
+    },
+    "stratus.volume.v1.Volumes/ListVolumes": {
+        "INVALID_ARGUMENT": "test_list_bad_page_token_size_or_changed_filter_is_invalid_argument",
+    },
+    "stratus.volume.v1.Volumes/DeleteVolume": {
+        "INVALID_ARGUMENT": "test_every_change_by_a_malformed_volume_id_is_invalid_argument",
+        "NOT_FOUND": "test_delete_other_projects_or_missing_volume_is_not_found",
+        "PERMISSION_DENIED": "test_delete_other_projects_or_missing_volume_is_not_found",
+        "FAILED_PRECONDITION": "test_delete_in_busy_status_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/ExtendVolume": {
+        "INVALID_ARGUMENT": "test_extend_not_larger_is_invalid_argument",
+        "NOT_FOUND": "test_extend_other_projects_volume_is_not_found",
+        "PERMISSION_DENIED": (
+            "test_every_change_by_a_reader_is_denied_and_by_another_project_not_found"
+        ),
+        "FAILED_PRECONDITION": "test_extend_attached_volume_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/ReserveVolume": {
+        "INVALID_ARGUMENT": "test_reserve_bad_instance_or_foreign_volume",
+        "NOT_FOUND": "test_reserve_bad_instance_or_foreign_volume",
+        "PERMISSION_DENIED": (
+            "test_every_change_by_a_reader_is_denied_and_by_another_project_not_found"
+        ),
+        "FAILED_PRECONDITION": "test_reserve_for_another_instance_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/UnreserveVolume": {
+        "INVALID_ARGUMENT": (
+            "test_reserve_or_unreserve_with_a_malformed_instance_id_is_invalid_argument"
+        ),
+        "NOT_FOUND": "test_every_change_by_a_reader_is_denied_and_by_another_project_not_found",
+        "PERMISSION_DENIED": (
+            "test_every_change_by_a_reader_is_denied_and_by_another_project_not_found"
+        ),
+        "FAILED_PRECONDITION": "test_reserve_for_another_instance_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/AttachVolume": {
+        "INVALID_ARGUMENT": "test_attach_bad_field_is_invalid_argument_naming_it",
+        "NOT_FOUND": "test_attach_other_projects_volume_is_not_found_and_reader_is_denied",
+        "PERMISSION_DENIED": "test_attach_other_projects_volume_is_not_found_and_reader_is_denied",
+        "FAILED_PRECONDITION": "test_attach_to_second_instance_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/DetachVolume": {
+        "INVALID_ARGUMENT": "test_detach_bad_request",
+        "NOT_FOUND": "test_detach_bad_request",
+        "PERMISSION_DENIED": (
+            "test_every_change_by_a_reader_is_denied_and_by_another_project_not_found"
+        ),
+        "FAILED_PRECONDITION": "test_detach_while_attaching_is_failed_precondition",
+    },
+    "stratus.volume.v1.Volumes/GetQuota": {
+        "INVALID_ARGUMENT": "test_get_quota_of_other_project_or_malformed_id",
+        "PERMISSION_DENIED": "test_get_quota_of_other_project_or_malformed_id",
+    },
+    "stratus.volume.v1.Volumes/UpdateQuota": {
+        "INVALID_ARGUMENT": "test_update_quota_bad_requests",
+        "PERMISSION_DENIED": "test_update_quota_bad_requests",
+    },
+}
 
 
 @dataclasses.dataclass
@@ -711,6 +782,39 @@ def test_busy_or_failed_volume_refuses_every_change(env):
             )
             assert errors.error_info(error).metadata == {"status": status, "operation": operation}
         assert env.get(volume.id).status == V.Status.Value(f"STATUS_{status.upper()}")
+
+
+# --- every change, by the wrong caller or with a malformed id -----------------
+
+CHANGES = {
+    "DeleteVolume": {},
+    "ExtendVolume": {"new_size_gib": 2},
+    "ReserveVolume": {"instance_id": INSTANCE},
+    "UnreserveVolume": {},
+    "AttachVolume": {"instance_id": INSTANCE, "host": "compute-1"},
+    "DetachVolume": {"instance_id": INSTANCE},
+}
+
+
+@pytest.mark.parametrize("method", CHANGES)
+def test_every_change_by_a_malformed_volume_id_is_invalid_argument(env, method):
+    fails(CODE.INVALID_ARGUMENT, env.call, method, volume_id="volume-1", **CHANGES[method])
+
+
+@pytest.mark.parametrize("method", CHANGES)
+def test_every_change_by_a_reader_is_denied_and_by_another_project_not_found(env, method):
+    volume = env.create()
+    fails(
+        CODE.PERMISSION_DENIED, env.call, method, "reader-a", volume_id=volume.id, **CHANGES[method]
+    )
+    fails(CODE.NOT_FOUND, env.call, method, "member-b", volume_id=volume.id, **CHANGES[method])
+    assert env.get(volume.id).status == V.STATUS_AVAILABLE
+
+
+@pytest.mark.parametrize("method", ["ReserveVolume", "UnreserveVolume"])
+def test_reserve_or_unreserve_with_a_malformed_instance_id_is_invalid_argument(env, method):
+    volume = env.create()
+    fails(CODE.INVALID_ARGUMENT, env.call, method, volume_id=volume.id, instance_id="vm-1")
 
 
 # --- quotas ------------------------------------------------------------------

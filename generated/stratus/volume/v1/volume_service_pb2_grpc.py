@@ -137,11 +137,12 @@ class VolumesServicer:
         be unique). Retrying with the same request_id returns the first volume
         instead of creating a second one.
         INVALID_ARGUMENT if size_gib is less than 1, is smaller than the source
-        image needs (its min_disk_gib or virtual size), or a name or description
-        is too long. NOT_FOUND if image_id names an image that does not exist or
-        that the caller cannot see. FAILED_PRECONDITION if the source image is
-        not ACTIVE. RESOURCE_EXHAUSTED if the project's volumes or size_gib quota
-        would be exceeded. PERMISSION_DENIED for callers with only the reader role.
+        image needs (its min_disk_gib or virtual size), a name or description is
+        too long, or image_id or request_id is malformed. NOT_FOUND if image_id
+        names an image that does not exist or that the caller cannot see.
+        FAILED_PRECONDITION if the source image is not ACTIVE. RESOURCE_EXHAUSTED
+        if the project's volumes or size_gib quota would be exceeded.
+        PERMISSION_DENIED for callers with only the reader role.
         Who may call: member of the caller's project, or admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -186,6 +187,7 @@ class VolumesServicer:
         answers NOT_FOUND, unless it repeats the first call's request_id, which
         returns the first (successful) result.
         NOT_FOUND if no such volume exists or the caller cannot see it.
+        INVALID_ARGUMENT for a malformed volume_id.
         FAILED_PRECONDITION in any other status (a RESERVED or attached volume
         must be unreserved or detached first). PERMISSION_DENIED if the caller is
         not a member of the volume's project (or admin or service).
@@ -205,7 +207,8 @@ class VolumesServicer:
         finished call answers INVALID_ARGUMENT, unless it repeats the first call's
         request_id, which returns the first result.
         NOT_FOUND if no such volume exists or the caller cannot see it.
-        INVALID_ARGUMENT if new_size_gib is not greater than size_gib.
+        INVALID_ARGUMENT for a malformed volume_id, or if new_size_gib is not
+        greater than size_gib.
         FAILED_PRECONDITION if the volume is not AVAILABLE (attached volumes
         cannot be extended). RESOURCE_EXHAUSTED if the project's size_gib quota
         would be exceeded. PERMISSION_DENIED if the caller is not a member of the
@@ -225,6 +228,8 @@ class VolumesServicer:
         Idempotent: reserving a volume already RESERVED for the same instance
         succeeds and changes nothing.
         NOT_FOUND if no such volume exists or the caller cannot see it.
+        INVALID_ARGUMENT for a malformed volume_id, or an instance_id that is
+        empty or malformed.
         FAILED_PRECONDITION if the volume is not AVAILABLE (for example RESERVED
         for another instance, or attached). PERMISSION_DENIED if the caller is
         not a member of the volume's project (or admin or service).
@@ -240,6 +245,7 @@ class VolumesServicer:
         Idempotent: unreserving an AVAILABLE volume succeeds and changes nothing,
         so a cleanup can always call it.
         NOT_FOUND if no such volume exists or the caller cannot see it.
+        INVALID_ARGUMENT for a malformed volume_id or instance_id.
         FAILED_PRECONDITION if the volume is neither RESERVED nor AVAILABLE, or
         instance_id is set and the volume is RESERVED for another instance.
         PERMISSION_DENIED if the caller is not a member of the volume's project
@@ -263,10 +269,11 @@ class VolumesServicer:
         Idempotent: attaching a volume that is already IN_USE by the same
         instance returns the existing attachment and its connection info.
         NOT_FOUND if no such volume exists or the caller cannot see it.
-        INVALID_ARGUMENT if instance_id or host is empty or malformed, or device
-        is not an absolute device path. FAILED_PRECONDITION if the volume is in
-        any other status: RESERVED for another instance, attached to another
-        instance (volumes attach to one instance at a time), or busy (CREATING,
+        INVALID_ARGUMENT if volume_id is malformed, instance_id or host is empty
+        or malformed, or device is not an absolute device path.
+        FAILED_PRECONDITION if the volume is in any other status: RESERVED for
+        another instance, attached to another instance (volumes attach to one
+        instance at a time), or busy (CREATING,
         ATTACHING, DETACHING, EXTENDING, DELETING, ERROR, ERROR_DELETING).
         PERMISSION_DENIED if the caller is not a member of the volume's project
         (or admin or service).
@@ -288,10 +295,11 @@ class VolumesServicer:
         always call it. A volume left DETACHING by an interrupted call can be
         detached again.
         NOT_FOUND if no such volume exists or the caller cannot see it.
-        INVALID_ARGUMENT if neither instance_id nor attachment_id is set, or the
-        one set is malformed. FAILED_PRECONDITION if an attach of the volume is
-        still in progress (ATTACHING). PERMISSION_DENIED if
-        the caller is not a member of the volume's project (or admin or service).
+        INVALID_ARGUMENT if volume_id is malformed, neither instance_id nor
+        attachment_id is set, or the one set is malformed. FAILED_PRECONDITION if
+        an attach of the volume is still in progress (ATTACHING).
+        PERMISSION_DENIED if the caller is not a member of the volume's project
+        (or admin or service).
         Who may call: member of the volume's project (the compute host acts with
         the user's token), admin, service.
         """
@@ -303,7 +311,7 @@ class VolumesServicer:
         """GetQuota returns a project's volume quota: its limits and current usage.
         A project with no limits of its own has the service defaults.
 
-        This call is read-only and idempotent. NOT_FOUND is never answered: any
+        This call is read-only and idempotent. It never answers NOT_FOUND: any
         project id has a quota (the defaults). INVALID_ARGUMENT for a malformed
         project_id. PERMISSION_DENIED if a non-admin asks for another project than
         the one its token is scoped to (admins and services may ask for any).
