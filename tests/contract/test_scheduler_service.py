@@ -18,7 +18,7 @@ from google.protobuf import field_mask_pb2
 from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
 from components.framework import errors
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.scheduler.__main__ import COMPONENT
 from components.scheduler.config import SchedulerConfig
 from stratus.scheduler.v1 import scheduler_service_pb2 as pb2
@@ -43,6 +43,32 @@ VALIDATOR = StaticValidator(
         MEMBER: caller(["member"], project_id=PROJECT, token=MEMBER),
     }
 )
+
+
+# Which test exercises each error case the proto comments name (test_conformance.py).
+CONTRACT_CASES = {
+    "stratus.scheduler.v1.Scheduler/SelectDestinations": {
+        "INVALID_ARGUMENT": "test_invalid_request_is_invalid_argument_naming_the_field",
+        "NOT_FOUND": "test_missing_instance_is_not_found",
+        "PERMISSION_DENIED": "test_only_services_may_select_destinations",
+        "FAILED_PRECONDITION": "test_instance_not_waiting_for_a_host_is_failed_precondition",
+    },
+    "stratus.scheduler.v1.Scheduler/ListHosts": {
+        "INVALID_ARGUMENT": "test_list_hosts_bad_page_token_or_size_is_invalid_argument",
+        "PERMISSION_DENIED": "test_list_hosts_is_admin_only",
+    },
+    "stratus.scheduler.v1.Scheduler/UpdateHost": {
+        "INVALID_ARGUMENT": "test_update_host_bad_mask_or_fields_is_invalid_argument",
+        "NOT_FOUND": "test_update_missing_host_is_not_found",
+        "PERMISSION_DENIED": "test_update_host_is_admin_only",
+    },
+    "stratus.scheduler.v1.Scheduler/DeleteHost": {
+        "INVALID_ARGUMENT": "test_delete_host_missing_or_unnamed_is_not_found_or_invalid_argument",
+        "NOT_FOUND": "test_delete_host_missing_or_unnamed_is_not_found_or_invalid_argument",
+        "PERMISSION_DENIED": "test_delete_host_is_admin_only",
+        "FAILED_PRECONDITION": "test_delete_host_that_is_up_is_failed_precondition",
+    },
+}
 
 
 @dataclasses.dataclass

@@ -108,16 +108,19 @@ class SchedulerServicer:
         next alternate the same way.
         It answers with the Selection that got the cast.
 
-        Service only (the API, calling with its own token). A request_id seen
-        before returns the first Selection without claiming or casting again.
+        Service only (the API, calling with its own token; PERMISSION_DENIED
+        otherwise). A request_id seen before returns the first Selection without
+        claiming or casting again.
 
         No host passes the filters or can be claimed: RESOURCE_EXHAUSTED with
         reason NO_VALID_HOST (nothing is claimed). Hosts fit but none could be
         reached: UNAVAILABLE with reason NO_REACHABLE_HOST (every claim is
         released). A missing instance answers NOT_FOUND; an instance that is no
         longer waiting to be scheduled (task_state not SCHEDULING, e.g. being
-        deleted) answers FAILED_PRECONDITION. A spec with vcpus or ram_mib below
-        1, or negative disk_gib, answers INVALID_ARGUMENT.
+        deleted) answers FAILED_PRECONDITION. INVALID_ARGUMENT, naming the field,
+        for a malformed instance_id, an empty auth_token, a negative
+        max_alternates, or a spec with vcpus or ram_mib below 1, negative
+        disk_gib, an empty user_id or a project_id that is not the instance's.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -127,8 +130,8 @@ class SchedulerServicer:
         """ListHosts lists compute hosts with their capacity, usage and state,
         ordered by name, one page at a time.
 
-        Admin only. An invalid page_token answers INVALID_ARGUMENT. Idempotent
-        and read-only.
+        Admin only (PERMISSION_DENIED otherwise). A negative page_size or an
+        invalid page_token answers INVALID_ARGUMENT. Idempotent and read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -140,8 +143,9 @@ class SchedulerServicer:
         returns the host. A disabled host gets no new servers; servers already
         on it are not touched. The host's own heartbeats never override this.
 
-        Admin only. A missing host answers NOT_FOUND; an empty mask or an
-        unknown or output-only path INVALID_ARGUMENT. Idempotent: applying the
+        Admin only (PERMISSION_DENIED otherwise). A missing host answers
+        NOT_FOUND; an empty name or mask, an unknown or output-only path, or a
+        disabled_reason for a host that stays enabled INVALID_ARGUMENT. Idempotent: applying the
         same change twice gives the same host.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -154,8 +158,8 @@ class SchedulerServicer:
         knows. It only removes the record: a host that starts again registers
         anew with its next ReportComputeNode.
 
-        Admin only. A missing host answers NOT_FOUND; an empty or malformed name
-        INVALID_ARGUMENT. FAILED_PRECONDITION with reason HOST_UP while the host
+        Admin only (PERMISSION_DENIED otherwise). A missing host answers
+        NOT_FOUND; an empty or malformed name INVALID_ARGUMENT. FAILED_PRECONDITION with reason HOST_UP while the host
         is up (it reported within the scheduler's service_down_time_seconds):
         stop it first and wait until ListHosts shows it DOWN; with reason
         HOST_HAS_INSTANCES while servers not deleted are on it, or
