@@ -8,8 +8,8 @@ from components.compute_db import quotas
 from components.compute_db.models import ProjectQuota
 from components.framework import validation
 from components.framework.auth import caller
+from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.database import utcnow
 from components.framework.errors import InvalidArgument, NotFound
 from components.framework.validation import quote
 from stratus.api.v1 import api_service_pb2 as pb2

@@ -32,8 +32,8 @@ from components.compute.undo import UndoStack
 from components.framework import validation
 from components.framework.casts import CastFailed
 from components.framework.clients import acting_as
+from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.database import utcnow
 from components.framework.errors import NotFound, StratusError
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
 

@@ -23,8 +23,8 @@ from components.compute.faults import Fault
 from components.framework.cast_clients import CastClient
 from components.framework.casts import CastFailed
 from components.framework.clients import Clients, Retry, call
+from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.database import utcnow
 from components.framework.errors import FailedPrecondition, NotFound
 from components.framework.logs import current_request_id, new_request_id
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2

@@ -37,7 +37,7 @@ from components.compute.faults import ABORTED, Fault
 from components.compute.host import Host
 from components.framework.casts import CastFailed
 from components.framework.clients import acting_as
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.framework.errors import NotFound, StratusError
 from components.framework.logs import new_request_id
 from stratus.compute.v1 import compute_service_pb2 as pb2

@@ -5,7 +5,8 @@ from __future__ import annotations
 from components.compute_db import claims, quotas
 from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 
 
 def finish_delete(instance_id: str) -> bool:

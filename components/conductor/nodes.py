@@ -6,7 +6,8 @@ import peewee
 
 from components.compute_db.models import ComputeNode
 from components.conductor import node_checks
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 
 
 def report(fields: dict, enabled: bool | None) -> ComputeNode:

@@ -29,7 +29,8 @@ import peewee
 from components.compute_db import claims
 from components.compute_db.models import ComputeNode, Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ import grpc
 from components.framework import auth
 from components.framework.casts import CastSender
 from components.framework.clients import Clients
+from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.database import utcnow
 from components.framework.logs import current_request_id, new_request_id
 
 log = logging.getLogger(__name__)

@@ -9,7 +9,6 @@ applies the component's migrations, so a restart keeps the data.
 
 from __future__ import annotations
 
-import datetime
 import json
 import logging
 import uuid
@@ -20,13 +19,11 @@ import peewee
 from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
 
+from components.framework.clock import utcnow
+
 log = logging.getLogger(__name__)
 
 database = peewee.DatabaseProxy()
-
-
-def utcnow() -> datetime.datetime:
-    return datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
 
 
 def new_id() -> str:

@@ -15,7 +15,8 @@ import logging
 import peewee
 from google.protobuf import descriptor_pool, message_factory
 
-from components.framework.database import BaseModel, database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import BaseModel, database
 
 log = logging.getLogger(__name__)
 

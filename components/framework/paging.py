@@ -15,11 +15,12 @@ import datetime
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from typing import Any, TypeVar
-
-import peewee
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from components.framework.errors import InvalidArgument
+
+if TYPE_CHECKING:  # compute pages without a database, and without peewee
+    import peewee
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 1000
@@ -81,7 +82,7 @@ def paginate(
                 "page_token was not issued by this call with these filters", field="page_token"
             )
         last_key, last_id, _ = decoded
-        last_key = peewee.DateTimeField().python_value(last_key)
+        last_key = field.python_value(last_key)
         if not isinstance(last_key, datetime.datetime):
             raise InvalidArgument("page_token is not valid", field="page_token")
         if newest_first:

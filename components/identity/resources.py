@@ -13,7 +13,8 @@ import peewee
 
 from components.framework import paging, validation
 from components.framework.auth import Caller
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 from components.framework.errors import AlreadyExists, FailedPrecondition, NotFound
 from components.framework.validation import quote
 from components.identity import passwords

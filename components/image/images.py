@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 from components.framework import paging, validation
 from components.framework.auth import Caller
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 from components.image import access, properties, states
 from components.image.formats import QCOW2, RAW

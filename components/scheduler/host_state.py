@@ -15,7 +15,8 @@ import peewee
 
 from components.compute_db.claims import AllocationRatios
 from components.compute_db.models import ComputeNode
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 
 
 class HostState(NamedTuple):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from components.compute_db.models import Claim, ComputeNode, Instance
 from components.framework import paging, validation
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 from components.framework.validation import quote
 from components.scheduler.host_state import heartbeat_cutoff

@@ -13,7 +13,8 @@ import dataclasses
 from components.compute_db import claims
 from components.compute_db.models import Claim, Instance
 from components.compute_db.states import TaskState
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 from components.framework.errors import FailedPrecondition, NotFound
 from components.framework.validation import quote
 from components.scheduler.host_state import HostState

@@ -13,7 +13,7 @@ import dataclasses
 
 import peewee
 
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.framework.errors import InvalidArgument, QuotaExceeded
 from components.volume.models import Quota
 

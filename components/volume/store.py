@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 
 from components.framework.auth import Caller
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.framework.errors import FailedPrecondition, NotFound
 from components.framework.validation import quote
 from components.volume import states

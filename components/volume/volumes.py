@@ -20,7 +20,8 @@ import peewee
 from components.framework import paging
 from components.framework.auth import Caller
 from components.framework.clients import acting_as
-from components.framework.database import database, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database
 from components.framework.errors import InvalidArgument, PermissionDenied, StratusError
 from components.volume import quotas, states, store
 from components.volume.backend import BackendError, FileBackend

@@ -19,7 +19,8 @@ import uuid
 from pathlib import Path
 
 from components.compute_db.models import ComputeNode
-from components.framework.database import database, new_id, utcnow
+from components.framework.clock import utcnow
+from components.framework.database import database, new_id
 from components.scheduler import host_state
 from components.scheduler.__main__ import COMPONENT
 from components.scheduler.config import SchedulerConfig

@@ -20,8 +20,8 @@ import uuid
 from collections.abc import Callable, Iterator
 
 from components.framework import auth, errors
+from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.database import utcnow
 from components.framework.server import Service
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
 from stratus.conductor.v1 import conductor_service_pb2_grpc as cond_grpc

@@ -14,7 +14,7 @@ from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
 from components.framework import auth
 from components.framework.casts import CastReceiver
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.framework.server import Service
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc

@@ -22,8 +22,8 @@ from components.compute.__main__ import COMPONENT
 from components.compute.config import ComputeConfig
 from components.compute.libvirt_driver import RUNNING, SHUTOFF, LibvirtDriver, domain_name
 from components.framework import errors
+from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.database import utcnow
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2

@@ -16,7 +16,7 @@ from components.compute_db.states import TaskState, VmState
 from components.conductor import sweep
 from components.conductor.__main__ import COMPONENT
 from components.framework import auth, errors
-from components.framework.database import utcnow
+from components.framework.clock import utcnow
 from components.framework.server import Service
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc

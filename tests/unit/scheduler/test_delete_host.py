@@ -12,6 +12,7 @@ import components.compute_db
 from components.compute_db import claims
 from components.compute_db.models import ComputeNode
 from components.framework import database as db
+from components.framework.clock import utcnow
 from components.framework.errors import FailedPrecondition, NotFound
 from components.scheduler import hosts
 
@@ -29,7 +30,7 @@ def gone(tmp_path):
         vcpus=8,
         ram_mib=4096,
         disk_gib=100,
-        last_heartbeat=db.utcnow() - datetime.timedelta(minutes=10),
+        last_heartbeat=utcnow() - datetime.timedelta(minutes=10),
     )
     yield node
     db.close()
@@ -57,7 +58,7 @@ def test_a_heartbeat_between_the_checks_and_the_delete_keeps_the_host(gone, monk
 
     def check_then_heartbeat(node, cutoff):
         check(node, cutoff)
-        ComputeNode.update(last_heartbeat=db.utcnow()).where(ComputeNode.id == node.id).execute()
+        ComputeNode.update(last_heartbeat=utcnow()).where(ComputeNode.id == node.id).execute()
 
     monkeypatch.setattr(hosts, "_check_removable", check_then_heartbeat)
     with pytest.raises(FailedPrecondition) as info:

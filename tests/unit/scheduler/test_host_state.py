@@ -11,6 +11,7 @@ import components.compute_db
 from components.compute_db.claims import AllocationRatios
 from components.compute_db.models import ComputeNode
 from components.framework import database as db
+from components.framework.clock import utcnow
 from components.scheduler import host_state
 
 MIGRATIONS = Path(components.compute_db.__file__).parent / "migrations"
@@ -19,7 +20,7 @@ MIGRATIONS = Path(components.compute_db.__file__).parent / "migrations"
 @pytest.fixture
 def nodes(tmp_path):
     db.connect(f"sqlite:///{tmp_path / 'compute.sqlite'}", MIGRATIONS)
-    now = db.utcnow()
+    now = utcnow()
     ComputeNode.create(
         host="b-fresh",
         address="b:1",
