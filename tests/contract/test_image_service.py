@@ -42,7 +42,7 @@ CONTRACT_CASES = {
         "NOT_FOUND": "test_private_image_is_not_found_for_another_project",
     },
     "stratus.image.v1.Images/ListImages": {
-        "INVALID_ARGUMENT": "test_list_images_with_bad_paging_is_invalid_argument",
+        "INVALID_ARGUMENT": "test_list_images_with_bad_paging_or_filter_is_invalid_argument",
     },
     "stratus.image.v1.Images/UpdateImage": {
         "INVALID_ARGUMENT": "test_update_image_with_a_bad_mask_or_value_is_invalid_argument",
@@ -269,9 +269,15 @@ def test_list_images_page_token_with_changed_filters_is_invalid_argument(api):
 
 
 @pytest.mark.parametrize(
-    "request_", [pb2.ListImagesRequest(page_size=-1), pb2.ListImagesRequest(page_token="junk")]
+    "request_",
+    [
+        pb2.ListImagesRequest(page_size=-1),
+        pb2.ListImagesRequest(page_token="junk"),
+        pb2.ListImagesRequest(status=99),
+        pb2.ListImagesRequest(visibility=99),
+    ],
 )
-def test_list_images_with_bad_paging_is_invalid_argument(api, request_):
+def test_list_images_with_bad_paging_or_filter_is_invalid_argument(api, request_):
     assert code_of(api.stub.ListImages, request_, metadata=md("alice"))[0] == INVALID
 
 

@@ -167,8 +167,8 @@ class VolumesServicer:
         create_time, then id.
 
         This call is read-only and idempotent. INVALID_ARGUMENT for a negative
-        page_size, a page_token this call did not issue, or filters changed
-        between pages.
+        page_size, a page_token this call did not issue, filters changed between
+        pages, or a status filter that is not a known value.
         Who may call: any authenticated user.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
