@@ -7,6 +7,7 @@ import sys
 import components.compute_db
 from components.api.config import ApiConfig
 from components.api.policy import POLICY
+from components.api.scheduling import Scheduling
 from components.api.service import FlavorsServicer, QuotasServicer, ServersServicer
 from components.framework.cast_clients import CastClient
 from components.framework.component import Component, Runtime, main
@@ -20,9 +21,14 @@ from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 def services(runtime: Runtime) -> list[Service]:
     casts = CastClient(runtime.clients, compute_grpc.ComputeStub, compute_pb2, "ComputeCast")
     runtime.closers.append(casts.close)
+    builds = runtime.state["scheduling"] = Scheduling(runtime.clients)
+    runtime.closers.append(builds.close)
     return [
         Service.of(
-            ServersServicer(runtime.config, runtime.clients, casts), pb2, pb2_grpc, "Servers"
+            ServersServicer(runtime.config, runtime.clients, casts, builds),
+            pb2,
+            pb2_grpc,
+            "Servers",
         ),
         Service.of(FlavorsServicer(), pb2, pb2_grpc, "Flavors"),
         Service.of(QuotasServicer(runtime.config), pb2, pb2_grpc, "Quotas"),

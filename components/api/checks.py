@@ -42,20 +42,22 @@ def image(clients: Clients, image_id: str, flavor: Flavor) -> dict[str, str]:
 
 
 def networks(clients: Clients, network_ids: list[str]) -> list[dict]:
-    """Each requested network, if it exists and the caller may use it."""
+    """One NIC per requested network, in order, if each exists and the caller may use it.
+
+    A network named twice gets two NICs (two ports on it), as in Nova; it is
+    looked up once.
+    """
     stub = clients.stub(network_grpc.NetworkStub, "network")
-    found = []
-    for network_id in network_ids:
+    for network_id in dict.fromkeys(network_ids):
         try:
-            net = call(stub.GetNetwork, network_pb2.GetNetworkRequest(network_id=network_id))
+            call(stub.GetNetwork, network_pb2.GetNetworkRequest(network_id=network_id))
         except (NotFound, InvalidArgument):
             raise InvalidArgument(
                 f"no network with id {quote(network_id)}",
                 reason="NETWORK_NOT_FOUND",
                 field="network_ids",
             ) from None
-        found.append({"network_id": net.id, "port_id": ""})
-    return found
+    return [{"network_id": network_id, "port_id": ""} for network_id in network_ids]
 
 
 def volumes(clients: Clients, volume_ids: list[str]) -> None:

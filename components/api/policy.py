@@ -1,6 +1,10 @@
-"""Who may call each api RPC; ownership is checked in servers.py (others' servers are NOT_FOUND)."""
+"""Who may call each api RPC; ownership is checked in servers.py (others' servers are NOT_FOUND).
 
-from components.framework.auth import Policy, admin_required, member, reader
+Flavors are read by any authenticated caller, as in Nova: every user may see
+the sizes it can boot (private flavors are hidden in flavors.py).
+"""
+
+from components.framework.auth import Policy, admin_required, authenticated, member, reader
 
 POLICY = Policy.of(
     {
@@ -17,8 +21,8 @@ POLICY = Policy.of(
         },
         "stratus.api.v1.Flavors": {
             "CreateFlavor": admin_required,
-            "GetFlavor": reader,
-            "ListFlavors": reader,
+            "GetFlavor": authenticated,
+            "ListFlavors": authenticated,
             "DeleteFlavor": admin_required,
         },
         "stratus.api.v1.Quotas": {

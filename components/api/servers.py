@@ -2,46 +2,31 @@
 
 from __future__ import annotations
 
-import logging
-
-import grpc
 import peewee
 
-from components.api import checks, flavors
+from components.api import checks, flavors, scheduling
 from components.api.config import ApiConfig
-from components.compute_db import lifecycle, quotas
+from components.compute_db import quotas
 from components.compute_db.models import Instance
 from components.compute_db.states import Status, TaskState, VmState
 from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.clients import Clients
 from components.framework.database import database
-from components.framework.errors import (
-    InvalidArgument,
-    NotFound,
-    PermissionDenied,
-    StratusError,
-    error_info,
-)
+from components.framework.errors import InvalidArgument, NotFound, PermissionDenied
 from components.framework.validation import quote
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
-from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 
-log = logging.getLogger(__name__)
 MAX_METADATA = 128
-
-
-def _unique_ids(field: str, values) -> list[str]:
-    ids = [validation.uuid_str(field, v) for v in values]
-    if len(set(ids)) != len(ids):
-        raise InvalidArgument(f"{field} names the same id twice", field=field)
-    return ids
 
 
 def _check_request(request) -> tuple[str, list[str], list[str], dict]:
     name = validation.name("name", request.name, 255)
-    network_ids = _unique_ids("network_ids", request.network_ids)
-    volume_ids = _unique_ids("volume_ids", request.volume_ids)
+    # A network may be named twice (two NICs on it), as in Nova; a volume may not.
+    network_ids = [validation.uuid_str("network_ids", v) for v in request.network_ids]
+    volume_ids = [validation.uuid_str("volume_ids", v) for v in request.volume_ids]
+    if len(set(volume_ids)) != len(volume_ids):
+        raise InvalidArgument("volume_ids names the same volume twice", field="volume_ids")
     if len(request.metadata) > MAX_METADATA:
         raise InvalidArgument(f"at most {MAX_METADATA} metadata items", field="metadata")
     for key, value in request.metadata.items():
@@ -51,8 +36,15 @@ def _check_request(request) -> tuple[str, list[str], list[str], dict]:
     return name, network_ids, volume_ids, dict(request.metadata)
 
 
-def create(who: Caller, request, clients: Clients, config: ApiConfig) -> Instance:
-    """Check, record, reserve quota and schedule; the build goes on asynchronously."""
+def create(
+    who: Caller, request, clients: Clients, config: ApiConfig
+) -> tuple[Instance, scheduling.Build | None]:
+    """Check, reserve quota and record the server (in SCHEDULING); the build to schedule.
+
+    The caller answers with the instance, then hands the build to the
+    scheduler (scheduling.py). A retry with a request_id already used returns
+    the first server and no build.
+    """
     name, network_ids, volume_ids, metadata = _check_request(request)
     try:
         flavor = flavors.get(who, request.flavor_id)
@@ -68,11 +60,11 @@ def create(who: Caller, request, clients: Clients, config: ApiConfig) -> Instanc
         instance = _record(who, request, flavor, limits, name, metadata, requested, volume_ids)
     except peewee.IntegrityError:
         # The same request_id raced itself: answer with the first server.
-        return Instance.get(
+        first = Instance.get(
             (Instance.project_id == who.project_id) & (Instance.request_id == request.request_id)
         )
-    _schedule(who, instance, image_properties, clients)
-    return Instance.get_by_id(instance.id)
+        return first, None
+    return instance, _build(who, instance, image_properties)
 
 
 def _record(who, request, flavor, limits, name, metadata, requested, volume_ids) -> Instance:
@@ -100,7 +92,7 @@ def _record(who, request, flavor, limits, name, metadata, requested, volume_ids)
         )
 
 
-def _schedule(who: Caller, instance: Instance, image_properties: dict, clients: Clients):
+def _build(who: Caller, instance: Instance, image_properties: dict) -> scheduling.Build:
     spec = scheduler_pb2.RequestSpec(
         project_id=who.project_id,
         user_id=who.user_id,
@@ -110,28 +102,7 @@ def _schedule(who: Caller, instance: Instance, image_properties: dict, clients: 
         availability_zone=instance.availability_zone,
         image_properties=image_properties,
     )
-    stub = clients.stub(scheduler_grpc.SchedulerStub, "scheduler", as_service=True)
-    try:
-        stub.SelectDestinations(
-            scheduler_pb2.SelectDestinationsRequest(
-                instance_id=instance.id, spec=spec, auth_token=who.token
-            )
-        )
-    except grpc.RpcError as exc:
-        info = error_info(exc)
-        if exc.code() == grpc.StatusCode.RESOURCE_EXHAUSTED or (
-            info is not None and info.reason == "NO_REACHABLE_HOST"
-        ):
-            return  # the scheduler has put the instance in ERROR with its fault
-        log.warning("scheduling %s failed: %s %s", instance.id, exc.code().name, exc.details())
-        lifecycle.set_error(
-            instance.id,
-            exc.code().value[0],
-            "The scheduler could not be reached; the server was not built.",
-            exc.details() or "",
-        )
-    except StratusError as exc:  # the scheduler's address could not be resolved
-        lifecycle.set_error(instance.id, 14, "The scheduler could not be reached.", str(exc))
+    return scheduling.Build(instance_id=instance.id, spec=spec, auth_token=who.token)
 
 
 def get(who: Caller, server_id: str) -> Instance:

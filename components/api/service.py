@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.api import actions, flavors, messages, servers, watch
+from components.api import actions, flavors, messages, scheduling, servers, watch
 from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import ProjectQuota
@@ -10,22 +10,29 @@ from components.framework import validation
 from components.framework.auth import caller
 from components.framework.clock import utcnow
 from components.framework.convert import timestamp
-from components.framework.errors import InvalidArgument, NotFound
-from components.framework.validation import quote
+from components.framework.errors import InvalidArgument, PermissionDenied
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 
 
 class ServersServicer(pb2_grpc.ServersServicer):
-    def __init__(self, config: ApiConfig, clients, compute_casts) -> None:
+    def __init__(
+        self, config: ApiConfig, clients, compute_casts, builds: scheduling.Scheduling
+    ) -> None:
         self.config = config
         self.clients = clients
         self.casts = compute_casts
+        self.builds = builds
         self.watches = watch.Poller(config.watch_poll_seconds)
 
     def CreateServer(self, request, context):
         who = caller()
-        return messages.server(servers.create(who, request, self.clients, self.config), who)
+        instance, build = servers.create(who, request, self.clients, self.config)
+        # The answer is taken before the build is handed over, so it says SCHEDULING.
+        reply = messages.server(instance, who)
+        if build is not None:
+            self.builds.submit(build)
+        return reply
 
     def GetServer(self, request, context):
         who = caller()
@@ -55,11 +62,7 @@ class ServersServicer(pb2_grpc.ServersServicer):
 
     def RebootServer(self, request, context):
         who = caller()
-        if request.reboot_type not in (
-            pb2.RebootServerRequest.REBOOT_TYPE_SOFT,
-            pb2.RebootServerRequest.REBOOT_TYPE_HARD,
-        ):
-            raise InvalidArgument("reboot_type must be SOFT or HARD", field="reboot_type")
+        # REBOOT_TYPE_UNSPECIFIED is a SOFT reboot (an undefined number never gets here).
         hard = request.reboot_type == pb2.RebootServerRequest.REBOOT_TYPE_HARD
         row = actions.reboot(servers.get(who, request.server_id), self.casts, hard)
         return pb2.RebootServerResponse(server=messages.server(row, who))
@@ -120,7 +123,12 @@ class QuotasServicer(pb2_grpc.QuotasServicer):
         project_id = project_id or who.project_id
         validation.uuid_str("project_id", project_id)
         if not who.is_admin and project_id != who.project_id:
-            raise NotFound(f"no project with id {quote(project_id)}", project_id=project_id)
+            # As Nova answers 403: a project's quota is not a secret the way its servers are.
+            raise PermissionDenied(
+                "only admins may read or set the quota of another project",
+                reason="POLICY_DENIED",
+                project_id=project_id,
+            )
         return project_id
 
     def GetQuota(self, request, context):

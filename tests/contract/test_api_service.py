@@ -9,19 +9,22 @@ import uuid
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+from google.rpc import code_pb2
 
 from components.api.__main__ import COMPONENT
-from components.compute_db.models import ComputeNode, Instance
+from components.compute_db.models import ComputeNode, Instance, InstanceFault
 from components.compute_db.states import PowerState, TaskState, VmState
 from components.framework import auth, errors
 from components.framework.server import Service
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2_grpc as network_grpc
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
+from stratus.type.v1 import instance_state_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
 from tests.contract import fakes
@@ -33,6 +36,8 @@ TOKENS = {
     "alice": caller(["member"], project_id=PROJECT_A, token="alice"),
     "bob": caller(["member"], project_id=PROJECT_B, token="bob"),
     "reader": caller(["reader"], project_id=PROJECT_A, token="reader"),
+    # A role of the cloud's own making: authenticated, but not reader, member or admin.
+    "observer": caller(["observer"], project_id=PROJECT_A, token="observer"),
     "service-token": caller(["service"], project_id=str(uuid.uuid4()), token="service-token"),
 }
 IMAGE, BIG_IMAGE, QUEUED_IMAGE = (str(uuid.uuid4()) for _ in range(3))
@@ -54,18 +59,30 @@ def md(token):
 
 
 class Cloud:
-    def __init__(self, channel, fakes_):
+    def __init__(self, channel, fakes_, builds):
         self.servers = pb2_grpc.ServersStub(channel)
         self.flavors = pb2_grpc.FlavorsStub(channel)
         self.quotas = pb2_grpc.QuotasStub(channel)
         self.images, self.network, self.volumes, self.scheduler, self.compute = fakes_
+        # The api's queue of builds to hand to the scheduler (scheduling.py).
+        self.builds = builds
         self.flavor_id = ""
 
-    def create(self, token="alice", **fields):
+    def create(self, token="alice", scheduled=True, **fields):
+        """CreateServer's answer; with ``scheduled``, once the scheduler has been asked too."""
         fields.setdefault("name", "vm")
         fields.setdefault("flavor_id", self.flavor_id)
         fields.setdefault("image_id", IMAGE)
-        return self.servers.CreateServer(pb2.CreateServerRequest(**fields), metadata=md(token))
+        reply = self.servers.CreateServer(pb2.CreateServerRequest(**fields), metadata=md(token))
+        if scheduled:
+            self.scheduled()
+        return reply
+
+    def scheduled(self):
+        assert self.builds.wait_idle(10), "the api did not hand its builds to the scheduler"
+
+    def get(self, server_id, token="alice"):
+        return self.servers.GetServer(pb2.GetServerRequest(server_id=server_id), metadata=md(token))
 
     def set_state(self, server_id, vm, task=TaskState.NONE, power=PowerState.RUNNING):
         Instance.update(vm_state=vm, task_state=task, power_state=power).where(
@@ -115,18 +132,77 @@ def cloud(database_url):
         address = f"127.0.0.1:{port}"
         endpoints = {name: address for name in ("image", "network", "volume", "scheduler")}
         with serving_component(COMPONENT, validator, database_url, endpoints=endpoints) as (
-            _,
+            runtime,
             channel,
         ):
             ComputeNode.create(
                 host="fake-host", address=address, vcpus=8, ram_mib=8192, disk_gib=100
             )
-            cloud = Cloud(channel, (images, network, volumes, scheduler, compute))
+            fakes_ = (images, network, volumes, scheduler, compute)
+            cloud = Cloud(channel, fakes_, runtime.state["scheduling"])
             cloud.flavor_id = cloud.flavors.CreateFlavor(
                 pb2.CreateFlavorRequest(name="m1.small", vcpus=2, ram_mib=2048, disk_gib=20),
                 metadata=md("admin"),
             ).id
             yield cloud
+
+
+# Which test exercises each error case the proto comments name (tests/contract/conformance.py).
+CONTRACT_CASES = {
+    "stratus.api.v1.Servers/CreateServer": {
+        "INVALID_ARGUMENT": "test_create_server_refuses_bad_requests_and_records_nothing",
+        "FAILED_PRECONDITION": "test_create_server_refuses_bad_requests_and_records_nothing",
+    },
+    "stratus.api.v1.Servers/GetServer": {
+        "INVALID_ARGUMENT": "test_get_with_a_huge_id_is_invalid_argument_with_a_short_message",
+        "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
+    },
+    "stratus.api.v1.Servers/ListServers": {
+        "INVALID_ARGUMENT": "test_list_with_a_name_filter_longer_than_255_is_invalid_argument",
+        "PERMISSION_DENIED": "test_list_filters_by_host_for_admins_only",
+    },
+    "stratus.api.v1.Servers/DeleteServer": {
+        "NOT_FOUND": "test_delete_of_a_server_without_host_is_immediate_and_frees_quota",
+    },
+    "stratus.api.v1.Servers/StopServer": {
+        "FAILED_PRECONDITION": "test_start_running_and_stop_stopped_are_failed_precondition",
+        "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
+    },
+    "stratus.api.v1.Servers/StartServer": {
+        "FAILED_PRECONDITION": "test_start_running_and_stop_stopped_are_failed_precondition",
+        "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
+    },
+    "stratus.api.v1.Servers/RebootServer": {
+        "FAILED_PRECONDITION": "test_soft_reboot_of_a_stopped_server_is_failed_precondition",
+        "INVALID_ARGUMENT": "test_reboot_with_an_undefined_type_is_invalid_argument",
+        "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
+    },
+    "stratus.api.v1.Servers/GetConsoleOutput": {
+        "FAILED_PRECONDITION": "test_console_output_comes_from_the_host",
+        "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
+    },
+    "stratus.api.v1.Servers/WatchServer": {
+        "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
+    },
+    "stratus.api.v1.Flavors/CreateFlavor": {
+        "INVALID_ARGUMENT": "test_create_flavor_with_a_bad_field_is_invalid_argument_naming_it",
+    },
+    "stratus.api.v1.Flavors/GetFlavor": {
+        "NOT_FOUND": "test_any_caller_reads_public_flavors_only_admin_private_ones",
+    },
+    "stratus.api.v1.Flavors/ListFlavors": {
+        "INVALID_ARGUMENT": "test_list_flavors_with_a_bad_page_token_is_invalid_argument",
+    },
+    "stratus.api.v1.Flavors/DeleteFlavor": {
+        "NOT_FOUND": "test_a_second_flavor_delete_is_not_found",
+    },
+    "stratus.api.v1.Quotas/GetQuota": {
+        "PERMISSION_DENIED": "test_quota_of_another_project_is_permission_denied_for_members",
+    },
+    "stratus.api.v1.Quotas/UpdateQuota": {
+        "INVALID_ARGUMENT": "test_update_quota_with_a_bad_limit_or_mask_is_invalid_argument",
+    },
+}
 
 
 def fails(fn, *args, **kwargs) -> grpc.RpcError:
@@ -142,10 +218,33 @@ def reason(error) -> str:
 # CreateServer -------------------------------------------------------------------------
 
 
+def test_create_server_answers_scheduling_before_the_scheduler_answers(cloud):
+    asked, release, finished = threading.Event(), threading.Event(), threading.Event()
+
+    def slow_scheduler(request):
+        asked.set()
+        release.wait(10)
+        place_on_fake_host(request)
+        finished.set()
+
+    cloud.scheduler.place = slow_scheduler
+    server = cloud.create(scheduled=False)
+    # The answer came while the scheduler had not answered (it waits for release).
+    assert not finished.is_set()
+    assert server.status == pb2.Server.STATUS_BUILD
+    assert server.task_state == TaskState.SCHEDULING
+    assert Instance.get_by_id(server.id).task_state == TaskState.SCHEDULING
+    assert asked.wait(10), "the build was never handed to the scheduler"
+    release.set()
+    cloud.scheduled()
+    assert finished.is_set()
+    assert cloud.get(server.id, "admin").host == "fake-host"
+
+
 def test_create_server_records_build_and_schedules_with_the_users_token(cloud):
     server = cloud.create(network_ids=[NETWORK], volume_ids=[VOLUME], metadata={"k": "v"})
     assert server.status == pb2.Server.STATUS_BUILD
-    assert server.task_state == pb2.Server.TASK_STATE_SCHEDULING
+    assert server.task_state == instance_state_pb2.TASK_STATE_SCHEDULING
     assert server.project_id == PROJECT_A and server.flavor.vcpus == 2
     assert server.host == ""  # hidden from non-admins
     (call,) = cloud.scheduler.named("SelectDestinations")
@@ -172,6 +271,8 @@ def test_create_server_records_build_and_schedules_with_the_users_token(cloud):
         ),
         ({"volume_ids": [str(uuid.uuid4())]}, grpc.StatusCode.INVALID_ARGUMENT, "VOLUME_NOT_FOUND"),
         ({"volume_ids": [BUSY_VOLUME]}, grpc.StatusCode.FAILED_PRECONDITION, "VOLUME_UNAVAILABLE"),
+        ({"volume_ids": [VOLUME, VOLUME]}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        ({"network_ids": ["not-a-uuid"]}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"name": ""}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"image_id": "nope"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"availability_zone": "mars"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
@@ -182,6 +283,15 @@ def test_create_server_refuses_bad_requests_and_records_nothing(cloud, fields, c
     assert error.code() == code and reason(error) == why
     assert Instance.select().count() == 0
     assert cloud.scheduler.named("SelectDestinations") == []
+
+
+def test_a_network_listed_twice_gets_two_interfaces(cloud):
+    server = cloud.create(network_ids=[NETWORK, NETWORK])
+    assert server.status == pb2.Server.STATUS_BUILD
+    requested = Instance.get_by_id(server.id).requested_networks
+    assert [r["network_id"] for r in requested] == [NETWORK, NETWORK]
+    # The network was looked up once.
+    assert [r.network_id for r in cloud.network.named("GetNetwork")] == [NETWORK]
 
 
 def test_quota_is_enforced_atomically_and_nothing_is_left_behind(cloud):
@@ -218,13 +328,36 @@ def test_repeated_request_id_returns_the_first_server(cloud):
     second = cloud.create(request_id="boot-1")
     assert first.id == second.id
     assert Instance.select().count() == 1
+    assert len(cloud.scheduler.named("SelectDestinations")) == 1
 
 
 def test_unreachable_scheduler_leaves_the_server_in_error_with_a_fault(cloud):
     cloud.scheduler.fail_next["SelectDestinations"] = errors.Unavailable("down")
     server = cloud.create()
-    assert server.status == pb2.Server.STATUS_ERROR
-    assert "scheduler" in server.fault.message
+    assert server.task_state == TaskState.SCHEDULING  # the answer came first
+    failed = cloud.get(server.id)
+    assert failed.status == pb2.Server.STATUS_ERROR
+    assert failed.fault.code == code_pb2.UNAVAILABLE
+    assert "scheduler" in failed.fault.message
+
+
+def test_a_server_the_scheduler_no_longer_expects_gets_no_fault(cloud):
+    # As when the server was deleted, or failed by the sweep, before its turn came.
+    cloud.scheduler.fail_next["SelectDestinations"] = errors.FailedPrecondition(
+        "instance is not waiting to be scheduled", reason="INSTANCE_NOT_SCHEDULING"
+    )
+    server = cloud.create()
+    assert InstanceFault.select().where(InstanceFault.instance == server.id).count() == 0
+    assert cloud.get(server.id).status == pb2.Server.STATUS_BUILD
+
+
+def test_a_scheduler_refusal_puts_the_server_in_error_with_its_code(cloud):
+    cloud.scheduler.fail_next["SelectDestinations"] = errors.InvalidArgument("bad spec")
+    server = cloud.create()
+    failed = cloud.get(server.id, "admin")
+    assert failed.status == pb2.Server.STATUS_ERROR
+    assert failed.fault.code == code_pb2.INVALID_ARGUMENT
+    assert failed.fault.details == "bad spec"
 
 
 def test_reader_cannot_create_and_others_cannot_see(cloud):
@@ -346,6 +479,40 @@ def test_delete_of_a_server_without_host_is_immediate_and_frees_quota(cloud):
     )
     assert gone.code() == grpc.StatusCode.NOT_FOUND
     assert cloud.quotas.GetQuota(pb2.GetQuotaRequest(), metadata=md("alice")).instances.in_use == 0
+    again = fails(
+        cloud.servers.DeleteServer,
+        pb2.DeleteServerRequest(server_id=server.id),
+        metadata=md("alice"),
+    )
+    assert again.code() == grpc.StatusCode.NOT_FOUND
+
+
+MISSING = str(uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    "method, request_",
+    [
+        ("GetServer", pb2.GetServerRequest(server_id=MISSING)),
+        ("DeleteServer", pb2.DeleteServerRequest(server_id=MISSING)),
+        ("StopServer", pb2.StopServerRequest(server_id=MISSING)),
+        ("StartServer", pb2.StartServerRequest(server_id=MISSING)),
+        ("RebootServer", pb2.RebootServerRequest(server_id=MISSING)),
+        ("GetConsoleOutput", pb2.GetConsoleOutputRequest(server_id=MISSING)),
+        ("WatchServer", pb2.WatchServerRequest(server_id=MISSING)),
+    ],
+)
+def test_a_missing_or_other_projects_server_is_not_found(cloud, method, request_):
+    theirs = cloud.create(token="bob")
+    for server_id in (MISSING, theirs.id):
+        request_.server_id = server_id
+
+        def ask():
+            reply = getattr(cloud.servers, method)(request_, metadata=md("alice"), timeout=5)
+            if method == "WatchServer":
+                list(reply)
+
+        assert fails(ask).code() == grpc.StatusCode.NOT_FOUND, server_id
 
 
 def test_delete_on_a_host_casts_terminate_with_the_users_token(cloud):
@@ -353,14 +520,14 @@ def test_delete_on_a_host_casts_terminate_with_the_users_token(cloud):
     reply = cloud.servers.DeleteServer(
         pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
     )
-    assert reply.server.task_state == pb2.Server.TASK_STATE_DELETING
+    assert reply.server.task_state == instance_state_pb2.TASK_STATE_DELETING
     (cast,) = cloud.compute.wait_for(1)
     assert cast.terminate_instance.instance_id == server.id
     assert cast.context.auth_token == "alice"
     again = cloud.servers.DeleteServer(
         pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
     )
-    assert again.server.task_state == pb2.Server.TASK_STATE_DELETING
+    assert again.server.task_state == instance_state_pb2.TASK_STATE_DELETING
     assert len(cloud.compute.wait_for(2, timeout=0.3)) == 1
 
 
@@ -374,7 +541,7 @@ def test_stop_start_and_reboot_follow_the_state_rules(cloud):
     stopping = cloud.servers.StopServer(
         pb2.StopServerRequest(server_id=server.id), metadata=md("alice")
     )
-    assert stopping.server.task_state == pb2.Server.TASK_STATE_POWERING_OFF
+    assert stopping.server.task_state == instance_state_pb2.TASK_STATE_POWERING_OFF
     assert cloud.compute.wait_for(1)[0].stop_instance.instance_id == server.id
     # Stopping again while powering off is fine and casts nothing more.
     cloud.servers.StopServer(pb2.StopServerRequest(server_id=server.id), metadata=md("alice"))
@@ -382,12 +549,6 @@ def test_stop_start_and_reboot_follow_the_state_rules(cloud):
     cloud.servers.StartServer(pb2.StartServerRequest(server_id=server.id), metadata=md("alice"))
     assert cloud.compute.wait_for(2)[1].start_instance.instance_id == server.id
     cloud.set_state(server.id, VmState.ACTIVE)
-    soft = fails(
-        cloud.servers.RebootServer,
-        pb2.RebootServerRequest(server_id=server.id),
-        metadata=md("alice"),
-    )
-    assert soft.code() == grpc.StatusCode.INVALID_ARGUMENT
     rebooting = cloud.servers.RebootServer(
         pb2.RebootServerRequest(
             server_id=server.id, reboot_type=pb2.RebootServerRequest.REBOOT_TYPE_HARD
@@ -399,7 +560,33 @@ def test_stop_start_and_reboot_follow_the_state_rules(cloud):
     assert cast.reboot_instance.instance_id == server.id
 
 
-def test_start_of_a_running_and_stop_of_a_stopped_server_are_failed_precondition(cloud):
+def test_reboot_without_a_type_is_a_soft_reboot(cloud):
+    server = cloud.create()
+    cloud.set_state(server.id, VmState.ACTIVE)
+    reply = cloud.servers.RebootServer(
+        pb2.RebootServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert reply.server.status == pb2.Server.STATUS_REBOOT
+    assert reply.server.task_state == TaskState.REBOOTING
+    (cast,) = cloud.compute.wait_for(1)
+    assert cast.reboot_instance.reboot_type == compute_pb2.RebootInstance.REBOOT_TYPE_SOFT
+
+
+def test_reboot_with_an_undefined_type_is_invalid_argument(cloud):
+    server = cloud.create()
+    cloud.set_state(server.id, VmState.ACTIVE)
+    error = fails(
+        cloud.servers.RebootServer,
+        pb2.RebootServerRequest(server_id=server.id, reboot_type=7),
+        metadata=md("alice"),
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "reboot_type"
+    assert cloud.get(server.id).task_state == TaskState.NONE
+    assert cloud.compute.wait_for(1, timeout=0.3) == []
+
+
+def test_start_running_and_stop_stopped_are_failed_precondition(cloud):
     server = cloud.create()
     cloud.set_state(server.id, VmState.ACTIVE)
     running = fails(
@@ -418,7 +605,7 @@ def test_start_of_a_running_and_stop_of_a_stopped_server_are_failed_precondition
     assert cloud.compute.wait_for(1, timeout=0.3) == []
 
 
-def test_soft_reboot_of_a_stopped_server_says_it_cannot_reboot_in_one_line(cloud):
+def test_soft_reboot_of_a_stopped_server_is_failed_precondition(cloud):
     server = cloud.create()
     cloud.set_state(server.id, VmState.STOPPED, power=PowerState.SHUTDOWN)
     error = fails(
@@ -519,11 +706,98 @@ def test_flavors_admin_creates_members_read(cloud):
     cloud.flavors.DeleteFlavor(pb2.DeleteFlavorRequest(flavor_id=private.id), metadata=md("admin"))
 
 
-def test_quota_of_another_project_is_not_found_for_members(cloud):
+@pytest.mark.parametrize(
+    "fields, field",
+    [
+        ({"name": ""}, "name"),
+        ({"vcpus": 0}, "vcpus"),
+        ({"ram_mib": 0}, "ram_mib"),
+        ({"disk_gib": -1}, "disk_gib"),
+        ({"extra_specs": {"": "x"}}, "extra_specs key"),
+    ],
+)
+def test_create_flavor_with_a_bad_field_is_invalid_argument_naming_it(cloud, fields, field):
+    request_ = {"name": "m1.bad", "vcpus": 1, "ram_mib": 64, "disk_gib": 1, **fields}
+    error = fails(
+        cloud.flavors.CreateFlavor, pb2.CreateFlavorRequest(**request_), metadata=md("admin")
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == field
+
+
+def test_a_flavor_with_no_disk_is_accepted(cloud):
+    flavor = cloud.flavors.CreateFlavor(
+        pb2.CreateFlavorRequest(name="m1.nodisk", vcpus=1, ram_mib=64, disk_gib=0),
+        metadata=md("admin"),
+    )
+    assert flavor.disk_gib == 0
+
+
+def test_any_caller_reads_public_flavors_only_admin_private_ones(cloud):
+    private = cloud.flavors.CreateFlavor(
+        pb2.CreateFlavorRequest(name="m1.secret", vcpus=1, ram_mib=64, disk_gib=1, is_public=False),
+        metadata=md("admin"),
+    )
+    for token in ("observer", "reader", "alice", "bob"):
+        flavor = cloud.flavors.GetFlavor(
+            pb2.GetFlavorRequest(flavor_id=cloud.flavor_id), metadata=md(token)
+        )
+        assert flavor.name == "m1.small"
+        listed = cloud.flavors.ListFlavors(pb2.ListFlavorsRequest(), metadata=md(token))
+        assert [f.name for f in listed.flavors] == ["m1.small"], token
+        hidden = fails(
+            cloud.flavors.GetFlavor, pb2.GetFlavorRequest(flavor_id=private.id), metadata=md(token)
+        )
+        assert hidden.code() == grpc.StatusCode.NOT_FOUND, token
+    missing = fails(
+        cloud.flavors.GetFlavor, pb2.GetFlavorRequest(flavor_id=MISSING), metadata=md("admin")
+    )
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+    assert cloud.flavors.GetFlavor(
+        pb2.GetFlavorRequest(flavor_id=private.id), metadata=md("admin")
+    ).name == ("m1.secret")
+
+
+def test_list_flavors_with_a_bad_page_token_is_invalid_argument(cloud):
+    error = fails(
+        cloud.flavors.ListFlavors, pb2.ListFlavorsRequest(page_token="%%%"), metadata=md("alice")
+    )
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_a_second_flavor_delete_is_not_found(cloud):
+    request_ = pb2.DeleteFlavorRequest(flavor_id=cloud.flavor_id)
+    cloud.flavors.DeleteFlavor(request_, metadata=md("admin"))
+    error = fails(cloud.flavors.DeleteFlavor, request_, metadata=md("admin"))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "fields, paths",
+    [
+        ({"instances": -2}, ["instances"]),
+        ({"cores": 5}, []),
+        ({"cores": 5}, ["vcpus"]),
+    ],
+)
+def test_update_quota_with_a_bad_limit_or_mask_is_invalid_argument(cloud, fields, paths):
+    request_ = pb2.UpdateQuotaRequest(
+        project_id=PROJECT_B, update_mask=field_mask_pb2.FieldMask(paths=paths), **fields
+    )
+    error = fails(cloud.quotas.UpdateQuota, request_, metadata=md("admin"))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    quota = cloud.quotas.GetQuota(pb2.GetQuotaRequest(project_id=PROJECT_B), metadata=md("admin"))
+    assert (quota.instances.limit, quota.cores.limit) == (10, 20)
+
+
+def test_quota_of_another_project_is_permission_denied_for_members(cloud):
     error = fails(
         cloud.quotas.GetQuota, pb2.GetQuotaRequest(project_id=PROJECT_B), metadata=md("alice")
     )
-    assert error.code() == grpc.StatusCode.NOT_FOUND
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert reason(error) == "POLICY_DENIED"
+    own = cloud.quotas.GetQuota(pb2.GetQuotaRequest(project_id=PROJECT_A), metadata=md("alice"))
+    assert own.project_id == PROJECT_A
     quota = cloud.quotas.GetQuota(pb2.GetQuotaRequest(project_id=PROJECT_B), metadata=md("admin"))
     assert quota.instances.limit == 10
 
