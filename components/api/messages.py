@@ -9,6 +9,7 @@ from components.compute_db.states import VmState, status
 from components.framework.auth import Caller
 from components.framework.convert import timestamp
 from stratus.api.v1 import api_service_pb2 as pb2
+from stratus.type.v1 import instance_pb2
 
 
 def flavor(row: Flavor) -> pb2.Flavor:
@@ -24,12 +25,12 @@ def flavor(row: Flavor) -> pb2.Flavor:
     )
 
 
-def _address(entry: dict) -> pb2.Address:
+def _address(entry: dict) -> instance_pb2.Address:
     try:
         version = ipaddress.ip_address(entry.get("ip_address", "")).version
     except ValueError:
         version = 0
-    return pb2.Address(
+    return instance_pb2.Address(
         network_id=entry.get("network_id", ""),
         network_name=entry.get("network_name", ""),
         ip_address=entry.get("ip_address", ""),
@@ -39,7 +40,7 @@ def _address(entry: dict) -> pb2.Address:
     )
 
 
-def _fault(row: Instance, who: Caller) -> pb2.Fault | None:
+def _fault(row: Instance, who: Caller) -> instance_pb2.Fault | None:
     """The latest fault of a server in ERROR (as nova, faults of retried builds stay hidden)."""
     if row.vm_state != VmState.ERROR:
         return None
@@ -51,7 +52,7 @@ def _fault(row: Instance, who: Caller) -> pb2.Fault | None:
     )
     if fault is None:
         return None
-    return pb2.Fault(
+    return instance_pb2.Fault(
         code=fault.code,
         message=fault.message,
         details=fault.details if who.is_admin else "",
@@ -79,7 +80,7 @@ def server(row: Instance, who: Caller) -> pb2.Server:
         image_id=row.image_id,
         addresses=[_address(a) for a in row.addresses],
         volumes=[
-            pb2.AttachedVolume(volume_id=v["volume_id"], device=v.get("device", ""))
+            instance_pb2.AttachedVolume(volume_id=v["volume_id"], device=v.get("device", ""))
             for v in row.volumes
         ],
         host=row.host if who.is_admin else "",

@@ -35,7 +35,7 @@ from components.framework.clients import acting_as
 from components.framework.clock import utcnow
 from components.framework.convert import timestamp
 from components.framework.errors import NotFound, StratusError
-from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
+from stratus.type.v1 import instance_pb2
 
 log = logging.getLogger(__name__)
 
@@ -188,7 +188,7 @@ class Build:
             task_state=TaskState.TASK_STATE_UNSPECIFIED,
             launched_time=timestamp(utcnow()),
             addresses=[
-                cond_pb2.Address(
+                instance_pb2.Address(
                     network_id=p.network_id,
                     network_name=p.network_name,
                     port_id=p.port_id,
@@ -198,7 +198,7 @@ class Build:
                 for p in self.ports
             ],
             volumes=[
-                cond_pb2.AttachedVolume(volume_id=v.volume_id, device=v.device)
+                instance_pb2.AttachedVolume(volume_id=v.volume_id, device=v.device)
                 for v in self.volumes
             ],
         )

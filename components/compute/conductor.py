@@ -29,13 +29,14 @@ from components.framework.errors import FailedPrecondition, NotFound
 from components.framework.logs import current_request_id, new_request_id
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
 from stratus.conductor.v1 import conductor_service_pb2_grpc as cond_grpc
+from stratus.type.v1 import cast_pb2, instance_pb2, instance_state_pb2
 
 log = logging.getLogger(__name__)
 
 Instance = cond_pb2.InstanceInfo
-VmState = cond_pb2.InstanceInfo.VmState
-TaskState = cond_pb2.InstanceInfo.TaskState
-PowerState = cond_pb2.InstanceInfo.PowerState
+VmState = instance_state_pb2.VmState
+TaskState = instance_state_pb2.TaskState
+PowerState = instance_state_pb2.PowerState
 # Reasons meaning "someone else changed the instance under us: stop".
 _CHANGED = {"UNEXPECTED_TASK_STATE", "INVALID_STATE_TRANSITION"}
 
@@ -115,7 +116,7 @@ class Conductor:
             instance_id=instance_id,
             host=self.host,
             claim_id=claim_id,
-            fault=cond_pb2.Fault(code=fault.code, message=fault.message, details=fault.details),
+            fault=instance_pb2.Fault(code=fault.code, message=fault.message, details=fault.details),
             retryable=fault.retryable,
         )
         self._cast(context, instance_build_failed=failed)
@@ -139,10 +140,10 @@ class Conductor:
         self.casts.close()
 
 
-def _context(context) -> cond_pb2.CastContext:
-    """The conductor's CastContext for the compute CastContext being handled."""
+def _context(context) -> cast_pb2.CastContext:
+    """The CastContext to send on for the one being handled, with its own send_time."""
     rid = current_request_id()
-    return cond_pb2.CastContext(
+    return cast_pb2.CastContext(
         request_id=context.request_id or (rid if rid != "-" else new_request_id()),
         auth_token=context.auth_token,
         user_id=context.user_id,

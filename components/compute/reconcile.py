@@ -41,6 +41,7 @@ from components.framework.clock import utcnow
 from components.framework.errors import NotFound, StratusError
 from components.framework.logs import new_request_id
 from stratus.compute.v1 import compute_service_pb2 as pb2
+from stratus.type.v1 import cast_pb2
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +52,10 @@ BUILD_TASKS = {
 }
 
 
-def _service_context(host: Host) -> pb2.CastContext:
+def _service_context(host: Host) -> cast_pb2.CastContext:
     """A cast context for work the host starts itself: it acts with its own service token."""
     token = host.conductor.clients.service_token
-    return pb2.CastContext(
+    return cast_pb2.CastContext(
         request_id=new_request_id(), auth_token=token.get() if token is not None else ""
     )
 

@@ -2,8 +2,8 @@
 
 Instances keep a copy of their flavor (a flavor may be deleted while servers
 use it). States are stored as the numbers of the contracts' enums
-(``stratus.conductor.v1.InstanceInfo.VmState`` and friends; the api's enums
-have the same numbers).
+(``stratus.type.v1.VmState`` and friends, which the api and the conductor
+share).
 """
 
 from __future__ import annotations

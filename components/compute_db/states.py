@@ -4,51 +4,31 @@ from __future__ import annotations
 
 import enum
 
+from google.protobuf.descriptor import EnumDescriptor
+
 from components.framework.errors import FailedPrecondition
+from stratus.api.v1 import api_service_pb2
+from stratus.type.v1 import instance_state_pb2
 
 
-class VmState(enum.IntEnum):
-    UNSPECIFIED = 0
-    BUILDING = 1
-    ACTIVE = 2
-    STOPPED = 3
-    ERROR = 4
-    DELETED = 5
+def _from_proto(descriptor: EnumDescriptor, prefix: str, **renames: str) -> type[enum.IntEnum]:
+    """An IntEnum of a contract's enum, named without its prefix (``VM_STATE_ACTIVE`` is
+    ``VmState.ACTIVE``), so the numbers here are the contract's and never a copy."""
+    members = {}
+    for value in descriptor.values:
+        name = value.name.removeprefix(prefix)
+        members[renames.get(name, name)] = value.number
+    return enum.IntEnum(descriptor.name, members, module=__name__, qualname=descriptor.name)
 
 
-class TaskState(enum.IntEnum):
-    NONE = 0  # TASK_STATE_UNSPECIFIED: no task in progress
-    SCHEDULING = 1
-    SPAWNING = 2
-    NETWORKING = 3
-    BLOCK_DEVICE_MAPPING = 4
-    POWERING_OFF = 5
-    POWERING_ON = 6
-    REBOOTING = 7
-    REBOOTING_HARD = 8
-    DELETING = 9
-
-
-class PowerState(enum.IntEnum):
-    UNSPECIFIED = 0
-    NOSTATE = 1
-    RUNNING = 2
-    PAUSED = 3
-    SHUTDOWN = 4
-    CRASHED = 5
-    SUSPENDED = 6
-
-
-class Status(enum.IntEnum):
-    """``stratus.api.v1.Server.Status``: what a user sees."""
-
-    UNSPECIFIED = 0
-    BUILD = 1
-    ACTIVE = 2
-    SHUTOFF = 3
-    REBOOT = 4
-    ERROR = 5
-    DELETED = 6
+# stratus.type.v1.VmState: UNSPECIFIED, BUILDING, ACTIVE, STOPPED, ERROR, DELETED.
+VmState = _from_proto(instance_state_pb2.VmState.DESCRIPTOR, "VM_STATE_")
+# stratus.type.v1.TaskState; NONE is TASK_STATE_UNSPECIFIED: no task in progress.
+TaskState = _from_proto(instance_state_pb2.TaskState.DESCRIPTOR, "TASK_STATE_", UNSPECIFIED="NONE")
+# stratus.type.v1.PowerState: UNSPECIFIED, NOSTATE, RUNNING, PAUSED, SHUTDOWN, CRASHED, ...
+PowerState = _from_proto(instance_state_pb2.PowerState.DESCRIPTOR, "POWER_STATE_")
+# stratus.api.v1.Server.Status, what a user sees: BUILD, ACTIVE, SHUTOFF, REBOOT, ERROR, ...
+Status = _from_proto(api_service_pb2.Server.Status.DESCRIPTOR, "STATUS_")
 
 
 def status(vm: int, task: int) -> Status:

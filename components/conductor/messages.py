@@ -5,6 +5,7 @@ from __future__ import annotations
 from components.compute_db.models import Instance
 from components.framework.convert import timestamp
 from stratus.conductor.v1 import conductor_service_pb2 as pb2
+from stratus.type.v1 import instance_pb2
 
 
 def instance_info(row: Instance) -> pb2.InstanceInfo:
@@ -33,8 +34,8 @@ def instance_info(row: Instance) -> pb2.InstanceInfo:
         claim_id=row.claim_id,
         attempt=row.attempt,
         alternates=row.alternates,
-        addresses=[pb2.Address(**a) for a in row.addresses],
-        volumes=[pb2.AttachedVolume(**v) for v in row.volumes],
+        addresses=[instance_pb2.Address(**a) for a in row.addresses],
+        volumes=[instance_pb2.AttachedVolume(**v) for v in row.volumes],
         launched_time=timestamp(row.launched_time),
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),

@@ -20,6 +20,7 @@ from components.framework.clients import Clients
 from components.framework.clock import utcnow
 from components.framework.convert import timestamp
 from components.framework.logs import current_request_id, new_request_id
+from stratus.type.v1 import cast_pb2
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +50,7 @@ class CastClient:
         """The CastContext for a cast made while serving the current request."""
         who = auth.optional_caller()
         rid = current_request_id()
-        return self.pb2.CastContext(
+        return cast_pb2.CastContext(
             request_id=rid if rid != "-" else new_request_id(),
             auth_token=auth_token or (who.token if who else ""),
             user_id=user_id or (who.user_id if who else ""),

@@ -29,6 +29,7 @@ from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2 as net_pb2
 from stratus.network.v1 import network_service_pb2_grpc as net_grpc
+from stratus.type.v1 import instance_state_pb2
 from stratus.volume.v1 import volume_service_pb2 as vol_pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as vol_grpc
 from tests.harness import StaticValidator, caller, serving
@@ -155,7 +156,7 @@ class FakeConductor(cond_grpc.ConductorServicer, Fake):
             self.before_update(request)
         with self.lock:
             row = self.instances.get(request.instance_id)
-            if row is None or row.vm_state == Instance.VM_STATE_DELETED:
+            if row is None or row.vm_state == instance_state_pb2.VM_STATE_DELETED:
                 raise errors.NotFound(f"no instance {request.instance_id}")
             if request.HasField("expected_task_state") and (
                 row.task_state != request.expected_task_state
@@ -184,7 +185,7 @@ class FakeConductor(cond_grpc.ConductorServicer, Fake):
             found = [
                 self.get(i.id)
                 for i in self.instances.values()
-                if i.host == request.host and i.vm_state != Instance.VM_STATE_DELETED
+                if i.host == request.host and i.vm_state != instance_state_pb2.VM_STATE_DELETED
             ]
         return cond_pb2.ListHostInstancesResponse(instances=found)
 

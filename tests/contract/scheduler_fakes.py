@@ -18,6 +18,7 @@ from components.framework.clock import utcnow
 from components.framework.server import Service
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
+from stratus.type.v1 import cast_pb2
 from tests.harness import StaticValidator, caller, serving
 
 # The token serving_component gives the scheduler as its own service token.
@@ -29,7 +30,7 @@ class FakeCompute(compute_grpc.ComputeServicer):
     """Records every BuildAndRunInstance it receives, with its context."""
 
     def __init__(self) -> None:
-        self.builds: list[tuple[compute_pb2.CastContext, compute_pb2.BuildAndRunInstance]] = []
+        self.builds: list[tuple[cast_pb2.CastContext, compute_pb2.BuildAndRunInstance]] = []
         self.arrived = threading.Condition()
         self.receiver = CastReceiver({"build_and_run_instance": self._build})
 

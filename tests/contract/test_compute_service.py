@@ -27,6 +27,7 @@ from components.framework.convert import timestamp
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
+from stratus.type.v1 import cast_pb2, instance_state_pb2
 from tests.contract.compute_fakes import PROJECT, SERVICE_TOKEN, USER_TOKEN, Fakes, serving_fakes
 from tests.harness import StaticValidator, caller, metadata, serving_component
 
@@ -73,8 +74,8 @@ class Cloud:
             image_id=image_id,
             requested_networks=requested,
             volume_ids=list(volumes),
-            vm_state=Instance.VM_STATE_BUILDING,
-            task_state=Instance.TASK_STATE_SCHEDULING,
+            vm_state=instance_state_pb2.VM_STATE_BUILDING,
+            task_state=instance_state_pb2.TASK_STATE_SCHEDULING,
             claim_id=str(uuid.uuid4()),
             attempt=1,
         )
@@ -83,7 +84,7 @@ class Cloud:
 
     def cast(self, **payload) -> None:
         message = pb2.ComputeCast(
-            context=pb2.CastContext(
+            context=cast_pb2.CastContext(
                 request_id=f"req-{uuid.uuid4()}",
                 auth_token=USER_TOKEN,
                 user_id="u-1",
@@ -114,12 +115,12 @@ class Cloud:
     def wait_active(self, instance: Instance) -> Instance:
         self.wait_until(
             lambda: (
-                self.conductor.get(instance.id).vm_state == Instance.VM_STATE_ACTIVE
+                self.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_ACTIVE
                 or self.conductor.casts_of("instance_build_failed", instance.id)
             )
         )
         found = self.conductor.get(instance.id)
-        assert found.vm_state == Instance.VM_STATE_ACTIVE, self.failure(instance)
+        assert found.vm_state == instance_state_pb2.VM_STATE_ACTIVE, self.failure(instance)
         return found
 
     def wait_failed(self, instance: Instance) -> cond_pb2.InstanceBuildFailed:
@@ -245,8 +246,8 @@ def test_build_defines_a_running_domain_with_overlay_volume_and_nic(cloud):
 
 def test_build_reports_active_running_with_addresses_and_volumes(cloud):
     instance, network_id, volume_id = built(cloud)
-    assert instance.power_state == Instance.POWER_STATE_RUNNING
-    assert instance.task_state == Instance.TASK_STATE_UNSPECIFIED
+    assert instance.power_state == instance_state_pb2.POWER_STATE_RUNNING
+    assert instance.task_state == instance_state_pb2.TASK_STATE_UNSPECIFIED
     assert instance.HasField("launched_time")
     port = next(iter(cloud.fakes.network.ports.values()))
     [address] = instance.addresses
@@ -259,10 +260,16 @@ def test_build_reports_active_running_with_addresses_and_volumes(cloud):
     assert [(v.volume_id, v.device) for v in instance.volumes] == [(volume_id, "vdb")]
     tasks = [(u.expected_task_state, u.task_state) for u in cloud.conductor.updates(instance.id)]
     assert tasks == [
-        (Instance.TASK_STATE_SCHEDULING, Instance.TASK_STATE_NETWORKING),
-        (Instance.TASK_STATE_NETWORKING, Instance.TASK_STATE_BLOCK_DEVICE_MAPPING),
-        (Instance.TASK_STATE_BLOCK_DEVICE_MAPPING, Instance.TASK_STATE_SPAWNING),
-        (Instance.TASK_STATE_SPAWNING, Instance.TASK_STATE_UNSPECIFIED),
+        (instance_state_pb2.TASK_STATE_SCHEDULING, instance_state_pb2.TASK_STATE_NETWORKING),
+        (
+            instance_state_pb2.TASK_STATE_NETWORKING,
+            instance_state_pb2.TASK_STATE_BLOCK_DEVICE_MAPPING,
+        ),
+        (
+            instance_state_pb2.TASK_STATE_BLOCK_DEVICE_MAPPING,
+            instance_state_pb2.TASK_STATE_SPAWNING,
+        ),
+        (instance_state_pb2.TASK_STATE_SPAWNING, instance_state_pb2.TASK_STATE_UNSPECIFIED),
     ]
 
 
@@ -323,8 +330,11 @@ def test_a_repeated_build_message_does_not_build_twice(cloud):
     "fields",
     [
         {"host": "some-other-host"},
-        {"task_state": Instance.TASK_STATE_DELETING},
-        {"vm_state": Instance.VM_STATE_ACTIVE, "task_state": Instance.TASK_STATE_UNSPECIFIED},
+        {"task_state": instance_state_pb2.TASK_STATE_DELETING},
+        {
+            "vm_state": instance_state_pb2.VM_STATE_ACTIVE,
+            "task_state": instance_state_pb2.TASK_STATE_UNSPECIFIED,
+        },
     ],
     ids=["other-host", "deleting", "already-active"],
 )
@@ -532,7 +542,12 @@ def test_hard_reboot_of_a_kernel_guest_boots_the_same_kernel_without_asking_imag
     cloud.wait_active(instance)
     before = len(cloud.fakes.images.calls("GetImage"))
     cloud.host.driver.destroy(instance.id)
-    act(cloud, instance, Instance.TASK_STATE_REBOOTING_HARD, reboot_instance=reboot(instance, HARD))
+    act(
+        cloud,
+        instance,
+        instance_state_pb2.TASK_STATE_REBOOTING_HARD,
+        reboot_instance=reboot(instance, HARD),
+    )
     assert cloud.host.driver.state(instance.id) == RUNNING
     kernel = cloud.domain_xml(instance.id).findtext("os/kernel")
     assert kernel == str(cloud.instance_dir(instance.id) / "kernel")
@@ -557,8 +572,8 @@ def test_deletion_during_the_build_stops_it_and_cleans_up_without_a_failure(clou
     instance = cloud.instance(networks=[network_id], volumes=[volume_id])
 
     def user_deletes(request):
-        if request.task_state == Instance.TASK_STATE_BLOCK_DEVICE_MAPPING:
-            cloud.conductor.set_task(instance.id, Instance.TASK_STATE_DELETING)
+        if request.task_state == instance_state_pb2.TASK_STATE_BLOCK_DEVICE_MAPPING:
+            cloud.conductor.set_task(instance.id, instance_state_pb2.TASK_STATE_DELETING)
 
     cloud.conductor.before_update = user_deletes
     cloud.build(instance)
@@ -577,7 +592,7 @@ def test_terminate_after_build_releases_everything_and_reports_deleted(cloud):
     instance, _, volume_id = built(cloud)
     directory = cloud.instance_dir(instance.id)
     assert directory.exists()
-    cloud.conductor.set_task(instance.id, Instance.TASK_STATE_DELETING)
+    cloud.conductor.set_task(instance.id, instance_state_pb2.TASK_STATE_DELETING)
     cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))
     cloud.wait_deleted(instance)
     assert cloud.host.driver.domain(instance.id) is None
@@ -607,7 +622,7 @@ def test_terminate_unbinds_a_port_the_user_passed_in_instead_of_deleting_it(clou
 
 
 def test_terminate_of_a_never_built_instance_still_reports_deleted(cloud):
-    instance = cloud.instance(task_state=Instance.TASK_STATE_DELETING)
+    instance = cloud.instance(task_state=instance_state_pb2.TASK_STATE_DELETING)
     cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))
     cloud.wait_deleted(instance)
     assert cloud.conductor.calls("AddInstanceFault") == []
@@ -624,10 +639,12 @@ def test_terminate_twice_is_harmless(cloud):
 def test_terminate_that_cannot_release_a_port_records_a_fault_and_error(cloud):
     instance, _, _ = built(cloud, with_volume=False)
     cloud.fakes.network.fail_next["DeletePort"] = errors.Unavailable("network is down")
-    cloud.conductor.set_task(instance.id, Instance.TASK_STATE_DELETING)
+    cloud.conductor.set_task(instance.id, instance_state_pb2.TASK_STATE_DELETING)
     cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))
     cloud.wait_until(lambda: cloud.conductor.calls("AddInstanceFault"))
-    cloud.wait_until(lambda: cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR)
+    cloud.wait_until(
+        lambda: cloud.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_ERROR
+    )
     assert cloud.conductor.casts_of("instance_deleted", instance.id) == []
     assert "ports" in cloud.conductor.calls("AddInstanceFault")[0].message
     # What could be released was released.
@@ -649,7 +666,9 @@ def act(cloud: Cloud, instance: Instance, task: int, **payload) -> Instance:
     cloud.conductor.set_task(instance.id, task)
     cloud.cast(**payload)
     cloud.wait_until(
-        lambda: cloud.conductor.get(instance.id).task_state == Instance.TASK_STATE_UNSPECIFIED
+        lambda: (
+            cloud.conductor.get(instance.id).task_state == instance_state_pb2.TASK_STATE_UNSPECIFIED
+        )
     )
     return cloud.conductor.get(instance.id)
 
@@ -668,30 +687,33 @@ def test_stop_start_and_reboot_change_the_domain_state(cloud):
     stopped = act(
         cloud,
         instance,
-        Instance.TASK_STATE_POWERING_OFF,
+        instance_state_pb2.TASK_STATE_POWERING_OFF,
         stop_instance=pb2.StopInstance(instance_id=instance.id),
     )
     assert driver.state(instance.id) == SHUTOFF
     assert (stopped.vm_state, stopped.power_state) == (
-        Instance.VM_STATE_STOPPED,
-        Instance.POWER_STATE_SHUTDOWN,
+        instance_state_pb2.VM_STATE_STOPPED,
+        instance_state_pb2.POWER_STATE_SHUTDOWN,
     )
     started = act(
         cloud,
         instance,
-        Instance.TASK_STATE_POWERING_ON,
+        instance_state_pb2.TASK_STATE_POWERING_ON,
         start_instance=pb2.StartInstance(instance_id=instance.id),
     )
     assert driver.state(instance.id) == RUNNING
     assert (started.vm_state, started.power_state) == (
-        Instance.VM_STATE_ACTIVE,
-        Instance.POWER_STATE_RUNNING,
+        instance_state_pb2.VM_STATE_ACTIVE,
+        instance_state_pb2.POWER_STATE_RUNNING,
     )
     rebooted = act(
-        cloud, instance, Instance.TASK_STATE_REBOOTING, reboot_instance=reboot(instance, SOFT)
+        cloud,
+        instance,
+        instance_state_pb2.TASK_STATE_REBOOTING,
+        reboot_instance=reboot(instance, SOFT),
     )
     assert driver.state(instance.id) == RUNNING
-    assert rebooted.vm_state == Instance.VM_STATE_ACTIVE
+    assert rebooted.vm_state == instance_state_pb2.VM_STATE_ACTIVE
     assert cloud.conductor.calls("AddInstanceFault") == []
 
 
@@ -701,10 +723,10 @@ def test_stop_of_a_stopped_instance_leaves_it_stopped(cloud):
         stopped = act(
             cloud,
             instance,
-            Instance.TASK_STATE_POWERING_OFF,
+            instance_state_pb2.TASK_STATE_POWERING_OFF,
             stop_instance=pb2.StopInstance(instance_id=instance.id),
         )
-    assert stopped.vm_state == Instance.VM_STATE_STOPPED
+    assert stopped.vm_state == instance_state_pb2.VM_STATE_STOPPED
     assert cloud.host.driver.state(instance.id) == SHUTOFF
 
 
@@ -712,9 +734,12 @@ def test_hard_reboot_rebuilds_the_domain_from_the_record(cloud):
     instance, _, volume_id = built(cloud)
     cloud.host.driver.destroy(instance.id)  # the domain went missing
     rebooted = act(
-        cloud, instance, Instance.TASK_STATE_REBOOTING_HARD, reboot_instance=reboot(instance, HARD)
+        cloud,
+        instance,
+        instance_state_pb2.TASK_STATE_REBOOTING_HARD,
+        reboot_instance=reboot(instance, HARD),
     )
-    assert rebooted.vm_state == Instance.VM_STATE_ACTIVE
+    assert rebooted.vm_state == instance_state_pb2.VM_STATE_ACTIVE
     assert cloud.host.driver.state(instance.id) == RUNNING
     xml = cloud.domain_xml(instance.id)
     assert xml.find("devices/interface/mac").get("address") == instance.addresses[0].mac_address
@@ -726,24 +751,29 @@ def test_soft_reboot_of_a_stopped_instance_falls_back_to_hard(cloud):
     instance, _, _ = built(cloud, with_volume=False)
     cloud.host.driver.shutdown(instance.id, timeout=2)
     rebooted = act(
-        cloud, instance, Instance.TASK_STATE_REBOOTING, reboot_instance=reboot(instance, SOFT)
+        cloud,
+        instance,
+        instance_state_pb2.TASK_STATE_REBOOTING,
+        reboot_instance=reboot(instance, SOFT),
     )
-    assert rebooted.power_state == Instance.POWER_STATE_RUNNING
+    assert rebooted.power_state == instance_state_pb2.POWER_STATE_RUNNING
     assert cloud.host.driver.state(instance.id) == RUNNING
 
 
 def test_start_without_a_domain_records_a_fault_and_error(cloud):
     instance, _, _ = built(cloud, with_volume=False)
-    cloud.conductor.add(_with(cloud.conductor.get(instance.id), vm_state=Instance.VM_STATE_STOPPED))
+    cloud.conductor.add(
+        _with(cloud.conductor.get(instance.id), vm_state=instance_state_pb2.VM_STATE_STOPPED)
+    )
     cloud.host.driver.destroy(instance.id)
     after = act(
         cloud,
         instance,
-        Instance.TASK_STATE_POWERING_ON,
+        instance_state_pb2.TASK_STATE_POWERING_ON,
         start_instance=pb2.StartInstance(instance_id=instance.id),
     )
-    assert after.vm_state == Instance.VM_STATE_ERROR
-    assert after.power_state == Instance.POWER_STATE_NOSTATE
+    assert after.vm_state == instance_state_pb2.VM_STATE_ERROR
+    assert after.power_state == instance_state_pb2.POWER_STATE_NOSTATE
     [fault] = cloud.conductor.calls("AddInstanceFault")
     assert fault.message.startswith(f"Start of instance {instance.id}")
 
@@ -919,7 +949,7 @@ def test_empty_cast_stream_answers_zero_received(cloud):
 
 
 def test_cast_with_nothing_set_is_counted_and_dropped(cloud):
-    message = pb2.ComputeCast(context=pb2.CastContext(request_id="r-1"))
+    message = pb2.ComputeCast(context=cast_pb2.CastContext(request_id="r-1"))
     assert cloud.stub.Casts(iter([message, message]), metadata=md()).received == 2
 
 
@@ -952,8 +982,8 @@ def test_startup_fails_a_build_left_half_done(fakes, tmp_path):
             id=str(uuid.uuid4()),
             host=host_name,
             project_id=PROJECT,
-            vm_state=Instance.VM_STATE_BUILDING,
-            task_state=Instance.TASK_STATE_NETWORKING,
+            vm_state=instance_state_pb2.VM_STATE_BUILDING,
+            task_state=instance_state_pb2.TASK_STATE_NETWORKING,
             claim_id=str(uuid.uuid4()),
             requested_networks=[cond_pb2.RequestedNetwork(network_id=network_id)],
         )
@@ -964,8 +994,8 @@ def test_startup_fails_a_build_left_half_done(fakes, tmp_path):
         after = cloud.conductor.get(instance.id)
     assert failed.retryable is False and failed.claim_id == instance.claim_id
     assert (after.vm_state, after.task_state) == (
-        Instance.VM_STATE_ERROR,
-        Instance.TASK_STATE_UNSPECIFIED,
+        instance_state_pb2.VM_STATE_ERROR,
+        instance_state_pb2.TASK_STATE_UNSPECIFIED,
     )
     assert fakes.network.ports == {}
     assert "interrupted" in fakes.conductor.calls("AddInstanceFault")[0].message
@@ -978,8 +1008,8 @@ def test_startup_finishes_a_deletion_left_half_done(fakes, tmp_path):
             id=str(uuid.uuid4()),
             host=host_name,
             project_id=PROJECT,
-            vm_state=Instance.VM_STATE_ACTIVE,
-            task_state=Instance.TASK_STATE_DELETING,
+            vm_state=instance_state_pb2.VM_STATE_ACTIVE,
+            task_state=instance_state_pb2.TASK_STATE_DELETING,
         )
     )
     with compute_host(fakes, tmp_path, host_name) as cloud:
@@ -989,14 +1019,14 @@ def test_startup_finishes_a_deletion_left_half_done(fakes, tmp_path):
 def test_startup_destroys_guests_of_deleted_instances_and_syncs_power_states(fakes, tmp_path):
     host_name = f"host-{uuid.uuid4().hex[:8]}"
     deleted = fakes.conductor.add(
-        Instance(id=str(uuid.uuid4()), host=host_name, vm_state=Instance.VM_STATE_DELETED)
+        Instance(id=str(uuid.uuid4()), host=host_name, vm_state=instance_state_pb2.VM_STATE_DELETED)
     )
     stopped_by_itself = fakes.conductor.add(
         Instance(
             id=str(uuid.uuid4()),
             host=host_name,
-            vm_state=Instance.VM_STATE_ACTIVE,
-            power_state=Instance.POWER_STATE_RUNNING,
+            vm_state=instance_state_pb2.VM_STATE_ACTIVE,
+            power_state=instance_state_pb2.POWER_STATE_RUNNING,
         )
     )
     driver = LibvirtDriver("test:///default")
@@ -1008,12 +1038,13 @@ def test_startup_destroys_guests_of_deleted_instances_and_syncs_power_states(fak
             cloud.wait_until(lambda: driver.domain(deleted.id) is None)
             cloud.wait_until(
                 lambda: (
-                    cloud.conductor.get(stopped_by_itself.id).vm_state == Instance.VM_STATE_STOPPED
+                    cloud.conductor.get(stopped_by_itself.id).vm_state
+                    == instance_state_pb2.VM_STATE_STOPPED
                 )
             )
             after = cloud.conductor.get(stopped_by_itself.id)
             assert driver.domain(stopped_by_itself.id) is not None  # kept: it is the host's
-        assert after.power_state == Instance.POWER_STATE_SHUTDOWN
+        assert after.power_state == instance_state_pb2.POWER_STATE_SHUTDOWN
     finally:
         driver.close()
 
@@ -1024,8 +1055,8 @@ def test_startup_starts_a_guest_left_off_by_the_host_going_away(fakes, tmp_path)
         Instance(
             id=str(uuid.uuid4()),
             host=host_name,
-            vm_state=Instance.VM_STATE_ACTIVE,
-            power_state=Instance.POWER_STATE_RUNNING,
+            vm_state=instance_state_pb2.VM_STATE_ACTIVE,
+            power_state=instance_state_pb2.POWER_STATE_RUNNING,
         )
     )
     driver = LibvirtDriver("test:///default")
@@ -1036,8 +1067,8 @@ def test_startup_starts_a_guest_left_off_by_the_host_going_away(fakes, tmp_path)
             cloud.wait_until(lambda: driver.state(running.id) == RUNNING)
             after = cloud.conductor.get(running.id)
         assert (after.vm_state, after.power_state) == (
-            Instance.VM_STATE_ACTIVE,
-            Instance.POWER_STATE_RUNNING,
+            instance_state_pb2.VM_STATE_ACTIVE,
+            instance_state_pb2.POWER_STATE_RUNNING,
         )
     finally:
         driver.close()
@@ -1064,7 +1095,7 @@ def test_reconcile_leaves_a_failed_build_to_the_conductor(cloud):
     cloud.build(instance)
     cloud.wait_failed(instance)
     # The conductor has not acted on the failure yet: the instance is still BUILDING here.
-    assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_BUILDING
+    assert cloud.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_BUILDING
     reconcile.reconcile(cloud.host, startup=True)
     cloud.drain(instance.id)
     assert len(cloud.conductor.casts_of("instance_build_failed", instance.id)) == 1
@@ -1081,7 +1112,7 @@ def test_reconcile_fails_a_build_whose_cast_never_arrived(cloud):
     # The cast travels on its own stream: wait for it to arrive.
     failed = cloud.wait_failed(instance)
     assert failed.retryable is False
-    assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+    assert cloud.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_ERROR
     assert cloud.conductor.casts_of("instance_build_failed", fresh.id) == []
 
 
@@ -1104,7 +1135,7 @@ def test_build_waits_out_a_conductor_restart_and_retries_with_the_same_request_i
     _unavailable_times(cloud.conductor, "GetInstance", 3)
     _unavailable_times(cloud.conductor, "UpdateInstance", 2)
     cloud.build(instance)
-    assert cloud.wait_active(instance).power_state == Instance.POWER_STATE_RUNNING
+    assert cloud.wait_active(instance).power_state == instance_state_pb2.POWER_STATE_RUNNING
     first, retried, *_ = cloud.conductor.updates(instance.id)
     assert first.request_id and first.request_id == retried.request_id
     assert len(cloud.conductor.calls("GetInstance")) >= 4
@@ -1141,7 +1172,7 @@ def test_restarted_host_starts_running_guests_and_defines_stopped_ones(fakes, tm
         act(
             cloud,
             stopped,
-            Instance.TASK_STATE_POWERING_OFF,
+            instance_state_pb2.TASK_STATE_POWERING_OFF,
             stop_instance=pb2.StopInstance(instance_id=stopped.id),
         )
         ports_before = dict(fakes.network.ports)
@@ -1150,7 +1181,10 @@ def test_restarted_host_starts_running_guests_and_defines_stopped_ones(fakes, tm
         driver = cloud.host.driver
         cloud.wait_until(lambda: driver.state(running.id) == RUNNING)
         cloud.wait_until(
-            lambda: cloud.conductor.get(stopped.id).power_state == Instance.POWER_STATE_SHUTDOWN
+            lambda: (
+                cloud.conductor.get(stopped.id).power_state
+                == instance_state_pb2.POWER_STATE_SHUTDOWN
+            )
         )
         assert driver.state(stopped.id) == SHUTOFF
         xml = cloud.domain_xml(running.id)
@@ -1165,15 +1199,15 @@ def test_restarted_host_starts_running_guests_and_defines_stopped_ones(fakes, tm
         started = act(
             cloud,
             stopped,
-            Instance.TASK_STATE_POWERING_ON,
+            instance_state_pb2.TASK_STATE_POWERING_ON,
             start_instance=pb2.StartInstance(instance_id=stopped.id),
         )
         assert driver.state(stopped.id) == RUNNING
     assert (after.vm_state, after.power_state) == (
-        Instance.VM_STATE_ACTIVE,
-        Instance.POWER_STATE_RUNNING,
+        instance_state_pb2.VM_STATE_ACTIVE,
+        instance_state_pb2.POWER_STATE_RUNNING,
     )
-    assert started.vm_state == Instance.VM_STATE_ACTIVE
+    assert started.vm_state == instance_state_pb2.VM_STATE_ACTIVE
     assert fakes.network.ports.keys() == ports_before.keys()  # no new port
     assert fakes.conductor.calls("AddInstanceFault") == []
 
@@ -1186,12 +1220,12 @@ def test_restarted_host_fails_an_instance_whose_disk_is_gone_naming_the_disk(fak
     disk.unlink()
     with _reboot_host(fakes, tmp_path, host_name) as cloud:
         cloud.wait_until(
-            lambda: cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+            lambda: cloud.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_ERROR
         )
         assert cloud.host.driver.domain(instance.id) is None
     [fault] = fakes.conductor.calls("AddInstanceFault")
     assert str(disk) in fault.message and "missing" in fault.message
-    assert fakes.conductor.get(instance.id).power_state == Instance.POWER_STATE_NOSTATE
+    assert fakes.conductor.get(instance.id).power_state == instance_state_pb2.POWER_STATE_NOSTATE
 
 
 def test_restarted_host_releases_the_ports_of_a_build_failed_while_it_was_away(fakes, tmp_path):
@@ -1202,14 +1236,14 @@ def test_restarted_host_releases_the_ports_of_a_build_failed_while_it_was_away(f
             id=str(uuid.uuid4()),
             host=host_name,
             project_id=PROJECT,
-            vm_state=Instance.VM_STATE_ERROR,
+            vm_state=instance_state_pb2.VM_STATE_ERROR,
             requested_networks=[cond_pb2.RequestedNetwork(network_id=network_id)],
         )
     )
     fakes.network.add_port(network_id, device_id=instance.id, binding_host_id=host_name)
     with _reboot_host(fakes, tmp_path, host_name) as cloud:
         cloud.wait_until(lambda: not fakes.network.ports)
-        assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+        assert cloud.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_ERROR
 
 
 def test_build_fails_with_a_fault_when_the_conductor_stays_unreachable(fakes, tmp_path):
@@ -1219,7 +1253,7 @@ def test_build_fails_with_a_fault_when_the_conductor_stays_unreachable(fakes, tm
         cloud.conductor.fail_when.append(
             (
                 "UpdateInstance",
-                lambda request: request.vm_state == Instance.VM_STATE_ACTIVE,
+                lambda request: request.vm_state == instance_state_pb2.VM_STATE_ACTIVE,
                 errors.Unavailable("connection refused"),
             )
         )
@@ -1245,8 +1279,8 @@ def test_ports_a_failed_build_could_not_release_are_released_once_it_is_error(cl
     cloud.conductor.add(
         _with(
             cloud.conductor.get(instance.id),
-            vm_state=Instance.VM_STATE_ERROR,
-            task_state=Instance.TASK_STATE_UNSPECIFIED,
+            vm_state=instance_state_pb2.VM_STATE_ERROR,
+            task_state=instance_state_pb2.TASK_STATE_UNSPECIFIED,
         )
     )  # the conductor's answer
     reconcile.reconcile(cloud.host)
@@ -1259,8 +1293,8 @@ def test_build_stopped_by_a_change_that_left_it_mid_build_is_failed_by_the_recon
     instance = cloud.instance(networks=[network_id])
 
     def applied_but_answer_lost(request) -> None:
-        if request.task_state == Instance.TASK_STATE_NETWORKING:
-            cloud.conductor.set_task(instance.id, Instance.TASK_STATE_NETWORKING)
+        if request.task_state == instance_state_pb2.TASK_STATE_NETWORKING:
+            cloud.conductor.set_task(instance.id, instance_state_pb2.TASK_STATE_NETWORKING)
 
     cloud.conductor.before_update = applied_but_answer_lost
     cloud.build(instance)
@@ -1270,5 +1304,5 @@ def test_build_stopped_by_a_change_that_left_it_mid_build_is_failed_by_the_recon
     reconcile.reconcile(cloud.host)
     failed = cloud.wait_failed(instance)
     assert failed.retryable is False
-    assert cloud.conductor.get(instance.id).vm_state == Instance.VM_STATE_ERROR
+    assert cloud.conductor.get(instance.id).vm_state == instance_state_pb2.VM_STATE_ERROR
     assert_nothing_left(cloud, instance)

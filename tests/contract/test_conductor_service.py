@@ -22,6 +22,7 @@ from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.conductor.v1 import conductor_service_pb2 as pb2
 from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
+from stratus.type.v1 import cast_pb2, instance_pb2, instance_state_pb2
 from tests.contract.fakes import FakeCompute
 from tests.harness import StaticValidator, caller, serving, serving_component
 
@@ -94,7 +95,7 @@ def make_instance(host="host-a", alternates=("host-b",), attempt=1) -> Instance:
 
 def cast(stub, **payload):
     message = pb2.ConductorCast(
-        context=pb2.CastContext(request_id="req-1", auth_token="user"), **payload
+        context=cast_pb2.CastContext(request_id="req-1", auth_token="user"), **payload
     )
     return stub.Casts(iter([message]), metadata=SVC)
 
@@ -168,28 +169,28 @@ def test_update_instance_checks_the_expected_task_and_transitions(conductor):
         stub,
         instance.id,
         ["task_state"],
-        expected=pb2.InstanceInfo.TASK_STATE_SCHEDULING,
-        task_state=pb2.InstanceInfo.TASK_STATE_NETWORKING,
+        expected=instance_state_pb2.TASK_STATE_SCHEDULING,
+        task_state=instance_state_pb2.TASK_STATE_NETWORKING,
     )
     assert stale.code() == grpc.StatusCode.FAILED_PRECONDITION
     done = _update(
         stub,
         instance.id,
         ["vm_state", "task_state", "power_state", "addresses"],
-        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
-        vm_state=pb2.InstanceInfo.VM_STATE_ACTIVE,
-        task_state=pb2.InstanceInfo.TASK_STATE_UNSPECIFIED,
-        power_state=pb2.InstanceInfo.POWER_STATE_RUNNING,
+        expected=instance_state_pb2.TASK_STATE_SPAWNING,
+        vm_state=instance_state_pb2.VM_STATE_ACTIVE,
+        task_state=instance_state_pb2.TASK_STATE_UNSPECIFIED,
+        power_state=instance_state_pb2.POWER_STATE_RUNNING,
         addresses=[
-            pb2.Address(
+            instance_pb2.Address(
                 network_id="n", port_id="p", ip_address="10.0.0.5", mac_address="fa:16:3e:00:00:01"
             )
         ],
     )
-    assert done.vm_state == pb2.InstanceInfo.VM_STATE_ACTIVE
+    assert done.vm_state == instance_state_pb2.VM_STATE_ACTIVE
     assert done.addresses[0].ip_address == "10.0.0.5"
     deleted = fails(
-        _update, stub, instance.id, ["vm_state"], vm_state=pb2.InstanceInfo.VM_STATE_DELETED
+        _update, stub, instance.id, ["vm_state"], vm_state=instance_state_pb2.VM_STATE_DELETED
     )
     assert deleted.code() == grpc.StatusCode.FAILED_PRECONDITION
     unknown = fails(_update, stub, instance.id, ["name"])
@@ -221,7 +222,7 @@ def test_retryable_build_failure_moves_the_claim_and_casts_to_the_alternate(cond
             host="host-a",
             claim_id=old_claim,
             retryable=True,
-            fault=pb2.Fault(code=13, message="libvirt said no"),
+            fault=instance_pb2.Fault(code=13, message="libvirt said no"),
         ),
     )
     assert summary.received == 1
@@ -246,7 +247,7 @@ def test_final_build_failure_is_error_with_the_claim_released(conductor):
             host="host-a",
             claim_id=instance.claim_id,
             retryable=True,
-            fault=pb2.Fault(code=13, message="no more hosts"),
+            fault=instance_pb2.Fault(code=13, message="no more hosts"),
         ),
     )
     assert wait_until(lambda: Instance.get_by_id(instance.id).vm_state == VmState.ERROR)
@@ -342,13 +343,13 @@ def test_update_instance_retried_with_its_request_id_is_answered_not_applied_aga
     request = pb2.UpdateInstanceRequest(
         instance_id=instance.id,
         update_mask=field_mask_pb2.FieldMask(paths=["task_state"]),
-        task_state=pb2.InstanceInfo.TASK_STATE_SPAWNING,
-        expected_task_state=pb2.InstanceInfo.TASK_STATE_SCHEDULING,
+        task_state=instance_state_pb2.TASK_STATE_SPAWNING,
+        expected_task_state=instance_state_pb2.TASK_STATE_SCHEDULING,
         request_id=str(uuid.uuid4()),
     )
     first = stub.UpdateInstance(request, metadata=SVC)
     again = stub.UpdateInstance(request, metadata=SVC)
-    assert again.task_state == first.task_state == pb2.InstanceInfo.TASK_STATE_SPAWNING
+    assert again.task_state == first.task_state == instance_state_pb2.TASK_STATE_SPAWNING
 
 
 # ReportComputeNode: what a host may say about itself
@@ -425,23 +426,23 @@ def test_update_instance_repeated_after_it_was_made_answers_the_instance(conduct
         stub,
         instance.id,
         ["task_state"],
-        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
-        task_state=pb2.InstanceInfo.TASK_STATE_NETWORKING,
+        expected=instance_state_pb2.TASK_STATE_SPAWNING,
+        task_state=instance_state_pb2.TASK_STATE_NETWORKING,
     )
     again = _update(
         stub,
         instance.id,
         ["task_state"],
-        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
-        task_state=pb2.InstanceInfo.TASK_STATE_NETWORKING,
+        expected=instance_state_pb2.TASK_STATE_SPAWNING,
+        task_state=instance_state_pb2.TASK_STATE_NETWORKING,
     )
-    assert again.task_state == moved.task_state == pb2.InstanceInfo.TASK_STATE_NETWORKING
+    assert again.task_state == moved.task_state == instance_state_pb2.TASK_STATE_NETWORKING
     elsewhere = fails(
         _update,
         stub,
         instance.id,
         ["task_state"],
-        expected=pb2.InstanceInfo.TASK_STATE_SPAWNING,
-        task_state=pb2.InstanceInfo.TASK_STATE_BLOCK_DEVICE_MAPPING,
+        expected=instance_state_pb2.TASK_STATE_SPAWNING,
+        task_state=instance_state_pb2.TASK_STATE_BLOCK_DEVICE_MAPPING,
     )
     assert elsewhere.code() == grpc.StatusCode.FAILED_PRECONDITION

@@ -22,6 +22,7 @@ import pytest
 
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.type.v1 import instance_state_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from tests.e2e.boot import SETTLED, Driver, claims_of
 from tests.e2e.conftest import PORT_OFFSET, run_cloud
@@ -182,7 +183,7 @@ def test_a_restarted_host_brings_back_the_guests_its_servers_say_it_runs(faulty_
     after = driver.get(running.id)
     assert (after.status, after.power_state) == (
         api_pb2.Server.STATUS_ACTIVE,
-        api_pb2.Server.POWER_STATE_RUNNING,
+        instance_state_pb2.POWER_STATE_RUNNING,
     )
     assert driver.get(stopped.id).status == api_pb2.Server.STATUS_SHUTOFF
     driver.servers.StartServer(api_pb2.StartServerRequest(server_id=stopped.id), metadata=driver.md)

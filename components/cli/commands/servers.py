@@ -16,6 +16,7 @@ from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.type.v1 import instance_state_pb2
 
 log = logging.getLogger(__name__)
 Server = pb2.Server
@@ -37,7 +38,7 @@ def server() -> None:
 
 def state(s: Server) -> str:
     """``BUILD (spawning)``: the status with the task in progress, if any."""
-    if s.task_state == Server.TASK_STATE_UNSPECIFIED:
+    if s.task_state == instance_state_pb2.TASK_STATE_UNSPECIFIED:
         return enum_name(s, "status")
     return f"{enum_name(s, 'status')} ({enum_name(s, 'task_state').lower().replace('_', ' ')})"
 
@@ -283,7 +284,7 @@ def _list_row(s: Server, image_names_: dict[str, str]) -> list:
 
 
 def _task(s: Server) -> str | None:
-    if s.task_state == Server.TASK_STATE_UNSPECIFIED:
+    if s.task_state == instance_state_pb2.TASK_STATE_UNSPECIFIED:
         return None
     return enum_name(s, "task_state").lower()
 

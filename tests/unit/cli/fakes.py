@@ -24,6 +24,7 @@ from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.type.v1 import instance_state_pb2
 from tests.harness import StaticValidator, caller, serving
 
 TOKEN = "fake-token"
@@ -159,7 +160,7 @@ class FakeServers(api_grpc.ServersServicer):
         server = self.add(
             request.name,
             status=Server.STATUS_BUILD,
-            task_state=Server.TASK_STATE_SCHEDULING,
+            task_state=instance_state_pb2.TASK_STATE_SCHEDULING,
             flavor=api_pb2.FlavorSummary(id=request.flavor_id, name="m1.tiny"),
             image_id=request.image_id,
         )

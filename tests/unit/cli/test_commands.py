@@ -9,6 +9,7 @@ import click
 
 from components.cli.__main__ import cli
 from stratus.api.v1 import api_service_pb2 as api_pb2
+from stratus.type.v1 import instance_pb2, instance_state_pb2
 
 Server = api_pb2.Server
 
@@ -135,7 +136,7 @@ def test_server_list_shows_image_names_and_networks(stratus, fake):
         "vm1",
         image_id=image.id,
         flavor=api_pb2.FlavorSummary(name="m1.tiny"),
-        addresses=[api_pb2.Address(network_name="private", ip_address="10.0.0.5")],
+        addresses=[instance_pb2.Address(network_name="private", ip_address="10.0.0.5")],
     )
     result = stratus("server", "list", "-f", "json")
     row = json.loads(result.stdout)[0]
@@ -148,7 +149,7 @@ def test_server_list_shows_image_names_and_networks(stratus, fake):
 
 def test_create_wait_follows_the_server_until_active(stratus, fake):
     fake.servers.build_steps = [
-        {"status": Server.STATUS_BUILD, "task_state": Server.TASK_STATE_SPAWNING},
+        {"status": Server.STATUS_BUILD, "task_state": instance_state_pb2.TASK_STATE_SPAWNING},
         {"status": Server.STATUS_ACTIVE},
     ]
     result = stratus(
@@ -169,7 +170,7 @@ def test_create_without_wait_answers_in_build(stratus, fake):
 
 
 def test_create_wait_ending_in_error_fails_with_the_fault(stratus, fake):
-    fault = api_pb2.Fault(code=8, message="No valid host was found")
+    fault = instance_pb2.Fault(code=8, message="No valid host was found")
     fake.servers.build_steps = [{"status": Server.STATUS_ERROR, "fault": fault}]
     result = stratus("server", "create", "--flavor", "m1.tiny", "--image", "demo", "--wait", "vm1")
     assert result.exit_code == 1
@@ -178,7 +179,7 @@ def test_create_wait_ending_in_error_fails_with_the_fault(stratus, fake):
 
 
 def test_delete_wait_treats_a_vanished_server_as_deleted(stratus, fake):
-    fake.servers.add("vm1", task_state=Server.TASK_STATE_DELETING)
+    fake.servers.add("vm1", task_state=instance_state_pb2.TASK_STATE_DELETING)
     result = stratus("server", "delete", "--wait", "vm1")
     assert result.exit_code == 0, result.output
     assert fake.servers.servers == []

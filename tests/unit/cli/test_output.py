@@ -19,6 +19,7 @@ from components.cli.output import (
 )
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.image.v1 import image_service_pb2 as image_pb2
+from stratus.type.v1 import instance_state_pb2
 
 RECORD = Record({"id": "s-1", "name": "vm1", "addresses": {"private": ["10.0.0.5"]}})
 LISTING = Listing(["ID", "Name", "Status"], [["s-1", "vm1", "ACTIVE"], ["s-2", "vm2", "BUILD"]])
@@ -106,7 +107,7 @@ def test_text_of_flattens_lists_dicts_and_none():
 
 
 def test_enum_name_drops_the_type_prefix():
-    server = api_pb2.Server(task_state=api_pb2.Server.TASK_STATE_BLOCK_DEVICE_MAPPING)
+    server = api_pb2.Server(task_state=instance_state_pb2.TASK_STATE_BLOCK_DEVICE_MAPPING)
     assert enum_name(server, "task_state") == "BLOCK_DEVICE_MAPPING"
     image = image_pb2.Image(disk_format=image_pb2.Image.DISK_FORMAT_QCOW2)
     assert enum_name(image, "disk_format", lower=True) == "qcow2"

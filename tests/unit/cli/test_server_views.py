@@ -15,6 +15,7 @@ import grpc
 from components.cli import progress
 from components.cli.errors import RemoteError
 from stratus.api.v1 import api_service_pb2 as api_pb2
+from stratus.type.v1 import instance_state_pb2
 from tests.unit.cli.fakes import PASSWORD
 
 Server = api_pb2.Server
@@ -23,8 +24,8 @@ Server = api_pb2.Server
 def test_list_long_shows_task_power_zone_and_host(stratus, fake):
     fake.servers.add(
         "web-1",
-        task_state=Server.TASK_STATE_POWERING_OFF,
-        power_state=Server.POWER_STATE_RUNNING,
+        task_state=instance_state_pb2.TASK_STATE_POWERING_OFF,
+        power_state=instance_state_pb2.POWER_STATE_RUNNING,
         availability_zone="nova",
         host="compute-1",
     )
@@ -48,7 +49,7 @@ def test_list_name_is_a_substring_filter_applied_by_the_service(stratus, fake):
 
 def test_ctrl_c_during_wait_says_the_server_carries_on_and_exits_130(stratus, fake, monkeypatch):
     fake.servers.build_steps = [
-        {"status": Server.STATUS_BUILD, "task_state": Server.TASK_STATE_SPAWNING},
+        {"status": Server.STATUS_BUILD, "task_state": instance_state_pb2.TASK_STATE_SPAWNING},
         {"status": Server.STATUS_ACTIVE},
     ]
 

@@ -9,6 +9,7 @@ from components.framework.casts import CastFailed, CastReceiver, CastSender, Key
 from components.framework.server import Service
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
+from stratus.type.v1 import cast_pb2
 from tests.harness import StaticValidator, caller, metadata, serving
 
 POLICY = auth.Policy({"/stratus.compute.v1.Compute/Casts": auth.service_or_admin})
@@ -53,7 +54,7 @@ def sender_for(channels: dict[str, grpc.Channel]) -> CastSender:
 
 def cast(i: int) -> pb2.ComputeCast:
     return pb2.ComputeCast(
-        context=pb2.CastContext(request_id=f"req-{i}"),
+        context=cast_pb2.CastContext(request_id=f"req-{i}"),
         build_and_run_instance=pb2.BuildAndRunInstance(instance_id=str(i)),
     )
 

@@ -2,6 +2,8 @@ import datetime
 
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stratus.type.v1 import instance_pb2 as _instance_pb2
+from stratus.type.v1 import instance_state_pb2 as _instance_state_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -29,58 +31,6 @@ class Server(_message.Message):
     STATUS_REBOOT: Server.Status
     STATUS_ERROR: Server.Status
     STATUS_DELETED: Server.Status
-    class VmState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        VM_STATE_UNSPECIFIED: _ClassVar[Server.VmState]
-        VM_STATE_BUILDING: _ClassVar[Server.VmState]
-        VM_STATE_ACTIVE: _ClassVar[Server.VmState]
-        VM_STATE_STOPPED: _ClassVar[Server.VmState]
-        VM_STATE_ERROR: _ClassVar[Server.VmState]
-        VM_STATE_DELETED: _ClassVar[Server.VmState]
-    VM_STATE_UNSPECIFIED: Server.VmState
-    VM_STATE_BUILDING: Server.VmState
-    VM_STATE_ACTIVE: Server.VmState
-    VM_STATE_STOPPED: Server.VmState
-    VM_STATE_ERROR: Server.VmState
-    VM_STATE_DELETED: Server.VmState
-    class TaskState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        TASK_STATE_UNSPECIFIED: _ClassVar[Server.TaskState]
-        TASK_STATE_SCHEDULING: _ClassVar[Server.TaskState]
-        TASK_STATE_SPAWNING: _ClassVar[Server.TaskState]
-        TASK_STATE_NETWORKING: _ClassVar[Server.TaskState]
-        TASK_STATE_BLOCK_DEVICE_MAPPING: _ClassVar[Server.TaskState]
-        TASK_STATE_POWERING_OFF: _ClassVar[Server.TaskState]
-        TASK_STATE_POWERING_ON: _ClassVar[Server.TaskState]
-        TASK_STATE_REBOOTING: _ClassVar[Server.TaskState]
-        TASK_STATE_REBOOTING_HARD: _ClassVar[Server.TaskState]
-        TASK_STATE_DELETING: _ClassVar[Server.TaskState]
-    TASK_STATE_UNSPECIFIED: Server.TaskState
-    TASK_STATE_SCHEDULING: Server.TaskState
-    TASK_STATE_SPAWNING: Server.TaskState
-    TASK_STATE_NETWORKING: Server.TaskState
-    TASK_STATE_BLOCK_DEVICE_MAPPING: Server.TaskState
-    TASK_STATE_POWERING_OFF: Server.TaskState
-    TASK_STATE_POWERING_ON: Server.TaskState
-    TASK_STATE_REBOOTING: Server.TaskState
-    TASK_STATE_REBOOTING_HARD: Server.TaskState
-    TASK_STATE_DELETING: Server.TaskState
-    class PowerState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        POWER_STATE_UNSPECIFIED: _ClassVar[Server.PowerState]
-        POWER_STATE_NOSTATE: _ClassVar[Server.PowerState]
-        POWER_STATE_RUNNING: _ClassVar[Server.PowerState]
-        POWER_STATE_PAUSED: _ClassVar[Server.PowerState]
-        POWER_STATE_SHUTDOWN: _ClassVar[Server.PowerState]
-        POWER_STATE_CRASHED: _ClassVar[Server.PowerState]
-        POWER_STATE_SUSPENDED: _ClassVar[Server.PowerState]
-    POWER_STATE_UNSPECIFIED: Server.PowerState
-    POWER_STATE_NOSTATE: Server.PowerState
-    POWER_STATE_RUNNING: Server.PowerState
-    POWER_STATE_PAUSED: Server.PowerState
-    POWER_STATE_SHUTDOWN: Server.PowerState
-    POWER_STATE_CRASHED: Server.PowerState
-    POWER_STATE_SUSPENDED: Server.PowerState
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -112,21 +62,21 @@ class Server(_message.Message):
     project_id: str
     user_id: str
     status: Server.Status
-    vm_state: Server.VmState
-    task_state: Server.TaskState
-    power_state: Server.PowerState
+    vm_state: _instance_state_pb2.VmState
+    task_state: _instance_state_pb2.TaskState
+    power_state: _instance_state_pb2.PowerState
     flavor: FlavorSummary
     image_id: str
-    addresses: _containers.RepeatedCompositeFieldContainer[Address]
-    volumes: _containers.RepeatedCompositeFieldContainer[AttachedVolume]
+    addresses: _containers.RepeatedCompositeFieldContainer[_instance_pb2.Address]
+    volumes: _containers.RepeatedCompositeFieldContainer[_instance_pb2.AttachedVolume]
     host: str
     availability_zone: str
-    fault: Fault
+    fault: _instance_pb2.Fault
     metadata: _containers.ScalarMap[str, str]
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     launched_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., status: _Optional[_Union[Server.Status, str]] = ..., vm_state: _Optional[_Union[Server.VmState, str]] = ..., task_state: _Optional[_Union[Server.TaskState, str]] = ..., power_state: _Optional[_Union[Server.PowerState, str]] = ..., flavor: _Optional[_Union[FlavorSummary, _Mapping]] = ..., image_id: _Optional[str] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[AttachedVolume, _Mapping]]] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., status: _Optional[_Union[Server.Status, str]] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., flavor: _Optional[_Union[FlavorSummary, _Mapping]] = ..., image_id: _Optional[str] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., fault: _Optional[_Union[_instance_pb2.Fault, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class FlavorSummary(_message.Message):
     __slots__ = ("id", "name", "vcpus", "ram_mib", "disk_gib")
@@ -141,42 +91,6 @@ class FlavorSummary(_message.Message):
     ram_mib: int
     disk_gib: int
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., vcpus: _Optional[int] = ..., ram_mib: _Optional[int] = ..., disk_gib: _Optional[int] = ...) -> None: ...
-
-class Address(_message.Message):
-    __slots__ = ("network_id", "network_name", "ip_address", "mac_address", "version", "port_id")
-    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
-    NETWORK_NAME_FIELD_NUMBER: _ClassVar[int]
-    IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    VERSION_FIELD_NUMBER: _ClassVar[int]
-    PORT_ID_FIELD_NUMBER: _ClassVar[int]
-    network_id: str
-    network_name: str
-    ip_address: str
-    mac_address: str
-    version: int
-    port_id: str
-    def __init__(self, network_id: _Optional[str] = ..., network_name: _Optional[str] = ..., ip_address: _Optional[str] = ..., mac_address: _Optional[str] = ..., version: _Optional[int] = ..., port_id: _Optional[str] = ...) -> None: ...
-
-class AttachedVolume(_message.Message):
-    __slots__ = ("volume_id", "device")
-    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
-    DEVICE_FIELD_NUMBER: _ClassVar[int]
-    volume_id: str
-    device: str
-    def __init__(self, volume_id: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...
-
-class Fault(_message.Message):
-    __slots__ = ("code", "message", "details", "create_time")
-    CODE_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    DETAILS_FIELD_NUMBER: _ClassVar[int]
-    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    code: int
-    message: str
-    details: str
-    create_time: _timestamp_pb2.Timestamp
-    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Flavor(_message.Message):
     __slots__ = ("id", "name", "vcpus", "ram_mib", "disk_gib", "extra_specs", "is_public", "create_time")

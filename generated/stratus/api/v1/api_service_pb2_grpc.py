@@ -135,9 +135,10 @@ class ServersServicer:
     """
 
     def CreateServer(self, request, context):
-        """CreateServer records a new server and starts building it. It answers at
-        once with the server in BUILD (task_state SCHEDULING); follow it with
-        WatchServer or GetServer until ACTIVE or ERROR.
+        """CreateServer records a new server and starts building it. It answers as
+        soon as the server is recorded and the project's quota reserved, with
+        the server in BUILD (task_state SCHEDULING), without waiting for the
+        scheduler; follow it with WatchServer or GetServer until ACTIVE or ERROR.
 
         Member of the project the token is scoped to; the server belongs to that
         project and to the calling user.
@@ -146,15 +147,29 @@ class ServersServicer:
         flavor, which must exist and be usable by the project (INVALID_ARGUMENT,
         reason FLAVOR_NOT_FOUND); the image, which must exist, be active and fit
         the flavor's disk (INVALID_ARGUMENT, reason IMAGE_NOT_FOUND or
-        IMAGE_UNUSABLE); the availability zone, which some compute host must be
-        in (INVALID_ARGUMENT); and the project's quota for instances, cores and
-        ram_mib (RESOURCE_EXHAUSTED, reason QUOTA_EXCEEDED).
+        IMAGE_UNUSABLE); each network, which must exist and be usable by the
+        project (INVALID_ARGUMENT, reason NETWORK_NOT_FOUND; a network listed
+        twice gets two interfaces, as in Nova); each volume, which must exist
+        (INVALID_ARGUMENT, reason VOLUME_NOT_FOUND) and be available
+        (FAILED_PRECONDITION, reason VOLUME_UNAVAILABLE); the availability
+        zone, which some compute host must be in (INVALID_ARGUMENT); and the
+        project's quota for instances, cores and ram_mib (RESOURCE_EXHAUSTED,
+        reason QUOTA_EXCEEDED).
 
         Everything else fails later and puts the server in ERROR with a fault:
-        no host that fits (fault code 8, RESOURCE_EXHAUSTED, "No valid host"),
-        or a network or volume that does not exist or cannot be used, or a
-        failure on the host once retries are used up. Whatever was allocated for
-        it is released.
+        a scheduler that cannot be reached (fault code 14, UNAVAILABLE), no
+        host that fits (fault code 8, RESOURCE_EXHAUSTED, "No valid host"), a
+        port or volume attachment the host cannot make, or a failure on the host
+        once retries are used up. Whatever was allocated for it is released.
+
+        The api hands the server to the scheduler after answering, from a
+        bounded queue in its own process: under a burst of more than 1000
+        waiting servers, CreateServer waits for room before answering. If the
+        api process stops before handing a server over, the server stays in
+        SCHEDULING until the conductor's sweep puts it in ERROR (fault code 4,
+        DEADLINE_EXCEEDED, "not scheduled within 60s" with the default
+        build_start_timeout_seconds); as for any server in ERROR, deleting it
+        gives its quota back.
 
         Not idempotent by itself (server names need not be unique): a retry with
         the same request_id returns the first server instead of creating two.
@@ -245,10 +260,12 @@ class ServersServicer:
         """RebootServer reboots a server (status REBOOT, then ACTIVE). It answers
         once the reboot is under way.
 
-        SOFT asks the guest to restart and needs an ACTIVE server with no task.
-        HARD powers the guest off and on, and is also accepted for a SHUTOFF
-        server and to cut short a soft reboot in progress. Any other state or
-        task answers FAILED_PRECONDITION.
+        SOFT (also what REBOOT_TYPE_UNSPECIFIED means) asks the guest to
+        restart and needs an ACTIVE server with no task. HARD powers the guest
+        off and on, and is also accepted for a SHUTOFF server and to cut short a
+        soft reboot in progress. Any other state or task answers
+        FAILED_PRECONDITION; a reboot_type the enum does not define,
+        INVALID_ARGUMENT.
 
         Member of the owning project, or admin. Not idempotent: each call
         reboots again (a retry with the same request_id returns the first
@@ -660,7 +677,8 @@ class FlavorsServicer:
         """CreateFlavor creates a flavor.
 
         Admin only. Flavor names are unique: a taken name answers
-        ALREADY_EXISTS. An empty name, vcpus, ram_mib or disk_gib below 1, or a
+        ALREADY_EXISTS. An empty name, vcpus or ram_mib below 1, disk_gib below
+        0 (0 means a root disk the size of the image, as in Nova), or a
         malformed extra spec answers INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -679,8 +697,7 @@ class FlavorsServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListFlavors(self, request, context):
-        """ListFlavors lists flavors, smallest RAM first, then by name, one page at
-        a time.
+        """ListFlavors lists flavors, oldest first, one page at a time.
 
         Any authenticated caller; private flavors are listed to admin only. An
         invalid page_token answers INVALID_ARGUMENT. Idempotent and read-only.
@@ -875,7 +892,9 @@ class QuotasServicer:
     def GetQuota(self, request, context):
         """GetQuota returns a project's limits and current usage.
 
-        Reader of the project, or admin (PERMISSION_DENIED for another project).
+        Reader of the project, or admin. A non-admin asking for another
+        project's quota gets PERMISSION_DENIED, as Nova answers 403 (a quota is
+        not hidden the way another project's server is).
         A project with no limits of its own reports the configured defaults, so
         this call never answers NOT_FOUND. Idempotent and read-only.
         """

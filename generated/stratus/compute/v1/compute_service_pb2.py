@@ -22,54 +22,52 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
-from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
+from stratus.type.v1 import cast_pb2 as stratus_dot_type_dot_v1_dot_cast__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(stratus/compute/v1/compute_service.proto\x12\x12stratus.compute.v1\x1a\x1fgoogle/protobuf/timestamp.proto\"\xab\x03\n\x06\x44omain\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12/\n\x05state\x18\x03 \x01(\x0e\x32 .stratus.compute.v1.Domain.State\x12\r\n\x05vcpus\x18\x04 \x01(\x05\x12\x12\n\nmemory_mib\x18\x05 \x01(\x05\x12-\n\x05\x64isks\x18\x06 \x03(\x0b\x32\x1e.stratus.compute.v1.DomainDisk\x12\x37\n\ninterfaces\x18\x07 \x03(\x0b\x32#.stratus.compute.v1.DomainInterface\"\xc1\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATE_NO_STATE\x10\x01\x12\x11\n\rSTATE_RUNNING\x10\x02\x12\x11\n\rSTATE_BLOCKED\x10\x03\x12\x10\n\x0cSTATE_PAUSED\x10\x04\x12\x17\n\x13STATE_SHUTTING_DOWN\x10\x05\x12\x11\n\rSTATE_SHUTOFF\x10\x06\x12\x11\n\rSTATE_CRASHED\x10\x07\x12\x16\n\x12STATE_PM_SUSPENDED\x10\x08\"<\n\nDomainDisk\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\"4\n\x0f\x44omainInterface\x12\x13\n\x0bmac_address\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"\x8e\x03\n\x0b\x43omputeCast\x12\x30\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1f.stratus.compute.v1.CastContext\x12I\n\x16\x62uild_and_run_instance\x18\x02 \x01(\x0b\x32\'.stratus.compute.v1.BuildAndRunInstanceH\x00\x12\x43\n\x12terminate_instance\x18\x03 \x01(\x0b\x32%.stratus.compute.v1.TerminateInstanceH\x00\x12\x39\n\rstop_instance\x18\x04 \x01(\x0b\x32 .stratus.compute.v1.StopInstanceH\x00\x12;\n\x0estart_instance\x18\x05 \x01(\x0b\x32!.stratus.compute.v1.StartInstanceH\x00\x12=\n\x0freboot_instance\x18\x06 \x01(\x0b\x32\".stratus.compute.v1.RebootInstanceH\x00\x42\x06\n\x04\x63\x61st\"\x89\x01\n\x0b\x43\x61stContext\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x12\n\nauth_token\x18\x02 \x01(\t\x12\x0f\n\x07user_id\x18\x03 \x01(\t\x12\x12\n\nproject_id\x18\x04 \x01(\t\x12-\n\tsend_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"a\n\x13\x42uildAndRunInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x12\n\nalternates\x18\x04 \x03(\t\"(\n\x11TerminateInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"#\n\x0cStopInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"$\n\rStartInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"\xc0\x01\n\x0eRebootInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x42\n\x0breboot_type\x18\x02 \x01(\x0e\x32-.stratus.compute.v1.RebootInstance.RebootType\"U\n\nRebootType\x12\x1b\n\x17REBOOT_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10REBOOT_TYPE_SOFT\x10\x01\x12\x14\n\x10REBOOT_TYPE_HARD\x10\x02\" \n\x0c\x43\x61stsSummary\x12\x10\n\x08received\x18\x01 \x01(\x03\"N\n\x17GetConsoleOutputRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x13\n\x06length\x18\x02 \x01(\x05H\x00\x88\x01\x01\x42\t\n\x07_length\"=\n\x18GetConsoleOutputResponse\x12\x0e\n\x06output\x18\x01 \x01(\t\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\x16\n\x14GetHostStatusRequest\"\xbb\x01\n\x15GetHostStatusResponse\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x17\n\x0fhypervisor_type\x18\x02 \x01(\t\x12\x1a\n\x12hypervisor_version\x18\x03 \x01(\t\x12\x13\n\x0blibvirt_uri\x18\x04 \x01(\t\x12\x14\n\x0c\x64omain_count\x18\x05 \x01(\x05\x12\x1c\n\x14running_domain_count\x18\x06 \x01(\x05\x12\x16\n\x0euptime_seconds\x18\x07 \x01(\x03\";\n\x12ListDomainsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x13ListDomainsResponse\x12+\n\x07\x64omains\x18\x01 \x03(\x0b\x32\x1a.stratus.compute.v1.Domain\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x8c\x03\n\x07\x43ompute\x12L\n\x05\x43\x61sts\x12\x1f.stratus.compute.v1.ComputeCast\x1a .stratus.compute.v1.CastsSummary(\x01\x12m\n\x10GetConsoleOutput\x12+.stratus.compute.v1.GetConsoleOutputRequest\x1a,.stratus.compute.v1.GetConsoleOutputResponse\x12\x64\n\rGetHostStatus\x12(.stratus.compute.v1.GetHostStatusRequest\x1a).stratus.compute.v1.GetHostStatusResponse\x12^\n\x0bListDomains\x12&.stratus.compute.v1.ListDomainsRequest\x1a\'.stratus.compute.v1.ListDomainsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(stratus/compute/v1/compute_service.proto\x12\x12stratus.compute.v1\x1a\x1astratus/type/v1/cast.proto\"\xab\x03\n\x06\x44omain\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0binstance_id\x18\x02 \x01(\t\x12/\n\x05state\x18\x03 \x01(\x0e\x32 .stratus.compute.v1.Domain.State\x12\r\n\x05vcpus\x18\x04 \x01(\x05\x12\x12\n\nmemory_mib\x18\x05 \x01(\x05\x12-\n\x05\x64isks\x18\x06 \x03(\x0b\x32\x1e.stratus.compute.v1.DomainDisk\x12\x37\n\ninterfaces\x18\x07 \x03(\x0b\x32#.stratus.compute.v1.DomainInterface\"\xc1\x01\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x12\n\x0eSTATE_NO_STATE\x10\x01\x12\x11\n\rSTATE_RUNNING\x10\x02\x12\x11\n\rSTATE_BLOCKED\x10\x03\x12\x10\n\x0cSTATE_PAUSED\x10\x04\x12\x17\n\x13STATE_SHUTTING_DOWN\x10\x05\x12\x11\n\rSTATE_SHUTOFF\x10\x06\x12\x11\n\rSTATE_CRASHED\x10\x07\x12\x16\n\x12STATE_PM_SUSPENDED\x10\x08\"<\n\nDomainDisk\x12\x0e\n\x06target\x18\x01 \x01(\t\x12\x0e\n\x06source\x18\x02 \x01(\t\x12\x0e\n\x06\x66ormat\x18\x03 \x01(\t\"4\n\x0f\x44omainInterface\x12\x13\n\x0bmac_address\x18\x01 \x01(\t\x12\x0c\n\x04type\x18\x02 \x01(\t\"\x8b\x03\n\x0b\x43omputeCast\x12-\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1c.stratus.type.v1.CastContext\x12I\n\x16\x62uild_and_run_instance\x18\x02 \x01(\x0b\x32\'.stratus.compute.v1.BuildAndRunInstanceH\x00\x12\x43\n\x12terminate_instance\x18\x03 \x01(\x0b\x32%.stratus.compute.v1.TerminateInstanceH\x00\x12\x39\n\rstop_instance\x18\x04 \x01(\x0b\x32 .stratus.compute.v1.StopInstanceH\x00\x12;\n\x0estart_instance\x18\x05 \x01(\x0b\x32!.stratus.compute.v1.StartInstanceH\x00\x12=\n\x0freboot_instance\x18\x06 \x01(\x0b\x32\".stratus.compute.v1.RebootInstanceH\x00\x42\x06\n\x04\x63\x61st\"a\n\x13\x42uildAndRunInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x02 \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x03 \x01(\x05\x12\x12\n\nalternates\x18\x04 \x03(\t\"(\n\x11TerminateInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"#\n\x0cStopInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"$\n\rStartInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"\xc0\x01\n\x0eRebootInstance\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x42\n\x0breboot_type\x18\x02 \x01(\x0e\x32-.stratus.compute.v1.RebootInstance.RebootType\"U\n\nRebootType\x12\x1b\n\x17REBOOT_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10REBOOT_TYPE_SOFT\x10\x01\x12\x14\n\x10REBOOT_TYPE_HARD\x10\x02\" \n\x0c\x43\x61stsSummary\x12\x10\n\x08received\x18\x01 \x01(\x03\"N\n\x17GetConsoleOutputRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x13\n\x06length\x18\x02 \x01(\x05H\x00\x88\x01\x01\x42\t\n\x07_length\"=\n\x18GetConsoleOutputResponse\x12\x0e\n\x06output\x18\x01 \x01(\t\x12\x11\n\ttruncated\x18\x02 \x01(\x08\"\x16\n\x14GetHostStatusRequest\"\xbb\x01\n\x15GetHostStatusResponse\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x17\n\x0fhypervisor_type\x18\x02 \x01(\t\x12\x1a\n\x12hypervisor_version\x18\x03 \x01(\t\x12\x13\n\x0blibvirt_uri\x18\x04 \x01(\t\x12\x14\n\x0c\x64omain_count\x18\x05 \x01(\x05\x12\x1c\n\x14running_domain_count\x18\x06 \x01(\x05\x12\x16\n\x0euptime_seconds\x18\x07 \x01(\x03\";\n\x12ListDomainsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"[\n\x13ListDomainsResponse\x12+\n\x07\x64omains\x18\x01 \x03(\x0b\x32\x1a.stratus.compute.v1.Domain\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\x8c\x03\n\x07\x43ompute\x12L\n\x05\x43\x61sts\x12\x1f.stratus.compute.v1.ComputeCast\x1a .stratus.compute.v1.CastsSummary(\x01\x12m\n\x10GetConsoleOutput\x12+.stratus.compute.v1.GetConsoleOutputRequest\x1a,.stratus.compute.v1.GetConsoleOutputResponse\x12\x64\n\rGetHostStatus\x12(.stratus.compute.v1.GetHostStatusRequest\x1a).stratus.compute.v1.GetHostStatusResponse\x12^\n\x0bListDomains\x12&.stratus.compute.v1.ListDomainsRequest\x1a\'.stratus.compute.v1.ListDomainsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'stratus.compute.v1.compute_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_DOMAIN']._serialized_start=98
-  _globals['_DOMAIN']._serialized_end=525
-  _globals['_DOMAIN_STATE']._serialized_start=332
-  _globals['_DOMAIN_STATE']._serialized_end=525
-  _globals['_DOMAINDISK']._serialized_start=527
-  _globals['_DOMAINDISK']._serialized_end=587
-  _globals['_DOMAININTERFACE']._serialized_start=589
-  _globals['_DOMAININTERFACE']._serialized_end=641
-  _globals['_COMPUTECAST']._serialized_start=644
-  _globals['_COMPUTECAST']._serialized_end=1042
-  _globals['_CASTCONTEXT']._serialized_start=1045
-  _globals['_CASTCONTEXT']._serialized_end=1182
-  _globals['_BUILDANDRUNINSTANCE']._serialized_start=1184
-  _globals['_BUILDANDRUNINSTANCE']._serialized_end=1281
-  _globals['_TERMINATEINSTANCE']._serialized_start=1283
-  _globals['_TERMINATEINSTANCE']._serialized_end=1323
-  _globals['_STOPINSTANCE']._serialized_start=1325
-  _globals['_STOPINSTANCE']._serialized_end=1360
-  _globals['_STARTINSTANCE']._serialized_start=1362
-  _globals['_STARTINSTANCE']._serialized_end=1398
-  _globals['_REBOOTINSTANCE']._serialized_start=1401
-  _globals['_REBOOTINSTANCE']._serialized_end=1593
-  _globals['_REBOOTINSTANCE_REBOOTTYPE']._serialized_start=1508
-  _globals['_REBOOTINSTANCE_REBOOTTYPE']._serialized_end=1593
-  _globals['_CASTSSUMMARY']._serialized_start=1595
-  _globals['_CASTSSUMMARY']._serialized_end=1627
-  _globals['_GETCONSOLEOUTPUTREQUEST']._serialized_start=1629
-  _globals['_GETCONSOLEOUTPUTREQUEST']._serialized_end=1707
-  _globals['_GETCONSOLEOUTPUTRESPONSE']._serialized_start=1709
-  _globals['_GETCONSOLEOUTPUTRESPONSE']._serialized_end=1770
-  _globals['_GETHOSTSTATUSREQUEST']._serialized_start=1772
-  _globals['_GETHOSTSTATUSREQUEST']._serialized_end=1794
-  _globals['_GETHOSTSTATUSRESPONSE']._serialized_start=1797
-  _globals['_GETHOSTSTATUSRESPONSE']._serialized_end=1984
-  _globals['_LISTDOMAINSREQUEST']._serialized_start=1986
-  _globals['_LISTDOMAINSREQUEST']._serialized_end=2045
-  _globals['_LISTDOMAINSRESPONSE']._serialized_start=2047
-  _globals['_LISTDOMAINSRESPONSE']._serialized_end=2138
-  _globals['_COMPUTE']._serialized_start=2141
-  _globals['_COMPUTE']._serialized_end=2537
+  _globals['_DOMAIN']._serialized_start=93
+  _globals['_DOMAIN']._serialized_end=520
+  _globals['_DOMAIN_STATE']._serialized_start=327
+  _globals['_DOMAIN_STATE']._serialized_end=520
+  _globals['_DOMAINDISK']._serialized_start=522
+  _globals['_DOMAINDISK']._serialized_end=582
+  _globals['_DOMAININTERFACE']._serialized_start=584
+  _globals['_DOMAININTERFACE']._serialized_end=636
+  _globals['_COMPUTECAST']._serialized_start=639
+  _globals['_COMPUTECAST']._serialized_end=1034
+  _globals['_BUILDANDRUNINSTANCE']._serialized_start=1036
+  _globals['_BUILDANDRUNINSTANCE']._serialized_end=1133
+  _globals['_TERMINATEINSTANCE']._serialized_start=1135
+  _globals['_TERMINATEINSTANCE']._serialized_end=1175
+  _globals['_STOPINSTANCE']._serialized_start=1177
+  _globals['_STOPINSTANCE']._serialized_end=1212
+  _globals['_STARTINSTANCE']._serialized_start=1214
+  _globals['_STARTINSTANCE']._serialized_end=1250
+  _globals['_REBOOTINSTANCE']._serialized_start=1253
+  _globals['_REBOOTINSTANCE']._serialized_end=1445
+  _globals['_REBOOTINSTANCE_REBOOTTYPE']._serialized_start=1360
+  _globals['_REBOOTINSTANCE_REBOOTTYPE']._serialized_end=1445
+  _globals['_CASTSSUMMARY']._serialized_start=1447
+  _globals['_CASTSSUMMARY']._serialized_end=1479
+  _globals['_GETCONSOLEOUTPUTREQUEST']._serialized_start=1481
+  _globals['_GETCONSOLEOUTPUTREQUEST']._serialized_end=1559
+  _globals['_GETCONSOLEOUTPUTRESPONSE']._serialized_start=1561
+  _globals['_GETCONSOLEOUTPUTRESPONSE']._serialized_end=1622
+  _globals['_GETHOSTSTATUSREQUEST']._serialized_start=1624
+  _globals['_GETHOSTSTATUSREQUEST']._serialized_end=1646
+  _globals['_GETHOSTSTATUSRESPONSE']._serialized_start=1649
+  _globals['_GETHOSTSTATUSRESPONSE']._serialized_end=1836
+  _globals['_LISTDOMAINSREQUEST']._serialized_start=1838
+  _globals['_LISTDOMAINSREQUEST']._serialized_end=1897
+  _globals['_LISTDOMAINSRESPONSE']._serialized_start=1899
+  _globals['_LISTDOMAINSRESPONSE']._serialized_end=1990
+  _globals['_COMPUTE']._serialized_start=1993
+  _globals['_COMPUTE']._serialized_end=2389
 # @@protoc_insertion_point(module_scope)

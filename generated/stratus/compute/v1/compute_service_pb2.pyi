@@ -1,6 +1,4 @@
-import datetime
-
-from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stratus.type.v1 import cast_pb2 as _cast_pb2
 from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
@@ -74,27 +72,13 @@ class ComputeCast(_message.Message):
     STOP_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     START_INSTANCE_FIELD_NUMBER: _ClassVar[int]
     REBOOT_INSTANCE_FIELD_NUMBER: _ClassVar[int]
-    context: CastContext
+    context: _cast_pb2.CastContext
     build_and_run_instance: BuildAndRunInstance
     terminate_instance: TerminateInstance
     stop_instance: StopInstance
     start_instance: StartInstance
     reboot_instance: RebootInstance
-    def __init__(self, context: _Optional[_Union[CastContext, _Mapping]] = ..., build_and_run_instance: _Optional[_Union[BuildAndRunInstance, _Mapping]] = ..., terminate_instance: _Optional[_Union[TerminateInstance, _Mapping]] = ..., stop_instance: _Optional[_Union[StopInstance, _Mapping]] = ..., start_instance: _Optional[_Union[StartInstance, _Mapping]] = ..., reboot_instance: _Optional[_Union[RebootInstance, _Mapping]] = ...) -> None: ...
-
-class CastContext(_message.Message):
-    __slots__ = ("request_id", "auth_token", "user_id", "project_id", "send_time")
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    AUTH_TOKEN_FIELD_NUMBER: _ClassVar[int]
-    USER_ID_FIELD_NUMBER: _ClassVar[int]
-    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
-    SEND_TIME_FIELD_NUMBER: _ClassVar[int]
-    request_id: str
-    auth_token: str
-    user_id: str
-    project_id: str
-    send_time: _timestamp_pb2.Timestamp
-    def __init__(self, request_id: _Optional[str] = ..., auth_token: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, context: _Optional[_Union[_cast_pb2.CastContext, _Mapping]] = ..., build_and_run_instance: _Optional[_Union[BuildAndRunInstance, _Mapping]] = ..., terminate_instance: _Optional[_Union[TerminateInstance, _Mapping]] = ..., stop_instance: _Optional[_Union[StopInstance, _Mapping]] = ..., start_instance: _Optional[_Union[StartInstance, _Mapping]] = ..., reboot_instance: _Optional[_Union[RebootInstance, _Mapping]] = ...) -> None: ...
 
 class BuildAndRunInstance(_message.Message):
     __slots__ = ("instance_id", "claim_id", "attempt", "alternates")

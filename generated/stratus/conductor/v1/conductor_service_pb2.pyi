@@ -2,8 +2,10 @@ import datetime
 
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from stratus.type.v1 import cast_pb2 as _cast_pb2
+from stratus.type.v1 import instance_pb2 as _instance_pb2
+from stratus.type.v1 import instance_state_pb2 as _instance_state_pb2
 from google.protobuf.internal import containers as _containers
-from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from collections.abc import Iterable as _Iterable, Mapping as _Mapping
@@ -13,58 +15,6 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 class InstanceInfo(_message.Message):
     __slots__ = ("id", "name", "project_id", "user_id", "host", "availability_zone", "flavor", "image_id", "requested_networks", "volume_ids", "metadata", "vm_state", "task_state", "power_state", "claim_id", "attempt", "alternates", "addresses", "volumes", "launched_time", "create_time", "update_time")
-    class VmState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        VM_STATE_UNSPECIFIED: _ClassVar[InstanceInfo.VmState]
-        VM_STATE_BUILDING: _ClassVar[InstanceInfo.VmState]
-        VM_STATE_ACTIVE: _ClassVar[InstanceInfo.VmState]
-        VM_STATE_STOPPED: _ClassVar[InstanceInfo.VmState]
-        VM_STATE_ERROR: _ClassVar[InstanceInfo.VmState]
-        VM_STATE_DELETED: _ClassVar[InstanceInfo.VmState]
-    VM_STATE_UNSPECIFIED: InstanceInfo.VmState
-    VM_STATE_BUILDING: InstanceInfo.VmState
-    VM_STATE_ACTIVE: InstanceInfo.VmState
-    VM_STATE_STOPPED: InstanceInfo.VmState
-    VM_STATE_ERROR: InstanceInfo.VmState
-    VM_STATE_DELETED: InstanceInfo.VmState
-    class TaskState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        TASK_STATE_UNSPECIFIED: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_SCHEDULING: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_SPAWNING: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_NETWORKING: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_BLOCK_DEVICE_MAPPING: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_POWERING_OFF: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_POWERING_ON: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_REBOOTING: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_REBOOTING_HARD: _ClassVar[InstanceInfo.TaskState]
-        TASK_STATE_DELETING: _ClassVar[InstanceInfo.TaskState]
-    TASK_STATE_UNSPECIFIED: InstanceInfo.TaskState
-    TASK_STATE_SCHEDULING: InstanceInfo.TaskState
-    TASK_STATE_SPAWNING: InstanceInfo.TaskState
-    TASK_STATE_NETWORKING: InstanceInfo.TaskState
-    TASK_STATE_BLOCK_DEVICE_MAPPING: InstanceInfo.TaskState
-    TASK_STATE_POWERING_OFF: InstanceInfo.TaskState
-    TASK_STATE_POWERING_ON: InstanceInfo.TaskState
-    TASK_STATE_REBOOTING: InstanceInfo.TaskState
-    TASK_STATE_REBOOTING_HARD: InstanceInfo.TaskState
-    TASK_STATE_DELETING: InstanceInfo.TaskState
-    class PowerState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
-        __slots__ = ()
-        POWER_STATE_UNSPECIFIED: _ClassVar[InstanceInfo.PowerState]
-        POWER_STATE_NOSTATE: _ClassVar[InstanceInfo.PowerState]
-        POWER_STATE_RUNNING: _ClassVar[InstanceInfo.PowerState]
-        POWER_STATE_PAUSED: _ClassVar[InstanceInfo.PowerState]
-        POWER_STATE_SHUTDOWN: _ClassVar[InstanceInfo.PowerState]
-        POWER_STATE_CRASHED: _ClassVar[InstanceInfo.PowerState]
-        POWER_STATE_SUSPENDED: _ClassVar[InstanceInfo.PowerState]
-    POWER_STATE_UNSPECIFIED: InstanceInfo.PowerState
-    POWER_STATE_NOSTATE: InstanceInfo.PowerState
-    POWER_STATE_RUNNING: InstanceInfo.PowerState
-    POWER_STATE_PAUSED: InstanceInfo.PowerState
-    POWER_STATE_SHUTDOWN: InstanceInfo.PowerState
-    POWER_STATE_CRASHED: InstanceInfo.PowerState
-    POWER_STATE_SUSPENDED: InstanceInfo.PowerState
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -105,18 +55,18 @@ class InstanceInfo(_message.Message):
     requested_networks: _containers.RepeatedCompositeFieldContainer[RequestedNetwork]
     volume_ids: _containers.RepeatedScalarFieldContainer[str]
     metadata: _containers.ScalarMap[str, str]
-    vm_state: InstanceInfo.VmState
-    task_state: InstanceInfo.TaskState
-    power_state: InstanceInfo.PowerState
+    vm_state: _instance_state_pb2.VmState
+    task_state: _instance_state_pb2.TaskState
+    power_state: _instance_state_pb2.PowerState
     claim_id: str
     attempt: int
     alternates: _containers.RepeatedScalarFieldContainer[str]
-    addresses: _containers.RepeatedCompositeFieldContainer[Address]
-    volumes: _containers.RepeatedCompositeFieldContainer[AttachedVolume]
+    addresses: _containers.RepeatedCompositeFieldContainer[_instance_pb2.Address]
+    volumes: _containers.RepeatedCompositeFieldContainer[_instance_pb2.AttachedVolume]
     launched_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., flavor: _Optional[_Union[InstanceFlavor, _Mapping]] = ..., image_id: _Optional[str] = ..., requested_networks: _Optional[_Iterable[_Union[RequestedNetwork, _Mapping]]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., vm_state: _Optional[_Union[InstanceInfo.VmState, str]] = ..., task_state: _Optional[_Union[InstanceInfo.TaskState, str]] = ..., power_state: _Optional[_Union[InstanceInfo.PowerState, str]] = ..., claim_id: _Optional[str] = ..., attempt: _Optional[int] = ..., alternates: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[AttachedVolume, _Mapping]]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., flavor: _Optional[_Union[InstanceFlavor, _Mapping]] = ..., image_id: _Optional[str] = ..., requested_networks: _Optional[_Iterable[_Union[RequestedNetwork, _Mapping]]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., claim_id: _Optional[str] = ..., attempt: _Optional[int] = ..., alternates: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class InstanceFlavor(_message.Message):
     __slots__ = ("id", "name", "vcpus", "ram_mib", "disk_gib", "extra_specs")
@@ -149,38 +99,6 @@ class RequestedNetwork(_message.Message):
     port_id: str
     def __init__(self, network_id: _Optional[str] = ..., port_id: _Optional[str] = ...) -> None: ...
 
-class Address(_message.Message):
-    __slots__ = ("network_id", "network_name", "port_id", "ip_address", "mac_address")
-    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
-    NETWORK_NAME_FIELD_NUMBER: _ClassVar[int]
-    PORT_ID_FIELD_NUMBER: _ClassVar[int]
-    IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    MAC_ADDRESS_FIELD_NUMBER: _ClassVar[int]
-    network_id: str
-    network_name: str
-    port_id: str
-    ip_address: str
-    mac_address: str
-    def __init__(self, network_id: _Optional[str] = ..., network_name: _Optional[str] = ..., port_id: _Optional[str] = ..., ip_address: _Optional[str] = ..., mac_address: _Optional[str] = ...) -> None: ...
-
-class AttachedVolume(_message.Message):
-    __slots__ = ("volume_id", "device")
-    VOLUME_ID_FIELD_NUMBER: _ClassVar[int]
-    DEVICE_FIELD_NUMBER: _ClassVar[int]
-    volume_id: str
-    device: str
-    def __init__(self, volume_id: _Optional[str] = ..., device: _Optional[str] = ...) -> None: ...
-
-class Fault(_message.Message):
-    __slots__ = ("code", "message", "details")
-    CODE_FIELD_NUMBER: _ClassVar[int]
-    MESSAGE_FIELD_NUMBER: _ClassVar[int]
-    DETAILS_FIELD_NUMBER: _ClassVar[int]
-    code: int
-    message: str
-    details: str
-    def __init__(self, code: _Optional[int] = ..., message: _Optional[str] = ..., details: _Optional[str] = ...) -> None: ...
-
 class GetInstanceRequest(_message.Message):
     __slots__ = ("instance_id",)
     INSTANCE_ID_FIELD_NUMBER: _ClassVar[int]
@@ -201,17 +119,17 @@ class UpdateInstanceRequest(_message.Message):
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     instance_id: str
-    vm_state: InstanceInfo.VmState
-    task_state: InstanceInfo.TaskState
-    power_state: InstanceInfo.PowerState
-    expected_task_state: InstanceInfo.TaskState
+    vm_state: _instance_state_pb2.VmState
+    task_state: _instance_state_pb2.TaskState
+    power_state: _instance_state_pb2.PowerState
+    expected_task_state: _instance_state_pb2.TaskState
     host: str
     launched_time: _timestamp_pb2.Timestamp
-    addresses: _containers.RepeatedCompositeFieldContainer[Address]
-    volumes: _containers.RepeatedCompositeFieldContainer[AttachedVolume]
+    addresses: _containers.RepeatedCompositeFieldContainer[_instance_pb2.Address]
+    volumes: _containers.RepeatedCompositeFieldContainer[_instance_pb2.AttachedVolume]
     update_mask: _field_mask_pb2.FieldMask
     request_id: str
-    def __init__(self, instance_id: _Optional[str] = ..., vm_state: _Optional[_Union[InstanceInfo.VmState, str]] = ..., task_state: _Optional[_Union[InstanceInfo.TaskState, str]] = ..., power_state: _Optional[_Union[InstanceInfo.PowerState, str]] = ..., expected_task_state: _Optional[_Union[InstanceInfo.TaskState, str]] = ..., host: _Optional[str] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., addresses: _Optional[_Iterable[_Union[Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[AttachedVolume, _Mapping]]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    def __init__(self, instance_id: _Optional[str] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., expected_task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., host: _Optional[str] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
 
 class AddInstanceFaultRequest(_message.Message):
     __slots__ = ("instance_id", "code", "message", "details", "request_id")
@@ -283,29 +201,15 @@ class ListHostInstancesResponse(_message.Message):
     next_page_token: str
     def __init__(self, instances: _Optional[_Iterable[_Union[InstanceInfo, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
-class CastContext(_message.Message):
-    __slots__ = ("request_id", "auth_token", "user_id", "project_id", "send_time")
-    REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
-    AUTH_TOKEN_FIELD_NUMBER: _ClassVar[int]
-    USER_ID_FIELD_NUMBER: _ClassVar[int]
-    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
-    SEND_TIME_FIELD_NUMBER: _ClassVar[int]
-    request_id: str
-    auth_token: str
-    user_id: str
-    project_id: str
-    send_time: _timestamp_pb2.Timestamp
-    def __init__(self, request_id: _Optional[str] = ..., auth_token: _Optional[str] = ..., user_id: _Optional[str] = ..., project_id: _Optional[str] = ..., send_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
-
 class ConductorCast(_message.Message):
     __slots__ = ("context", "instance_build_failed", "instance_deleted")
     CONTEXT_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_BUILD_FAILED_FIELD_NUMBER: _ClassVar[int]
     INSTANCE_DELETED_FIELD_NUMBER: _ClassVar[int]
-    context: CastContext
+    context: _cast_pb2.CastContext
     instance_build_failed: InstanceBuildFailed
     instance_deleted: InstanceDeleted
-    def __init__(self, context: _Optional[_Union[CastContext, _Mapping]] = ..., instance_build_failed: _Optional[_Union[InstanceBuildFailed, _Mapping]] = ..., instance_deleted: _Optional[_Union[InstanceDeleted, _Mapping]] = ...) -> None: ...
+    def __init__(self, context: _Optional[_Union[_cast_pb2.CastContext, _Mapping]] = ..., instance_build_failed: _Optional[_Union[InstanceBuildFailed, _Mapping]] = ..., instance_deleted: _Optional[_Union[InstanceDeleted, _Mapping]] = ...) -> None: ...
 
 class InstanceBuildFailed(_message.Message):
     __slots__ = ("instance_id", "host", "claim_id", "fault", "retryable")
@@ -317,9 +221,9 @@ class InstanceBuildFailed(_message.Message):
     instance_id: str
     host: str
     claim_id: str
-    fault: Fault
+    fault: _instance_pb2.Fault
     retryable: bool
-    def __init__(self, instance_id: _Optional[str] = ..., host: _Optional[str] = ..., claim_id: _Optional[str] = ..., fault: _Optional[_Union[Fault, _Mapping]] = ..., retryable: _Optional[bool] = ...) -> None: ...
+    def __init__(self, instance_id: _Optional[str] = ..., host: _Optional[str] = ..., claim_id: _Optional[str] = ..., fault: _Optional[_Union[_instance_pb2.Fault, _Mapping]] = ..., retryable: _Optional[bool] = ...) -> None: ...
 
 class InstanceDeleted(_message.Message):
     __slots__ = ("instance_id", "host")
