@@ -73,6 +73,7 @@ def serving_component(
     """Serve a declared component on a free port, as its __main__ would, but with
     ``validator`` in place of identity (None: the component's own). Yields (runtime, channel)."""
     from components.framework import database as db
+    from components.framework import idempotency
     from components.framework.clients import Clients, ServiceToken
     from components.framework.component import Runtime
 
@@ -88,7 +89,8 @@ def serving_component(
     if validator is None and component.validator is not None:
         validator = runtime.validator = component.validator(runtime)
     services = component.services(runtime)
-    server, port = build_server(config, services, component.policy, validator, port=0)
+    replies = idempotency.Replies() if component.database is not None else None
+    server, port = build_server(config, services, component.policy, validator, 0, replies)
     runtime.server, runtime.port = server, port
     server.start()
     if start_hooks and component.on_start is not None:

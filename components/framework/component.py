@@ -121,7 +121,10 @@ def start(component: Component, config: Config, port: int | None = None) -> Runt
     """Prepare and start serving; ``port=0`` picks a free port (tests)."""
     runtime = prepare(component, config)
     services = component.services(runtime)
-    server, bound = build_server(config, services, component.policy, runtime.validator, port)
+    replies = keep_replies(runtime) if component.database is not None else None
+    server, bound = build_server(
+        config, services, component.policy, runtime.validator, port, replies
+    )
     runtime.server, runtime.port = server, bound
     if port is not None:
         config.port = bound
@@ -130,6 +133,25 @@ def start(component: Component, config: Config, port: int | None = None) -> Runt
         component.on_start(runtime)
     log.info("%s serving on %s:%d", component.name, config.host, bound)
     return runtime
+
+
+def keep_replies(runtime: Runtime):
+    """The component's stored replies to retried requests, purged every hour past a day."""
+    from components.framework import idempotency
+    from components.framework.periodic import Periodic
+
+    replies = idempotency.Replies()
+
+    def purge() -> None:
+        try:
+            replies.purge()
+        finally:
+            db.database.close()  # the timer's thread holds no connection between runs
+
+    timer = Periodic("purge-replies", idempotency.PURGE_INTERVAL_SECONDS, purge)
+    timer.start()
+    runtime.closers.append(timer.stop)
+    return replies
 
 
 def main(component: Component, argv: Sequence[str] | None = None) -> int:

@@ -16,14 +16,16 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import peewee
-from playhouse.db_url import connect as connect_url
 from playhouse.migrations import Runner
 
+from components.framework import drivers
 from components.framework.clock import utcnow
 
 log = logging.getLogger(__name__)
 
 database = peewee.DatabaseProxy()
+# The framework's own tables (stored replies), in every component's database.
+FRAMEWORK_MIGRATIONS = Path(__file__).parent / "migrations"
 
 
 def new_id() -> str:
@@ -56,25 +58,6 @@ class JSONField(peewee.TextField):
         return None if value is None else json.loads(value)
 
 
-def _load_psycopg() -> None:
-    """Give peewee the PostgreSQL driver it was not given at import (components/__init__.py)."""
-    if peewee.psycopg is None and peewee.psycopg2 is None:
-        import psycopg
-        from psycopg.pq import TransactionStatus
-        from psycopg.types.json import Json, Jsonb
-
-        peewee.psycopg, peewee.TransactionStatus = psycopg, TransactionStatus
-        peewee.Json_pg3, peewee.Jsonb_pg3 = Json, Jsonb
-
-
-def _load_pymysql() -> None:
-    """Give peewee the MySQL driver it was not given at import (components/__init__.py)."""
-    if peewee.mysql is None:
-        import pymysql
-
-        peewee.mysql = pymysql
-
-
 def open_database(url: str) -> peewee.Database:
     """A peewee database for ``url`` (not yet bound to the proxy)."""
     parsed = urlparse(url)
@@ -97,12 +80,10 @@ def open_database(url: str) -> peewee.Database:
             lock_type="IMMEDIATE",
         )
     if parsed.scheme in ("postgres", "postgresql"):
-        _load_psycopg()
-        return connect_url(url, autoconnect=True)
+        return drivers.postgresql(url, autoconnect=True)
     if parsed.scheme == "mysql":
-        _load_pymysql()
         # Microsecond times, as on the other backends (paging sorts by create_time).
-        return connect_url(
+        return drivers.mysql(
             url, autoconnect=True, charset="utf8mb4", field_types={"DATETIME": "DATETIME(6)"}
         )
     raise ValueError(f"unsupported database URL scheme {parsed.scheme!r}")
@@ -113,13 +94,12 @@ def connect(url: str, migrations: str | Path | None = None) -> peewee.Database:
     db = open_database(url)
     database.initialize(db)
     db.connect(reuse_if_open=True)
+    plans = [(FRAMEWORK_MIGRATIONS, "stratus_framework_migration")]
     if migrations is not None:
-        applied = Runner(db, str(migrations), table_name="stratus_schema_migration").up()
-        for name in applied:
+        plans.insert(0, (Path(migrations), "stratus_schema_migration"))
+    for directory, history in plans:
+        for name in Runner(db, str(directory), table_name=history).up():
             log.info("applied migration %s", name)
-        from components.framework import idempotency
-
-        idempotency.install()
     return db
 
 

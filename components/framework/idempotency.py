@@ -1,26 +1,58 @@
 """Safe retries: a repeated ``request_id`` returns the first result instead of acting twice.
 
-Every mutating request in the contracts carries an optional ``request_id``.
-The server interceptor calls :func:`replay` before the servicer and
-:func:`remember` after a successful call, so every component gets AIP-155
-semantics once, here. Records are scoped to the method and the caller's
-project and kept for :data:`KEEP` (a day).
+A request message with a ``request_id`` field is a change the contract lets a
+client retry (AIP-155). The server interceptor hands every such call to
+:meth:`Replies.run`, so every component with a database gets the same
+semantics, here and nowhere else:
+
+* The first successful reply to (method, caller's project, request_id) is
+  stored; a retry with the same request gets that reply, and the servicer does
+  not run again. A failed call stores nothing: a retry runs again.
+* The same request_id with a different request (another body, as Stripe's
+  idempotency keys) is refused with INVALID_ARGUMENT (reason
+  ``REQUEST_ID_REUSED``): answering it with the first call's reply would tell
+  the client that a change it never made was made.
+* Another project's request_id is another key: it is never replayed across
+  projects.
+* Replies are kept for :data:`KEEP`; :meth:`Replies.purge` (run on a timer by
+  the framework) deletes older ones.
+
+For a client stream (UploadImage) the request_id and the compared body are
+those of the first message (the header).
+
+Two concurrent calls with one request_id can both run (the record is written
+after the first finishes); a creation that must not happen twice guards that
+race with a unique constraint of its own (volumes, servers).
+
+The table is created by the framework's migrations (``migrations/`` beside
+this module), applied to every component's database by
+:func:`components.framework.database.connect`.
 """
 
 from __future__ import annotations
 
 import datetime
+import hashlib
+import itertools
 import logging
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import peewee
 from google.protobuf import descriptor_pool, message_factory
 
 from components.framework.clock import utcnow
 from components.framework.database import BaseModel, database
+from components.framework.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
 
 KEEP = datetime.timedelta(hours=24)
+# How often a component deletes replies older than KEEP.
+PURGE_INTERVAL_SECONDS = 3600.0
+MAX_REQUEST_ID = 128
+
+T = TypeVar("T")
 
 
 class RequestRecord(BaseModel):
@@ -29,16 +61,37 @@ class RequestRecord(BaseModel):
     method = peewee.CharField(max_length=191)
     project_id = peewee.CharField(max_length=36, default="")
     request_id = peewee.CharField(max_length=128)
+    # SHA-256 of the request (deterministic serialization); "" for a record
+    # written before fingerprints were kept, which replays without comparing.
+    fingerprint = peewee.CharField(max_length=64, default="")
     response = peewee.BlobField()
 
     class Meta:
         table_name = "stratus_request_record"
-        indexes = ((("method", "project_id", "request_id"), True),)
+        indexes = (
+            (("method", "project_id", "request_id"), True),
+            (("create_time",), False),
+        )
 
 
-def install() -> None:
-    """Create the table in the component's database (called by database.connect)."""
-    database.create_tables([RequestRecord], safe=True)
+def request_id_of(message) -> str:
+    """The message's ``request_id``, or that of the message it carries (a stream's header)."""
+    holder = _holder(message)
+    return holder.request_id if holder is not None else ""
+
+
+def _holder(message):
+    fields = message.DESCRIPTOR.fields_by_name
+    if "request_id" in fields:
+        return message
+    for field, value in message.ListFields():
+        if field.message_type is not None and "request_id" in field.message_type.fields_by_name:
+            return value
+    return None
+
+
+def fingerprint(message) -> str:
+    return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()
 
 
 def _response_class(method: str):
@@ -47,41 +100,77 @@ def _response_class(method: str):
     return message_factory.GetMessageClass(desc.output_type)
 
 
-def request_id_of(request) -> str:
-    descriptor = getattr(request, "DESCRIPTOR", None)
-    if descriptor is None or "request_id" not in descriptor.fields_by_name:
-        return ""
-    return request.request_id
+class Replies:
+    """The first replies of one component, in its database, kept for ``keep``."""
+
+    def __init__(self, keep: datetime.timedelta = KEEP) -> None:
+        self.keep = keep
+
+    def run(self, method: str, project_id: str, request, call: Callable[[object], T]) -> T:
+        """``call(request)`` once per request_id (see the module docstring)."""
+        request_id = _checked(request_id_of(request))
+        if not request_id:
+            return call(request)
+        print_ = fingerprint(request)
+        return self._once(method, project_id, request_id, print_, lambda: call(request))
+
+    def run_stream(
+        self, method: str, project_id: str, requests: Iterator, call: Callable[[Iterator], T]
+    ) -> T:
+        """``call(requests)`` once per request_id of the stream's first message."""
+        first = next(requests, None)
+        if first is None:
+            return call(iter(()))
+        whole = itertools.chain([first], requests)
+        request_id = _checked(request_id_of(first))
+        if not request_id:
+            return call(whole)
+        return self._once(method, project_id, request_id, fingerprint(first), lambda: call(whole))
+
+    def _once(self, method: str, project_id: str, request_id: str, print_: str, call):
+        key = (
+            (RequestRecord.method == method)
+            & (RequestRecord.project_id == project_id)
+            & (RequestRecord.request_id == request_id)
+        )
+        row = RequestRecord.get_or_none(key & (RequestRecord.create_time >= utcnow() - self.keep))
+        if row is not None:
+            if row.fingerprint and row.fingerprint != print_:
+                raise InvalidArgument(
+                    f"request_id {request_id!r} was already used for a different request",
+                    field="request_id",
+                    reason="REQUEST_ID_REUSED",
+                )
+            return _response_class(method).FromString(bytes(row.response))
+        response = call()
+        try:
+            with database.atomic():
+                # An expired record of the same key (not purged yet) makes way.
+                RequestRecord.delete().where(key).execute()
+                RequestRecord.create(
+                    method=method,
+                    project_id=project_id,
+                    request_id=request_id,
+                    fingerprint=print_,
+                    response=response.SerializeToString(),
+                )
+        except peewee.IntegrityError:
+            log.info("request %s of %s was answered twice concurrently", request_id, method)
+        return response
+
+    def purge(self) -> int:
+        """Delete the replies older than ``keep``; how many went."""
+        gone = (
+            RequestRecord.delete().where(RequestRecord.create_time < utcnow() - self.keep).execute()
+        )
+        if gone:
+            log.info("purged %d stored replies older than %s", gone, self.keep)
+        return gone
 
 
-def replay(method: str, project_id: str, request_id: str):
-    """The stored reply to this request, or None."""
-    if database.obj is None:
-        return None
-    row = RequestRecord.get_or_none(
-        (RequestRecord.method == method)
-        & (RequestRecord.project_id == project_id)
-        & (RequestRecord.request_id == request_id)
-    )
-    if row is None:
-        return None
-    return _response_class(method).FromString(bytes(row.response))
-
-
-def remember(method: str, project_id: str, request_id: str, response) -> None:
-    if database.obj is None:
-        return
-    try:
-        with database.atomic():
-            RequestRecord.create(
-                method=method,
-                project_id=project_id,
-                request_id=request_id,
-                response=response.SerializeToString(),
-            )
-    except peewee.IntegrityError:
-        log.info("request %s of %s was answered twice concurrently", request_id, method)
-
-
-def purge() -> int:
-    return RequestRecord.delete().where(RequestRecord.create_time < utcnow() - KEEP).execute()
+def _checked(request_id: str) -> str:
+    if len(request_id) > MAX_REQUEST_ID:
+        raise InvalidArgument(
+            f"request_id is longer than {MAX_REQUEST_ID} characters", field="request_id"
+        )
+    return request_id

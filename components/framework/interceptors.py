@@ -4,7 +4,9 @@ Every RPC of every component passes through :class:`ServerInterceptor` once.
 It takes (or makes) the request id, validates the token and applies the
 method's policy rule, refuses a request whose enum fields hold undefined
 values (:mod:`components.framework.enums`; each message of a client stream as
-it is read), runs the servicer with the caller set, maps a
+it is read), runs the servicer with the caller set (once per ``request_id``
+of the request message when the component keeps
+:class:`~components.framework.idempotency.Replies`), maps a
 :class:`~components.framework.errors.StratusError` to its status and anything
 unexpected to ``INTERNAL`` with a generic message (the traceback goes to the
 log), and logs ``method code ms`` once the call ends.
@@ -15,11 +17,15 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
 
 import grpc
 
-from components.framework import auth, enums, errors, idempotency
+from components.framework import auth, enums, errors
 from components.framework.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
+
+if TYPE_CHECKING:  # a component without a database does not load the database layer
+    from components.framework.idempotency import Replies
 
 log = logging.getLogger("stratus.rpc")
 
@@ -74,11 +80,17 @@ class ServerInterceptor(grpc.ServerInterceptor):
     """Applied to every RPC except health and reflection."""
 
     def __init__(
-        self, component: str, policy: auth.Policy, validator: auth.TokenValidator | None
+        self,
+        component: str,
+        policy: auth.Policy,
+        validator: auth.TokenValidator | None,
+        replies: Replies | None = None,
     ) -> None:
         self.component = component
         self.policy = policy
         self.validator = validator
+        # None: no database to keep replies in (a test's fake); every call runs.
+        self.replies = replies
 
     def authenticate(self, method: str, metadata: dict[str, str]) -> auth.Caller | None:
         if self.policy.is_public(method):
@@ -112,7 +124,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
             call = _Call(self, method, metadata)
             try:
                 call.enter(context)
-                return _idempotent(method, checked(request), context, inner)
+                return self._once(method, checked(request), context, inner)
             except Exception as exc:
                 call.fail(exc, context)
             finally:
@@ -134,6 +146,16 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
         return behavior
 
+    def _once(self, method: str, request, context, inner: Callable):
+        """The servicer's reply, or the stored first reply to this request_id."""
+        if self.replies is None:
+            return inner(request, context)
+        who = auth.optional_caller()
+        project = who.project_id if who is not None else ""
+        if hasattr(request, "__next__"):  # a client stream
+            return self.replies.run_stream(method, project, request, lambda r: inner(r, context))
+        return self.replies.run(method, project, request, lambda r: inner(r, context))
+
 
 def _enums_checked(request_streaming: bool) -> Callable:
     """How a request reaches the servicer: with every enum field holding a defined value."""
@@ -145,21 +167,6 @@ def _enums_checked(request_streaming: bool) -> Callable:
         return request
 
     return checked
-
-
-def _idempotent(method: str, request, context, inner: Callable):
-    """Run a unary call once per request_id (replaying the first reply on a retry)."""
-    request_id = idempotency.request_id_of(request) if not hasattr(request, "__next__") else ""
-    if not request_id:
-        return inner(request, context)
-    who = auth.optional_caller()
-    project = who.project_id if who is not None else ""
-    previous = idempotency.replay(method, project, request_id)
-    if previous is not None:
-        return previous
-    response = inner(request, context)
-    idempotency.remember(method, project, request_id, response)
-    return response
 
 
 def _behavior_of(handler: grpc.RpcMethodHandler) -> Callable:

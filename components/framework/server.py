@@ -9,6 +9,7 @@ import threading
 from collections.abc import Callable, Sequence
 from concurrent import futures
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -17,6 +18,9 @@ from components.framework import reflection
 from components.framework.auth import Policy, TokenValidator
 from components.framework.config import Config
 from components.framework.interceptors import ServerInterceptor
+
+if TYPE_CHECKING:
+    from components.framework.idempotency import Replies
 
 log = logging.getLogger(__name__)
 
@@ -82,13 +86,18 @@ def build_server(
     policy: Policy,
     validator: TokenValidator | None,
     port: int | None = None,
+    replies: Replies | None = None,
 ) -> tuple[Server, int]:
-    """A server for ``services`` on ``config.host`` (``port`` 0 picks a free one)."""
+    """A server for ``services`` on ``config.host`` (``port`` 0 picks a free one).
+
+    With ``replies`` (a component with a database), a call whose request has a
+    ``request_id`` runs once and its retries get the first reply.
+    """
     grpc_server = grpc.server(
         futures.ThreadPoolExecutor(
             max_workers=config.max_workers, thread_name_prefix=f"{config.component}-rpc"
         ),
-        interceptors=[ServerInterceptor(config.component, policy, validator)],
+        interceptors=[ServerInterceptor(config.component, policy, validator, replies)],
         options=SERVER_OPTIONS,
         maximum_concurrent_rpcs=config.max_workers * 8,
     )

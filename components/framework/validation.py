@@ -60,13 +60,6 @@ def non_negative(field: str, value: int) -> int:
     return value
 
 
-def request_id(value: str) -> str:
-    """An optional client-chosen idempotency key (any string up to 128 characters)."""
-    if len(value) > 128:
-        raise InvalidArgument("request_id is longer than 128 characters", field="request_id")
-    return value
-
-
 def update_mask(paths, allowed: set[str]) -> set[str]:
     """The fields an Update may change; unknown paths are refused by name."""
     chosen = set(paths)

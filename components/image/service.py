@@ -8,13 +8,12 @@ from collections.abc import Iterator
 
 import grpc
 
-from components.framework import auth, errors, idempotency, validation
+from components.framework import auth, errors
 from components.image import images, messages
 from components.image.transfers import ImageData
 from stratus.image.v1 import image_service_pb2 as pb2
 from stratus.image.v1 import image_service_pb2_grpc as pb2_grpc
 
-UPLOAD_METHOD = "/stratus.image.v1.Images/UploadImage"
 # How long after the last chunk a cancellation may still be reported.
 CANCEL_GRACE_SECONDS = 0.1
 
@@ -114,18 +113,10 @@ class ImagesServicer(pb2_grpc.ImagesServicer):
         who = auth.caller()
         stream = _UploadStream(request_iterator, context)
         header = stream.header()
-        request_id = validation.request_id(header.request_id)
-        if request_id:
-            previous = idempotency.replay(UPLOAD_METHOD, who.project_id, request_id)
-            if previous is not None:
-                return previous
         row = self.data.upload(
             who, messages.upload_header(header), stream.chunks(), stream.confirm_end
         )
-        reply = messages.image(row)
-        if request_id:
-            idempotency.remember(UPLOAD_METHOD, who.project_id, request_id, reply)
-        return reply
+        return messages.image(row)
 
     def DownloadImage(self, request, context):
         chunks = self.data.download(auth.caller(), request.image_id, request.offset_bytes)

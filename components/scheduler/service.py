@@ -24,7 +24,7 @@ class SchedulerServicer(pb2_grpc.SchedulerServicer):
             auth_token=messages.auth_token(request.auth_token),
             user_id=spec.user_id,
             project_id=spec.project_id,
-            request_id=validation.request_id(request.request_id),
+            request_id=request.request_id,
         )
         placed = self.scheduler.select_destinations(instance_id, spec, max_alternates, who)
         return pb2.SelectDestinationsResponse(selection=messages.selection(placed))

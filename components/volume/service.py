@@ -60,7 +60,7 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
             description=_description(request.description),
             size_gib=validation.positive("size_gib", request.size_gib),
             image_id=validation.uuid_str("image_id", request.image_id, required=False),
-            request_id=validation.request_id(request.request_id),
+            request_id=request.request_id,
         )
         return volume_pb(self.volumes.create(caller(), spec))
 
@@ -77,28 +77,24 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
 
     def DeleteVolume(self, request, context):
         volume_id = validation.uuid_str("volume_id", request.volume_id)
-        validation.request_id(request.request_id)
         self.volumes.delete(caller(), volume_id)
         return pb2.DeleteVolumeResponse()
 
     def ExtendVolume(self, request, context):
         volume_id = validation.uuid_str("volume_id", request.volume_id)
         new_size = validation.positive("new_size_gib", request.new_size_gib)
-        validation.request_id(request.request_id)
         found = self.volumes.extend(caller(), volume_id, new_size)
         return pb2.ExtendVolumeResponse(volume=volume_pb(found))
 
     def ReserveVolume(self, request, context):
         volume_id = validation.uuid_str("volume_id", request.volume_id)
         instance_id = validation.uuid_str("instance_id", request.instance_id)
-        validation.request_id(request.request_id)
         found = attachments.reserve(caller(), volume_id, instance_id)
         return pb2.ReserveVolumeResponse(volume=volume_pb(found))
 
     def UnreserveVolume(self, request, context):
         volume_id = validation.uuid_str("volume_id", request.volume_id)
         instance_id = validation.uuid_str("instance_id", request.instance_id, required=False)
-        validation.request_id(request.request_id)
         found = attachments.unreserve(caller(), volume_id, instance_id)
         return pb2.UnreserveVolumeResponse(volume=volume_pb(found))
 
@@ -111,7 +107,6 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
                 f"device {quote(request.device)} is not an absolute device path such as /dev/vdb",
                 field="device",
             )
-        validation.request_id(request.request_id)
         done = attachments.attach(
             caller(), self.volumes.backend, volume_id, instance_id, host, request.device
         )
@@ -127,7 +122,6 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
         if which is None:
             raise InvalidArgument("instance_id or attachment_id is required", field="attachment")
         named = validation.uuid_str(which, getattr(request, which))
-        validation.request_id(request.request_id)
         found = attachments.detach(
             caller(),
             volume_id,
@@ -141,7 +135,6 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
         return quota_pb(self.volumes.get_quota(caller(), project_id))
 
     def UpdateQuota(self, request, context):
-        validation.request_id(request.request_id)
         project_id = validation.uuid_str("quota.project_id", request.quota.project_id)
         paths = validation.update_mask(request.update_mask.paths, QUOTA_FIELDS)
         view = self.volumes.update_quota(
