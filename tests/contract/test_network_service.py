@@ -7,6 +7,7 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from components.network.config import NetworkConfig
+from components.network.models import IPAllocation
 from stratus.network.v1 import network_service_pb2 as pb2
 from tests.contract.network_api import (
     PROJECT_A,
@@ -249,6 +250,24 @@ def test_repeating_a_request_id_returns_the_first_result(api):
     api("DeletePort", port_id=port.id, request_id="req-del-1")
     api("DeletePort", port_id=port.id, request_id="req-del-1")
     assert api.fails("DeletePort", port_id=port.id).code() == Code.NOT_FOUND
+
+
+def test_a_retried_create_port_allocates_nothing_new(api):
+    network, _ = api.network(cidr="10.0.0.0/29")
+    port = api.port(network.id, request_id="req-port")
+    assert api.port(network.id, request_id="req-port") == port
+    assert [p.id for p in api("ListPorts").ports] == [port.id]
+    assert [a.ip_address for a in IPAllocation.select()] == addresses(port)
+
+
+def test_a_request_id_reused_for_a_different_request_is_refused(api):
+    network = api("CreateNetwork", name="first", request_id="req-net")
+    error = api.fails("CreateNetwork", name="second", request_id="req-net")
+    assert error.code() == Code.INVALID_ARGUMENT
+    assert (reason(error), field_of(error)) == ("REQUEST_ID_REUSED", "request_id")
+    assert [n.id for n in api("ListNetworks").networks] == [network.id]
+    # Another project's request_id is another key.
+    assert api("CreateNetwork", "bob", name="second", request_id="req-net").id != network.id
 
 
 # Subnets ------------------------------------------------------------------------------

@@ -262,6 +262,38 @@ def test_create_with_same_request_id_returns_the_first_volume(env):
     assert [v.id for v in listed] == [first.id]
 
 
+def test_create_retried_with_its_request_id_makes_nothing_new(env):
+    request_id = str(uuid.uuid4())
+    first = env.create(request_id=request_id, name="once", size_gib=2)
+    assert env.create(request_id=request_id, name="once", size_gib=2) == first
+    assert [v.id for v in env.call("ListVolumes").volumes] == [first.id]
+    assert (env.quota().volumes_used, env.quota().size_gib_used) == (1, 2)
+    assert sorted(p.name for p in env.storage.iterdir()) == [first.id]
+
+
+def test_a_request_id_reused_for_a_different_volume_is_refused(env):
+    request_id = str(uuid.uuid4())
+    first = env.create(request_id=request_id, name="once", size_gib=1)
+    error = fails(
+        CODE.INVALID_ARGUMENT,
+        env.create,
+        request_id=request_id,
+        name="once",
+        size_gib=5,
+        reason="REQUEST_ID_REUSED",
+    )
+    assert errors.error_info(error).metadata["field"] == "request_id"
+    assert [v.id for v in env.call("ListVolumes").volumes] == [first.id]
+    assert env.quota().size_gib_used == 1
+
+
+def test_another_projects_request_id_is_its_own(env):
+    request_id = str(uuid.uuid4())
+    mine = env.create(request_id=request_id)
+    theirs = env.create("member-b", request_id=request_id)
+    assert theirs.id != mine.id and theirs.project_id == PROJECT_B
+
+
 def test_parallel_creates_with_one_request_id_make_one_volume(env):
     request_id = str(uuid.uuid4())
     with concurrent.futures.ThreadPoolExecutor(8) as pool:

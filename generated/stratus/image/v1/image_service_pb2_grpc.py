@@ -212,9 +212,9 @@ class ImagesServicer:
         client cancelling or disconnecting, a storage error) leaves the image back
         in QUEUED with no partial data kept, so the upload can simply be retried.
 
-        Not idempotent: an image accepts data once. Repeating the header's
-        request_id after a successful upload returns the ACTIVE image without
-        storing anything.
+        Not idempotent: an image accepts data once. Repeating the header (with its
+        request_id) after a successful upload returns the ACTIVE image without
+        reading or storing the data sent again.
         NOT_FOUND if no such image exists or the caller cannot see it.
         FAILED_PRECONDITION if the image is not QUEUED (an upload is already
         running, or it already has data). INVALID_ARGUMENT if the first message is

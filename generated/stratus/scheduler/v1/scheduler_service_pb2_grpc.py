@@ -109,8 +109,8 @@ class SchedulerServicer:
         It answers with the Selection that got the cast.
 
         Service only (the API, calling with its own token; PERMISSION_DENIED
-        otherwise). A request_id seen before returns the first Selection without
-        claiming or casting again.
+        otherwise). A request_id seen before, with the same request, returns the
+        first Selection without claiming or casting again.
 
         No host passes the filters or can be claimed: RESOURCE_EXHAUSTED with
         reason NO_VALID_HOST (nothing is claimed). Hosts fit but none could be
