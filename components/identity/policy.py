@@ -1,7 +1,8 @@
 """Who may call each identity RPC; ownership is checked in resources.py.
 
-Admins everything; anyone with a token their own token, catalog, user,
-projects and assignments; readers may read roles; only admins change anything.
+Admins everything; anyone with a token their own token, catalog, user, domain,
+projects and assignments, and the roles; only admins list domains and users or
+change anything.
 """
 
 from components.framework.auth import (
@@ -24,7 +25,7 @@ POLICY = Policy.of(
         "stratus.identity.v1.Domains": {
             "CreateDomain": admin_required,
             "GetDomain": authenticated,
-            "ListDomains": authenticated,
+            "ListDomains": admin_required,
             "UpdateDomain": admin_required,
             "DeleteDomain": admin_required,
         },

@@ -2,7 +2,10 @@
 
 Every function takes the caller and enforces what the policy table cannot see:
 a non-admin sees only its own domain, the projects it has a role on, and itself.
-Anything the caller may not see is NOT_FOUND, as if it did not exist.
+Anything the caller may not see is NOT_FOUND, as if it did not exist; asking
+for another user's role assignments is PERMISSION_DENIED (as keystone answers
+403). A request field naming a row that does not exist (a domain_id to create
+in) is INVALID_ARGUMENT: the request is wrong, not its target missing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,13 @@ from components.framework import paging, validation
 from components.framework.auth import Caller
 from components.framework.clock import utcnow
 from components.framework.database import database
-from components.framework.errors import AlreadyExists, FailedPrecondition, NotFound
+from components.framework.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+)
 from components.framework.validation import quote
 from components.identity import passwords
 from components.identity.models import Domain, Project, Role, RoleAssignment, User
@@ -38,6 +47,20 @@ def _unique(fn, what: str, name: str):
             return fn()
     except peewee.IntegrityError:
         raise AlreadyExists(f"a {what} named {quote(name)} already exists", name=name) from None
+
+
+def _named(model, field: str, value: str, what: str):
+    """The row ``value`` names in a field of the request: naming nothing is INVALID_ARGUMENT."""
+    try:
+        return _get(model, field, value, what)
+    except NotFound as exc:
+        raise InvalidArgument(exc.message, field=field) from None
+
+
+def _email(field: str, email: str) -> str:
+    if email and ("@" not in email or len(email) > 255):
+        raise InvalidArgument(f"{field} is not an email address", field=field)
+    return email
 
 
 def project_ids_of(user_id: str) -> set[str]:
@@ -66,12 +89,11 @@ def get_domain(who: Caller, domain_id: str) -> Domain:
     return domain
 
 
-def list_domains(who: Caller, name: str, size: int, token: str):
+def list_domains(name: str, size: int, token: str):
+    """Every domain (admin only, by policy, as keystone's list_domains)."""
     query = Domain.select()
     if name:
         query = query.where(Domain.name == name)
-    if not who.is_admin:
-        query = query.where(Domain.id == who.domain_id)
     return paging.paginate(query, Domain, size, token)
 
 
@@ -79,6 +101,12 @@ def update_domain(domain_id: str, changes: dict, tokens: TokenProvider) -> Domai
     domain = _get(Domain, "domain_id", domain_id, "domain")
     if "name" in changes:
         changes["name"] = validation.name("domain.name", changes["name"], 64)
+    if domain.name == DEFAULT_DOMAIN and (
+        changes.get("enabled") is False or changes.get("name", DEFAULT_DOMAIN) != DEFAULT_DOMAIN
+    ):
+        raise FailedPrecondition(
+            "the default domain cannot be disabled or renamed", domain_id=domain_id
+        )
     for key, value in changes.items():
         setattr(domain, key, value)
     domain = _unique(lambda: domain.save() and domain, "domain", domain.name)
@@ -104,7 +132,7 @@ def delete_domain(domain_id: str, tokens: TokenProvider) -> None:
 
 def _domain_or_default(domain_id: str) -> Domain:
     if domain_id:
-        return _get(Domain, "domain_id", domain_id, "domain")
+        return _named(Domain, "domain_id", domain_id, "domain")
     domain = domain_by_name(DEFAULT_DOMAIN)
     if domain is None:
         raise FailedPrecondition("no default domain: run identity bootstrap")
@@ -169,12 +197,12 @@ def create_user(fields: dict, rounds: int) -> User:
     if password:
         passwords.check_strength(password)
     if fields.get("default_project_id"):
-        _get(Project, "default_project_id", fields["default_project_id"], "project")
+        _named(Project, "default_project_id", fields["default_project_id"], "project")
     return _unique(
         lambda: User.create(
             name=name,
             domain=domain,
-            email=fields.get("email", ""),
+            email=_email("email", fields.get("email", "")),
             description=fields.get("description", ""),
             enabled=fields.get("enabled", True),
             default_project_id=fields.get("default_project_id", ""),
@@ -215,7 +243,9 @@ def update_user(user_id: str, changes: dict, tokens: TokenProvider, rounds: int)
     if changes.get("enabled") is False:
         revoke = True
     if changes.get("default_project_id"):
-        _get(Project, "user.default_project_id", changes["default_project_id"], "project")
+        _named(Project, "user.default_project_id", changes["default_project_id"], "project")
+    if "email" in changes:
+        _email("user.email", changes["email"])
     for key, value in changes.items():
         setattr(user, key, value)
     user = _unique(lambda: user.save() and user, "user", user.name)
@@ -330,7 +360,9 @@ def list_assignments(who: Caller, user_id: str, project_id: str, size: int, toke
     query = RoleAssignment.select(RoleAssignment, Role).join(Role)
     if not who.is_admin:
         if user_id and user_id != who.user_id:
-            raise NotFound(f"no user with id {quote(user_id)}", user_id=user_id)
+            raise PermissionDenied(
+                "only admins may list another user's role assignments", reason="POLICY_DENIED"
+            )
         user_id = who.user_id
     if user_id:
         query = query.where(RoleAssignment.user == validation.uuid_str("user_id", user_id))

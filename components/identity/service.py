@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from components.framework import validation
 from components.framework.auth import Caller, caller
-from components.framework.errors import NotFound, PermissionDenied, Unauthenticated
+from components.framework.errors import (
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    Unauthenticated,
+)
 from components.identity import catalog, login, messages, resources
 from components.identity.config import IdentityConfig
 from components.identity.throttle import LoginThrottle
-from components.identity.tokens import TokenProvider
+from components.identity.tokens import Payload, TokenProvider
 from stratus.identity.v1 import identity_service_pb2 as pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as pb2_grpc
 
@@ -73,27 +78,45 @@ class IdentityServicer(pb2_grpc.IdentityServicer):
         token, data = login.issue_token(self.config, self.provider, self.throttle, attempt)
         return pb2.IssueTokenResponse(token=token, **messages.token_fields(data))
 
-    def _subject(self, who: Caller, subject: str, action: str) -> str:
-        subject = subject or who.token
-        if subject != who.token and not (who.is_service if action == "validate" else who.is_admin):
-            raise PermissionDenied(f"only the holder or an admin may {action} another token")
-        return subject
+    def _check_subject(self, who: Caller, subject: str, privileged: bool, action: str) -> None:
+        """The subject token must be named; another user's token needs ``privileged``.
+
+        A token of the caller's own user is its own (keystone's "token subject"
+        rule): a user may validate or revoke any of its tokens, not only the one
+        it calls with.
+        """
+        if not subject:
+            raise InvalidArgument("subject_token is required", field="subject_token")
+        if privileged or subject == who.token:
+            return
+        if self._decode(subject).user_id != who.user_id:
+            raise PermissionDenied(
+                f"only the token's user or {'a service' if action == 'validate' else 'an admin'} "
+                f"may {action} it",
+                reason="POLICY_DENIED",
+            )
+
+    def _decode(self, subject: str) -> Payload:
+        try:
+            return self.provider.decode(subject, allow_expired=True)
+        except Unauthenticated as exc:
+            raise NotFound(exc.message, reason="TOKEN_NOT_FOUND") from None
 
     def ValidateToken(self, request, context):
-        subject = self._subject(caller(), request.subject_token, "validate")
+        who = caller()
+        self._check_subject(who, request.subject_token, who.is_service, "validate")
         try:
-            data = self.provider.validate(subject)
+            data = self.provider.validate(request.subject_token)
         except Unauthenticated as exc:
             raise NotFound(exc.message, reason="TOKEN_NOT_FOUND") from None
         return pb2.ValidateTokenResponse(**messages.token_fields(data))
 
     def RevokeToken(self, request, context):
-        subject = self._subject(caller(), request.subject_token, "revoke")
-        try:
-            payload = self.provider.decode(subject)
-        except Unauthenticated as exc:
-            raise NotFound(exc.message, reason="TOKEN_NOT_FOUND") from None
-        self.provider.revoke_token(payload)
+        who = caller()
+        self._check_subject(who, request.subject_token, who.is_admin, "revoke")
+        payload = self._decode(request.subject_token)
+        if not payload.expired:
+            self.provider.revoke_token(payload)
         return pb2.RevokeTokenResponse()
 
     def GetCatalog(self, request, context):
@@ -123,9 +146,7 @@ class DomainsServicer(pb2_grpc.DomainsServicer):
         return messages.domain(resources.get_domain(caller(), request.domain_id))
 
     def ListDomains(self, request, context):
-        rows, token = resources.list_domains(
-            caller(), request.name, request.page_size, request.page_token
-        )
+        rows, token = resources.list_domains(request.name, request.page_size, request.page_token)
         return pb2.ListDomainsResponse(
             domains=[messages.domain(r) for r in rows], next_page_token=token
         )

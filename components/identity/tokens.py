@@ -41,6 +41,10 @@ class Payload:
     expires_s: int
     audit_id: str
 
+    @property
+    def expired(self) -> bool:
+        return self.expires_s <= time.time()
+
 
 @dataclasses.dataclass(frozen=True)
 class TokenData:
@@ -109,8 +113,12 @@ class TokenProvider:
         token = self.keys.fernet().encrypt(pack(payload)).decode().rstrip("=")
         return token, payload
 
-    def decode(self, token: str) -> Payload:
-        """The payload of an authentic, unexpired token (not yet checked for revocation)."""
+    def decode(self, token: str, allow_expired: bool = False) -> Payload:
+        """The payload of an authentic token (not yet checked for revocation).
+
+        Unless ``allow_expired`` (revoking an expired token is a no-op, not an
+        error), an expired token is refused like a forged one.
+        """
         if not token or len(token) > 255:
             raise invalid()
         try:
@@ -118,7 +126,7 @@ class TokenProvider:
         except (InvalidToken, ValueError, TypeError):
             raise invalid() from None
         payload = unpack(raw)
-        if payload.expires_s <= time.time():
+        if payload.expired and not allow_expired:
             raise invalid("the token has expired")
         return payload
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import time
 
 import grpc
@@ -9,8 +10,128 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from components.framework import errors
+from components.identity import tokens
 from stratus.identity.v1 import identity_service_pb2 as pb2
 from tests.contract.identity_fixtures import ADMIN_PASSWORD, DEMO_PASSWORD, md
+
+# Which test exercises each error case the proto comments name (tests/contract/conformance.py).
+CONTRACT_CASES = {
+    "stratus.identity.v1.Identity/IssueToken": {
+        "INVALID_ARGUMENT": "test_missing_fields_are_invalid_argument_naming_the_field",
+        "PERMISSION_DENIED": "test_project_without_a_role_is_permission_denied",
+    },
+    "stratus.identity.v1.Identity/ValidateToken": {
+        "INVALID_ARGUMENT": "test_an_empty_subject_token_is_invalid_argument_not_the_callers_token",
+        "NOT_FOUND": "test_tampered_or_garbage_subject_token_is_not_found",
+        "PERMISSION_DENIED": "test_member_may_validate_only_its_own_users_tokens",
+    },
+    "stratus.identity.v1.Identity/RevokeToken": {
+        "INVALID_ARGUMENT": "test_an_empty_subject_token_is_invalid_argument_not_the_callers_token",
+        "NOT_FOUND": "test_revoking_an_expired_token_succeeds_one_never_issued_is_not_found",
+        "PERMISSION_DENIED": "test_member_cannot_revoke_someone_elses_token",
+    },
+    "stratus.identity.v1.Identity/WatchRevocations": {
+        "PERMISSION_DENIED": "test_watch_revocations_is_for_services_and_admins_only",
+    },
+    "stratus.identity.v1.Domains/CreateDomain": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+    },
+    "stratus.identity.v1.Domains/GetDomain": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Domains/ListDomains": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+        "PERMISSION_DENIED": "test_list_domains_is_admin_only_and_a_user_reads_its_own_domain",
+    },
+    "stratus.identity.v1.Domains/UpdateDomain": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+        "FAILED_PRECONDITION": "test_the_default_domain_cannot_be_disabled_or_renamed",
+    },
+    "stratus.identity.v1.Domains/DeleteDomain": {
+        "FAILED_PRECONDITION": "test_built_in_roles_and_default_domain_are_protected",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Projects/CreateProject": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+    },
+    "stratus.identity.v1.Projects/GetProject": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Projects/ListProjects": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+    },
+    "stratus.identity.v1.Projects/UpdateProject": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Projects/DeleteProject": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Users/CreateUser": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+    },
+    "stratus.identity.v1.Users/GetUser": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Users/ListUsers": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+    },
+    "stratus.identity.v1.Users/UpdateUser": {
+        "INVALID_ARGUMENT": "test_update_user_with_a_bad_value_is_invalid_argument",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Users/DeleteUser": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Roles/CreateRole": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+    },
+    "stratus.identity.v1.Roles/GetRole": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Roles/ListRoles": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+    },
+    "stratus.identity.v1.Roles/UpdateRole": {
+        "INVALID_ARGUMENT": "test_update_with_unknown_mask_path_is_invalid_argument",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+        "FAILED_PRECONDITION": "test_a_built_in_role_cannot_be_renamed",
+    },
+    "stratus.identity.v1.Roles/DeleteRole": {
+        "FAILED_PRECONDITION": "test_built_in_roles_and_default_domain_are_protected",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Roles/AssignRole": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Roles/UnassignRole": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Roles/ListRoleAssignments": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+        "PERMISSION_DENIED": "test_listing_another_users_role_assignments_is_permission_denied",
+    },
+    "stratus.identity.v1.Catalog/CreateService": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+    },
+    "stratus.identity.v1.Catalog/ListServices": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+    },
+    "stratus.identity.v1.Catalog/DeleteService": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Catalog/CreateEndpoint": {
+        "INVALID_ARGUMENT": "test_a_bad_create_or_update_is_invalid_argument",
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+    "stratus.identity.v1.Catalog/ListEndpoints": {
+        "INVALID_ARGUMENT": "test_a_bad_page_token_is_invalid_argument",
+    },
+    "stratus.identity.v1.Catalog/DeleteEndpoint": {
+        "NOT_FOUND": "test_a_missing_target_is_not_found",
+    },
+}
 
 
 def fails(fn, *args, **kwargs) -> grpc.RpcError:
@@ -86,9 +207,15 @@ def test_service_user_validates_a_users_token(identity, demo):
     assert reply.catalog
 
 
-def test_member_may_validate_only_its_own_token(identity, demo, admin):
-    own = identity.stub("Identity").ValidateToken(pb2.ValidateTokenRequest(), metadata=md(demo))
+def test_member_may_validate_only_its_own_users_tokens(identity, demo, admin):
+    stub = identity.stub("Identity")
+    own = stub.ValidateToken(pb2.ValidateTokenRequest(subject_token=demo), metadata=md(demo))
     assert own.user.name == "demo"
+    other_of_mine = identity.token("demo", DEMO_PASSWORD, "demo")
+    reply = stub.ValidateToken(
+        pb2.ValidateTokenRequest(subject_token=other_of_mine), metadata=md(demo)
+    )
+    assert reply.user.name == "demo" and reply.audit_id != own.audit_id
     error = fails(
         identity.stub("Identity").ValidateToken,
         pb2.ValidateTokenRequest(subject_token=admin),
@@ -134,6 +261,62 @@ def test_member_cannot_revoke_someone_elses_token(identity, admin, demo):
         metadata=md(demo),
     )
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert identity.stub("Identity").GetCatalog(pb2.GetCatalogRequest(), metadata=md(admin))
+
+
+def test_a_user_may_revoke_another_of_its_own_tokens(identity, admin, demo):
+    stub = identity.stub("Identity")
+    other_of_mine = identity.token("demo", DEMO_PASSWORD, "demo")
+    stub.RevokeToken(pb2.RevokeTokenRequest(subject_token=other_of_mine), metadata=md(demo))
+    gone = fails(
+        stub.ValidateToken,
+        pb2.ValidateTokenRequest(subject_token=other_of_mine),
+        metadata=md(admin),
+    )
+    assert gone.code() == grpc.StatusCode.NOT_FOUND
+    assert stub.GetCatalog(pb2.GetCatalogRequest(), metadata=md(demo))
+
+
+@pytest.mark.parametrize("method", ["ValidateToken", "RevokeToken"])
+def test_an_empty_subject_token_is_invalid_argument_not_the_callers_token(identity, demo, method):
+    stub = identity.stub("Identity")
+    request_ = getattr(pb2, f"{method}Request")()
+    error = fails(getattr(stub, method), request_, metadata=md(demo))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "subject_token"
+    # Nothing was done to the caller's own token.
+    assert stub.GetCatalog(pb2.GetCatalogRequest(), metadata=md(demo))
+
+
+def _forged(identity, demo, **changes) -> str:
+    """A token signed with identity's keys: ``demo``'s payload with ``changes``."""
+    provider = identity.runtime.state["provider"]
+    payload = dataclasses.replace(provider.decode(demo), **changes)
+    return provider.keys.fernet().encrypt(tokens.pack(payload)).decode().rstrip("=")
+
+
+def test_revoking_an_expired_token_succeeds_one_never_issued_is_not_found(identity, admin, demo):
+    stub = identity.stub("Identity")
+    expired = _forged(identity, demo, expires_s=int(time.time()) - 60)
+    stub.RevokeToken(pb2.RevokeTokenRequest(subject_token=expired), metadata=md(demo))
+    stub.RevokeToken(pb2.RevokeTokenRequest(subject_token=expired), metadata=md(admin))
+    tampered = demo[:-6] + ("AAAAAA" if not demo.endswith("AAAAAA") else "BBBBBB")
+    for never_issued in ("not-a-token", tampered):
+        error = fails(
+            stub.RevokeToken, pb2.RevokeTokenRequest(subject_token=never_issued), metadata=md(admin)
+        )
+        assert error.code() == grpc.StatusCode.NOT_FOUND
+    # Revoking twice is fine.
+    stub.RevokeToken(pb2.RevokeTokenRequest(subject_token=demo), metadata=md(admin))
+    stub.RevokeToken(pb2.RevokeTokenRequest(subject_token=demo), metadata=md(admin))
+
+
+def test_watch_revocations_is_for_services_and_admins_only(identity, demo):
+    stream = identity.stub("Identity").WatchRevocations(
+        pb2.WatchRevocationsRequest(), metadata=md(demo), timeout=5
+    )
+    error = fails(next, stream)
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
 
 
 def _update_user(identity, admin, user_id, mask, **fields):
@@ -148,7 +331,9 @@ def _update_user(identity, admin, user_id, mask, **fields):
 @pytest.mark.parametrize("change", ["password", "disable", "delete"])
 def test_password_change_disable_or_delete_revokes_the_users_tokens(identity, admin, demo, change):
     stub = identity.stub("Identity")
-    user_id = stub.ValidateToken(pb2.ValidateTokenRequest(), metadata=md(demo)).user.id
+    user_id = stub.ValidateToken(
+        pb2.ValidateTokenRequest(subject_token=demo), metadata=md(demo)
+    ).user.id
     if change == "password":
         _update_user(identity, admin, user_id, ["password"], password="a-new-password")
     elif change == "disable":
@@ -308,16 +493,235 @@ def test_bad_input_is_invalid_argument_naming_the_field(identity, admin, call, r
     assert errors.error_info(error).metadata["field"] == field
 
 
-def test_unknown_ids_are_not_found(identity, admin):
-    missing = "00000000-0000-4000-8000-000000000000"
-    for stub, call, request_ in [
-        ("Users", "GetUser", pb2.GetUserRequest(user_id=missing)),
-        ("Projects", "GetProject", pb2.GetProjectRequest(project_id=missing)),
-        ("Roles", "GetRole", pb2.GetRoleRequest(role_id=missing)),
-        ("Domains", "GetDomain", pb2.GetDomainRequest(domain_id=missing)),
+MISSING = "00000000-0000-4000-8000-000000000000"
+MASK = field_mask_pb2.FieldMask
+
+
+@pytest.mark.parametrize(
+    "service, method, request_",
+    [
+        ("Domains", "GetDomain", pb2.GetDomainRequest(domain_id=MISSING)),
+        (
+            "Domains",
+            "UpdateDomain",
+            pb2.UpdateDomainRequest(
+                domain=pb2.Domain(id=MISSING), update_mask=MASK(paths=["description"])
+            ),
+        ),
+        ("Domains", "DeleteDomain", pb2.DeleteDomainRequest(domain_id=MISSING)),
+        ("Projects", "GetProject", pb2.GetProjectRequest(project_id=MISSING)),
+        (
+            "Projects",
+            "UpdateProject",
+            pb2.UpdateProjectRequest(
+                project=pb2.Project(id=MISSING), update_mask=MASK(paths=["description"])
+            ),
+        ),
+        ("Projects", "DeleteProject", pb2.DeleteProjectRequest(project_id=MISSING)),
+        ("Users", "GetUser", pb2.GetUserRequest(user_id=MISSING)),
+        (
+            "Users",
+            "UpdateUser",
+            pb2.UpdateUserRequest(
+                user=pb2.User(id=MISSING), update_mask=MASK(paths=["description"])
+            ),
+        ),
+        ("Users", "DeleteUser", pb2.DeleteUserRequest(user_id=MISSING)),
+        ("Roles", "GetRole", pb2.GetRoleRequest(role_id=MISSING)),
+        (
+            "Roles",
+            "UpdateRole",
+            pb2.UpdateRoleRequest(
+                role=pb2.Role(id=MISSING), update_mask=MASK(paths=["description"])
+            ),
+        ),
+        ("Roles", "DeleteRole", pb2.DeleteRoleRequest(role_id=MISSING)),
+        ("Roles", "AssignRole", "assign-missing-role"),
+        ("Roles", "UnassignRole", "unassign-unheld-role"),
+        ("Catalog", "DeleteService", pb2.DeleteServiceRequest(service_id=MISSING)),
+        (
+            "Catalog",
+            "CreateEndpoint",
+            pb2.CreateEndpointRequest(service_id=MISSING, region="RegionOne", address="h:1"),
+        ),
+        ("Catalog", "DeleteEndpoint", pb2.DeleteEndpointRequest(endpoint_id=MISSING)),
+    ],
+)
+def test_a_missing_target_is_not_found(identity, admin, service, method, request_):
+    if isinstance(request_, str):
+        # A real user and project, and a role that does not exist or is not held.
+        user = identity.issue("demo", DEMO_PASSWORD, "demo")
+        role_id = (
+            MISSING if request_ == "assign-missing-role" else find_role(identity, admin, "admin").id
+        )
+        cls = getattr(pb2, f"{method}Request")
+        request_ = cls(user_id=user.user.id, project_id=user.project.id, role_id=role_id)
+    error = fails(getattr(identity.stub(service), method), request_, metadata=md(admin))
+    assert error.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize(
+    "service, method",
+    [
+        ("Domains", "ListDomains"),
+        ("Projects", "ListProjects"),
+        ("Users", "ListUsers"),
+        ("Roles", "ListRoles"),
+        ("Roles", "ListRoleAssignments"),
+        ("Catalog", "ListServices"),
+        ("Catalog", "ListEndpoints"),
+    ],
+)
+def test_a_bad_page_token_is_invalid_argument(identity, admin, service, method):
+    request_ = getattr(pb2, f"{method}Request")(page_token="%%%")
+    error = fails(getattr(identity.stub(service), method), request_, metadata=md(admin))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+@pytest.mark.parametrize(
+    "service, method, request_, field",
+    [
+        ("Domains", "CreateDomain", pb2.CreateDomainRequest(name=""), "name"),
+        ("Domains", "CreateDomain", pb2.CreateDomainRequest(name="d" * 65), "name"),
+        ("Domains", "UpdateDomain", pb2.UpdateDomainRequest(domain=pb2.Domain(id=MISSING)), None),
+        ("Projects", "CreateProject", pb2.CreateProjectRequest(name=""), "name"),
+        (
+            "Projects",
+            "CreateProject",
+            pb2.CreateProjectRequest(name="p", domain_id=MISSING),
+            "domain_id",
+        ),
+        (
+            "Projects",
+            "UpdateProject",
+            pb2.UpdateProjectRequest(
+                project=pb2.Project(id=MISSING), update_mask=MASK(paths=["domain_id"])
+            ),
+            None,
+        ),
+        ("Users", "CreateUser", pb2.CreateUserRequest(name="u", domain_id=MISSING), "domain_id"),
+        (
+            "Users",
+            "CreateUser",
+            pb2.CreateUserRequest(name="u", default_project_id=MISSING),
+            "default_project_id",
+        ),
+        ("Users", "CreateUser", pb2.CreateUserRequest(name="u", email="no-at-sign"), "email"),
+        ("Roles", "CreateRole", pb2.CreateRoleRequest(name=""), "name"),
+        ("Catalog", "CreateService", pb2.CreateServiceRequest(type="Not A Type"), "type"),
+        (
+            "Catalog",
+            "CreateEndpoint",
+            "endpoint-without-port",
+            "address",
+        ),
+    ],
+)
+def test_a_bad_create_or_update_is_invalid_argument(
+    identity, admin, service, method, request_, field
+):
+    if request_ == "endpoint-without-port":
+        svc = identity.stub("Catalog").CreateService(
+            pb2.CreateServiceRequest(type="dns", name="dns"), metadata=md(admin)
+        )
+        request_ = pb2.CreateEndpointRequest(service_id=svc.id, address="no-port")
+    error = fails(getattr(identity.stub(service), method), request_, metadata=md(admin))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    if field is not None:
+        assert errors.error_info(error).metadata["field"] == field
+
+
+def test_update_user_with_a_bad_value_is_invalid_argument(identity, admin, demo):
+    user_id = identity.issue("demo", DEMO_PASSWORD, "demo").user.id
+    for paths, user, field in [
+        (["email"], pb2.User(email="nobody"), "user.email"),
+        (["default_project_id"], pb2.User(default_project_id=MISSING), "user.default_project_id"),
+        (["domain_id"], pb2.User(domain_id=MISSING), None),
+        ([], pb2.User(), None),
     ]:
-        error = fails(getattr(identity.stub(stub), call), request_, metadata=md(admin))
-        assert error.code() == grpc.StatusCode.NOT_FOUND, call
+        user.id = user_id
+        error = fails(
+            identity.stub("Users").UpdateUser,
+            pb2.UpdateUserRequest(user=user, update_mask=MASK(paths=paths)),
+            metadata=md(admin),
+        )
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, paths
+        if field is not None:
+            assert errors.error_info(error).metadata["field"] == field
+    assert (
+        identity.stub("Users")
+        .GetUser(pb2.GetUserRequest(user_id=user_id), metadata=md(admin))
+        .email
+        == ""
+    )
+
+
+def test_list_domains_is_admin_only_and_a_user_reads_its_own_domain(identity, admin, demo):
+    domains = identity.stub("Domains")
+    denied = fails(domains.ListDomains, pb2.ListDomainsRequest(), metadata=md(demo))
+    assert denied.code() == grpc.StatusCode.PERMISSION_DENIED
+    listed = domains.ListDomains(pb2.ListDomainsRequest(), metadata=md(admin)).domains
+    default = next(d for d in listed if d.name == "default")
+    other = domains.CreateDomain(pb2.CreateDomainRequest(name="elsewhere"), metadata=md(admin))
+    assert {
+        d.name for d in domains.ListDomains(pb2.ListDomainsRequest(), metadata=md(admin)).domains
+    } == {
+        "default",
+        "elsewhere",
+    }
+    own = domains.GetDomain(pb2.GetDomainRequest(domain_id=default.id), metadata=md(demo))
+    assert own.name == "default"
+    hidden = fails(domains.GetDomain, pb2.GetDomainRequest(domain_id=other.id), metadata=md(demo))
+    assert hidden.code() == grpc.StatusCode.NOT_FOUND
+
+
+@pytest.mark.parametrize("change", [{"enabled": False}, {"name": "renamed"}])
+def test_the_default_domain_cannot_be_disabled_or_renamed(identity, admin, change):
+    domains = identity.stub("Domains")
+    default = domains.ListDomains(
+        pb2.ListDomainsRequest(name="default"), metadata=md(admin)
+    ).domains[0]
+    error = fails(
+        domains.UpdateDomain,
+        pb2.UpdateDomainRequest(
+            domain=pb2.Domain(id=default.id, **change), update_mask=MASK(paths=list(change))
+        ),
+        metadata=md(admin),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    kept = domains.GetDomain(pb2.GetDomainRequest(domain_id=default.id), metadata=md(admin))
+    assert (kept.name, kept.enabled) == ("default", True)
+    described = domains.UpdateDomain(
+        pb2.UpdateDomainRequest(
+            domain=pb2.Domain(id=default.id, description="the first"),
+            update_mask=MASK(paths=["description"]),
+        ),
+        metadata=md(admin),
+    )
+    assert described.description == "the first"
+
+
+def test_listing_another_users_role_assignments_is_permission_denied(identity, admin, demo):
+    admin_user = identity.issue("admin", ADMIN_PASSWORD, "admin").user.id
+    error = fails(
+        identity.stub("Roles").ListRoleAssignments,
+        pb2.ListRoleAssignmentsRequest(user_id=admin_user),
+        metadata=md(demo),
+    )
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+def test_a_built_in_role_cannot_be_renamed(identity, admin):
+    member = find_role(identity, admin, "member")
+    error = fails(
+        identity.stub("Roles").UpdateRole,
+        pb2.UpdateRoleRequest(
+            role=pb2.Role(id=member.id, name="members"), update_mask=MASK(paths=["name"])
+        ),
+        metadata=md(admin),
+    )
+    assert error.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert find_role(identity, admin, "member").id == member.id
 
 
 def test_member_of_one_project_cannot_see_or_change_another(identity, admin, demo):
