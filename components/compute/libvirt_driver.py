@@ -2,9 +2,9 @@
 
 Everything the host does to a hypervisor goes through :class:`LibvirtDriver`:
 define and start a domain from XML, destroy and undefine it (idempotent),
-shut it down, start it, reboot it, read its state, list domains and describe
-the host; and for real guests' networking, keep a libvirt network running and
-its DHCP host entries. A domain is named ``instance-<instance id>`` and its
+shut it down, start it, read its state, list domains and describe the host;
+and for real guests' networking, keep a libvirt network running and its DHCP
+host entries. A domain is named ``instance-<instance id>`` and its
 libvirt UUID is the instance id, so either finds it; a network's UUID is the
 Stratus network's id.
 
@@ -31,6 +31,7 @@ import libvirt
 
 from components.compute import network_xml
 from components.framework.errors import Unavailable
+from stratus.type.v1.instance_state_pb2 import PowerState
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +39,36 @@ log = logging.getLogger(__name__)
 METADATA_NS = "https://stratus.dev/xmlns/instance/1"
 NAME_PREFIX = "instance-"
 
-# virDomainState values.
-NOSTATE, RUNNING, BLOCKED, PAUSED, SHUTDOWN, SHUTOFF, CRASHED, PMSUSPENDED = range(8)
+# virDomainState values, named as the rest of the host uses them.
+NOSTATE = libvirt.VIR_DOMAIN_NOSTATE
+RUNNING = libvirt.VIR_DOMAIN_RUNNING
+BLOCKED = libvirt.VIR_DOMAIN_BLOCKED
+PAUSED = libvirt.VIR_DOMAIN_PAUSED
+SHUTDOWN = libvirt.VIR_DOMAIN_SHUTDOWN  # being shut down
+SHUTOFF = libvirt.VIR_DOMAIN_SHUTOFF
+CRASHED = libvirt.VIR_DOMAIN_CRASHED
+PMSUSPENDED = libvirt.VIR_DOMAIN_PMSUSPENDED
+
+# virDomainState -> the power state the conductor records (nova's mapping). The only
+# place libvirt's state numbers are translated: everyone else calls power_state_of().
+POWER_STATES: dict[int, int] = {
+    NOSTATE: PowerState.POWER_STATE_NOSTATE,
+    RUNNING: PowerState.POWER_STATE_RUNNING,
+    BLOCKED: PowerState.POWER_STATE_RUNNING,  # blocked on a resource, but running
+    PAUSED: PowerState.POWER_STATE_PAUSED,
+    SHUTDOWN: PowerState.POWER_STATE_SHUTDOWN,
+    SHUTOFF: PowerState.POWER_STATE_SHUTDOWN,
+    CRASHED: PowerState.POWER_STATE_CRASHED,
+    PMSUSPENDED: PowerState.POWER_STATE_SUSPENDED,
+}
+
+
+def power_state_of(domain_state: int | None) -> int:
+    """The PowerState of a virDomainState (None: no domain, so NOSTATE)."""
+    if domain_state is None:
+        return PowerState.POWER_STATE_NOSTATE
+    return POWER_STATES.get(domain_state, PowerState.POWER_STATE_NOSTATE)
+
 
 # Errors meaning the connection to libvirt itself is gone.
 _CONNECTION_ERRORS = {libvirt.VIR_ERR_NO_CONNECT, libvirt.VIR_ERR_INVALID_CONN}
@@ -239,12 +268,6 @@ class LibvirtDriver:
             return
         with _errors("start the domain"):
             dom.create()
-
-    def reboot(self, instance_id: str) -> None:
-        """Ask the guest to reboot (ACPI); HypervisorError if it is not running or refuses."""
-        dom = self._require(instance_id)
-        with _errors("reboot the domain"):
-            dom.reboot(0)
 
     # -- networks -----------------------------------------------------------------------
 

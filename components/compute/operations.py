@@ -14,7 +14,7 @@ from components.compute import disks, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.faults import INTERNAL, Fault, fault_of
 from components.compute.host import Host
-from components.compute.libvirt_driver import RUNNING, HypervisorError
+from components.compute.libvirt_driver import RUNNING, HypervisorError, power_state_of
 from components.compute.undo import UndoStack
 from components.framework import validation
 from components.framework.casts import CastFailed
@@ -26,23 +26,6 @@ log = logging.getLogger(__name__)
 
 SOFT = pb2.RebootInstance.REBOOT_TYPE_SOFT
 HARD = pb2.RebootInstance.REBOOT_TYPE_HARD
-# libvirt state → the power state the conductor records.
-POWER_STATES = {
-    0: PowerState.POWER_STATE_NOSTATE,
-    1: PowerState.POWER_STATE_RUNNING,
-    2: PowerState.POWER_STATE_RUNNING,  # blocked on a resource, but running
-    3: PowerState.POWER_STATE_PAUSED,
-    4: PowerState.POWER_STATE_SHUTDOWN,
-    5: PowerState.POWER_STATE_SHUTDOWN,
-    6: PowerState.POWER_STATE_CRASHED,
-    7: PowerState.POWER_STATE_SUSPENDED,
-}
-
-
-def power_state_of(domain_state: int | None) -> int:
-    if domain_state is None:
-        return PowerState.POWER_STATE_NOSTATE
-    return POWER_STATES.get(domain_state, PowerState.POWER_STATE_NOSTATE)
 
 
 def known_instance(host: Host, instance_id: str) -> Instance | None:

@@ -35,6 +35,7 @@ from components.compute.build import report_build_failure
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.faults import ABORTED, Fault
 from components.compute.host import Host
+from components.compute.libvirt_driver import power_state_of
 from components.framework.casts import CastFailed
 from components.framework.clients import acting_as
 from components.framework.clock import utcnow
@@ -200,7 +201,7 @@ def reconcile_leftover(host: Host, instance_id: str) -> None:
 
 def sync_power_state(host: Host, instance: Instance) -> None:
     """Record the power state libvirt reports; a guest that stopped by itself is STOPPED."""
-    power = operations.power_state_of(host.driver.state(instance.id))
+    power = power_state_of(host.driver.state(instance.id))
     if power == instance.power_state:
         return
     fields: dict[str, object] = {"power_state": power}

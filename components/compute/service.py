@@ -6,6 +6,7 @@ import functools
 import logging
 
 from components.compute import build, operations
+from components.compute import libvirt_driver as virt
 from components.compute.console import console_output
 from components.compute.host import Host
 from components.compute.inventory import domain_page, host_status
@@ -17,6 +18,18 @@ from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 
 log = logging.getLogger(__name__)
+
+# virDomainState -> Domain.State (the contract names each libvirt state).
+DOMAIN_STATES = {
+    virt.NOSTATE: pb2.Domain.STATE_NO_STATE,
+    virt.RUNNING: pb2.Domain.STATE_RUNNING,
+    virt.BLOCKED: pb2.Domain.STATE_BLOCKED,
+    virt.PAUSED: pb2.Domain.STATE_PAUSED,
+    virt.SHUTDOWN: pb2.Domain.STATE_SHUTTING_DOWN,
+    virt.SHUTOFF: pb2.Domain.STATE_SHUTOFF,
+    virt.CRASHED: pb2.Domain.STATE_CRASHED,
+    virt.PMSUSPENDED: pb2.Domain.STATE_PM_SUSPENDED,
+}
 
 
 def cast_handlers(host: Host) -> dict:
@@ -47,8 +60,7 @@ def domain_pb(domain: DomainInfo) -> pb2.Domain:
     return pb2.Domain(
         name=domain.name,
         instance_id=domain.instance_id,
-        # virDomainState 0..7 are Domain.State 1..8.
-        state=domain.state + 1,
+        state=DOMAIN_STATES.get(domain.state, pb2.Domain.STATE_NO_STATE),
         vcpus=domain.vcpus,
         memory_mib=domain.memory_mib,
         disks=[pb2.DomainDisk(target=t, source=src, format=f) for t, src, f in domain.disks],

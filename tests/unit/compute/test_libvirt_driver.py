@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 import xml.etree.ElementTree as ET
 
+import libvirt
 import pytest
 
 from components.compute import domain_xml, network_xml
@@ -14,8 +15,10 @@ from components.compute.libvirt_driver import (
     HypervisorError,
     LibvirtDriver,
     domain_name,
+    power_state_of,
 )
 from components.framework.errors import Unavailable
+from stratus.type.v1.instance_state_pb2 import PowerState
 
 
 class Driver(LibvirtDriver):
@@ -87,7 +90,7 @@ def test_destroy_undefines_a_stopped_domain(driver):
     assert driver.domain(instance_id) is None
 
 
-def test_shutdown_start_and_reboot_change_the_state(driver):
+def test_shutdown_and_start_change_the_state(driver):
     instance_id = driver.define()
     driver.shutdown(instance_id, timeout=5)
     assert driver.state(instance_id) == SHUTOFF
@@ -95,7 +98,6 @@ def test_shutdown_start_and_reboot_change_the_state(driver):
     driver.start(instance_id)
     assert driver.state(instance_id) == RUNNING
     driver.start(instance_id)  # already running: left as it is
-    driver.reboot(instance_id)
     assert driver.state(instance_id) == RUNNING
 
 
@@ -108,18 +110,40 @@ def test_acpi_shutdown_reports_whether_the_guest_stopped(driver):
         driver.acpi_shutdown(str(uuid.uuid4()), timeout=5)
 
 
-def test_reboot_of_a_stopped_domain_is_a_hypervisor_error(driver):
+def test_starting_a_missing_domain_is_a_hypervisor_error(driver):
+    with pytest.raises(HypervisorError, match="no domain"):
+        driver.start(str(uuid.uuid4()))
+
+
+# Every virDomainState libvirt-python defines, by its own name, and what the
+# conductor should record for it (nova's mapping).
+EXPECTED_POWER_STATES = {
+    "VIR_DOMAIN_NOSTATE": PowerState.POWER_STATE_NOSTATE,
+    "VIR_DOMAIN_RUNNING": PowerState.POWER_STATE_RUNNING,
+    "VIR_DOMAIN_BLOCKED": PowerState.POWER_STATE_RUNNING,
+    "VIR_DOMAIN_PAUSED": PowerState.POWER_STATE_PAUSED,
+    "VIR_DOMAIN_SHUTDOWN": PowerState.POWER_STATE_SHUTDOWN,
+    "VIR_DOMAIN_SHUTOFF": PowerState.POWER_STATE_SHUTDOWN,
+    "VIR_DOMAIN_CRASHED": PowerState.POWER_STATE_CRASHED,
+    "VIR_DOMAIN_PMSUSPENDED": PowerState.POWER_STATE_SUSPENDED,
+}
+
+
+@pytest.mark.parametrize(("name", "expected"), EXPECTED_POWER_STATES.items())
+def test_each_libvirt_state_has_its_power_state(name, expected):
+    assert power_state_of(getattr(libvirt, name)) == expected
+
+
+def test_no_domain_or_a_state_libvirt_may_add_later_is_nostate():
+    assert power_state_of(None) == PowerState.POWER_STATE_NOSTATE
+    assert power_state_of(99) == PowerState.POWER_STATE_NOSTATE
+
+
+def test_the_real_state_of_a_running_and_a_stopped_guest_maps(driver):
     instance_id = driver.define()
+    assert power_state_of(driver.state(instance_id)) == PowerState.POWER_STATE_RUNNING
     driver.shutdown(instance_id, timeout=5)
-    with pytest.raises(HypervisorError):
-        driver.reboot(instance_id)
-
-
-def test_actions_on_a_missing_domain_are_hypervisor_errors(driver):
-    missing = str(uuid.uuid4())
-    for action in (driver.start, driver.reboot):
-        with pytest.raises(HypervisorError, match="no domain"):
-            action(missing)
+    assert power_state_of(driver.state(instance_id)) == PowerState.POWER_STATE_SHUTDOWN
 
 
 def test_defining_a_conflicting_name_fails_and_leaves_nothing_new(driver):
