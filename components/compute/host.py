@@ -13,12 +13,12 @@ from components.compute.config import ComputeConfig
 from components.compute.faults import Fault
 from components.compute.guest_networks import GuestNetworks
 from components.compute.image_cache import ImageCache
-from components.compute.images import ImageSource
 from components.compute.libvirt_driver import LibvirtDriver
 from components.compute.network import Ports
 from components.compute.volumes import Volumes
 from components.framework.casts import KeyedExecutor
 from components.framework.clients import Retry
+from components.framework.image_client import ImageClient
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2_grpc as net_grpc
 from stratus.volume.v1 import volume_service_pb2_grpc as vol_grpc
@@ -31,7 +31,7 @@ class Host:
     config: ComputeConfig
     driver: LibvirtDriver
     conductor: Conductor
-    images: ImageSource
+    images: ImageClient
     ports: Ports
     volumes: Volumes
     cache: ImageCache
@@ -144,7 +144,7 @@ def build_host(runtime) -> Host:
         config=config,
         driver=driver,
         conductor=Conductor(clients, config.host_name, Retry(config.conductor_retry_seconds)),
-        images=ImageSource(lambda: clients.stub(image_grpc.ImagesStub, "image")),
+        images=ImageClient(lambda: clients.stub(image_grpc.ImagesStub, "image")),
         ports=ports,
         volumes=Volumes(lambda: clients.stub(vol_grpc.VolumesStub, "volume")),
         cache=cache,

@@ -12,7 +12,6 @@ looks cached.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import hashlib
 import logging
 import os
@@ -21,35 +20,11 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from components.framework.errors import FailedPrecondition
+from components.framework.image_client import Image, ImageCorrupt
 
 log = logging.getLogger(__name__)
 
 PARTIAL_SUFFIX = ".part"
-
-
-@dataclasses.dataclass(frozen=True)
-class ImageRecord:
-    """What the host needs to know about an image (from the image service's GetImage)."""
-
-    id: str
-    # "raw" or "qcow2": the backing format of the overlays.
-    disk_format: str
-    size_bytes: int
-    virtual_size_bytes: int
-    # MD5 of the data, 32 lowercase hex digits.
-    checksum: str
-    # Direct kernel boot, from the image's properties "kernel_id", "ramdisk_id"
-    # (images of their own) and "os_command_line", as nova reads them.
-    kernel_id: str = ""
-    ramdisk_id: str = ""
-    kernel_args: str = ""
-
-
-class ImageCorrupt(FailedPrecondition):
-    """The data downloaded is not the image's data; no other host would do better."""
-
-    reason = "IMAGE_CHECKSUM_MISMATCH"
 
 
 class ImageCache:
@@ -61,7 +36,7 @@ class ImageCache:
     def path(self, image_id: str) -> Path:
         return self.directory / image_id
 
-    def fetch(self, image: ImageRecord, download: Callable[[], Iterable[bytes]]) -> Path:
+    def fetch(self, image: Image, download: Callable[[], Iterable[bytes]]) -> Path:
         """The cached file of ``image``, downloading it with ``download()`` if needed."""
         target = self.path(image.id)
         if target.exists():
@@ -85,7 +60,7 @@ class ImageCache:
             return self._locks.setdefault(image_id, threading.Lock())
 
     def _download(
-        self, image: ImageRecord, download: Callable[[], Iterable[bytes]], target: Path
+        self, image: Image, download: Callable[[], Iterable[bytes]], target: Path
     ) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
         partial = self.directory / f".{image.id}.{uuid.uuid4().hex}{PARTIAL_SUFFIX}"
@@ -114,7 +89,7 @@ def _write(path: Path, chunks: Iterable[bytes]) -> tuple[str, int]:
     return md5.hexdigest(), size
 
 
-def _verify(image: ImageRecord, md5: str, size: int) -> None:
+def _verify(image: Image, md5: str, size: int) -> None:
     if image.size_bytes and size != image.size_bytes:
         raise ImageCorrupt(
             f"image {image.id}: received {size} bytes, expected {image.size_bytes}",

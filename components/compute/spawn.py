@@ -20,9 +20,9 @@ from components.compute import disks, domain_xml
 from components.compute.conductor import Instance
 from components.compute.domain_xml import Nic, VolumeDisk
 from components.compute.host import Host
-from components.compute.image_cache import ImageRecord
 from components.compute.network import PluggedPort
 from components.framework.errors import FailedPrecondition
+from components.framework.image_client import Image
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ log = logging.getLogger(__name__)
 DEFAULT_KERNEL_ARGS = "console=tty0 console=ttyS0"
 
 
-def fetch_image(host: Host, instance: Instance) -> tuple[ImageRecord, Path]:
+def fetch_image(host: Host, instance: Instance) -> tuple[Image, Path]:
     """The instance's image, described with the user's token and cached on this host."""
     image = host.images.describe(instance.image_id)
     _check_disk_fits(instance, image)
@@ -42,11 +42,11 @@ def fetch_image(host: Host, instance: Instance) -> tuple[ImageRecord, Path]:
     return image, base
 
 
-def _cache(host: Host, image: ImageRecord) -> Path:
+def _cache(host: Host, image: Image) -> Path:
     return host.cache.fetch(image, lambda: host.images.chunks(image.id))
 
 
-def _check_disk_fits(instance: Instance, image: ImageRecord) -> None:
+def _check_disk_fits(instance: Instance, image: Image) -> None:
     disk_gib = instance.flavor.disk_gib
     if disk_gib and disk_gib * disks.GIB < image.virtual_size_bytes:
         raise FailedPrecondition(
@@ -56,7 +56,7 @@ def _check_disk_fits(instance: Instance, image: ImageRecord) -> None:
         )
 
 
-def create_root_disk(host: Host, instance: Instance, image: ImageRecord, base: Path) -> Path:
+def create_root_disk(host: Host, instance: Instance, image: Image, base: Path) -> Path:
     """The instance directory with its console log, a qcow2 overlay over ``base`` and,
     for a kernel image, the kernel, ramdisk and command line it boots with."""
     directory = host.instance_dir(instance.id)

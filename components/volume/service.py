@@ -9,10 +9,10 @@ from components.framework import validation
 from components.framework.auth import caller
 from components.framework.convert import timestamp
 from components.framework.errors import InvalidArgument
+from components.framework.image_client import ImageClient
 from components.framework.validation import quote
 from components.volume import attachments, quotas
 from components.volume.backend import ConnectionInfo, FileBackend
-from components.volume.image_source import ImageSource
 from components.volume.states import Status
 from components.volume.store import VolumeInfo
 from components.volume.volumes import NewVolume, Volumes
@@ -30,7 +30,7 @@ def build_volumes(runtime) -> Volumes:
     return Volumes(
         backend=FileBackend(Path(config.data_dir) / "volume"),
         defaults=quotas.Defaults(config.default_volumes_limit, config.default_size_gib_limit),
-        images=ImageSource(
+        images=ImageClient(
             lambda: runtime.clients.stub(image_pb2_grpc.ImagesStub, "image"),
             download_timeout=config.image_download_timeout_seconds,
         ),

@@ -23,9 +23,10 @@ from components.framework.clients import acting_as
 from components.framework.clock import utcnow
 from components.framework.database import database
 from components.framework.errors import InvalidArgument, PermissionDenied, StratusError
+from components.framework.image_client import Image, ImageClient
 from components.volume import quotas, states, store
 from components.volume.backend import BackendError, FileBackend
-from components.volume.image_source import DownloadError, ImageSource, SourceImage
+from components.volume.image_source import DownloadError, download
 from components.volume.models import Attachment, Volume
 from components.volume.states import Op, Status
 from components.volume.store import VolumeInfo
@@ -53,7 +54,7 @@ class Volumes:
         self,
         backend: FileBackend,
         defaults: quotas.Defaults,
-        images: ImageSource,
+        images: ImageClient,
         copy_workers: int = 4,
     ) -> None:
         self.backend = backend
@@ -114,7 +115,7 @@ class Volumes:
             return
         store.move(volume, Op.FINISH_CREATE)
 
-    def _copy_image(self, volume_id: str, size_gib: int, image: SourceImage, token: str) -> None:
+    def _copy_image(self, volume_id: str, size_gib: int, image: Image, token: str) -> None:
         """Background job: fill the volume from the image, then AVAILABLE or ERROR."""
         try:
             with acting_as(token):
@@ -129,11 +130,11 @@ class Volumes:
         finally:
             database.close()
 
-    def _fill(self, volume_id: str, size_gib: int, image: SourceImage) -> bool:
+    def _fill(self, volume_id: str, size_gib: int, image: Image) -> bool:
         """Write the image into a new volume file; False (and no file) if that fails."""
         try:
             with self.backend.staging(volume_id) as scratch:
-                self.images.download(image, scratch)
+                download(self.images, image, scratch)
                 self.backend.create_from_image(volume_id, size_gib, scratch, image.disk_format)
         except (StratusError, DownloadError, BackendError, OSError) as exc:
             log.warning("copying image %s into volume %s failed: %s", image.id, volume_id, exc)

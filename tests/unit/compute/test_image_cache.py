@@ -8,13 +8,14 @@ import time
 
 import pytest
 
-from components.compute.image_cache import ImageCache, ImageCorrupt, ImageRecord
+from components.compute.image_cache import ImageCache
+from components.framework.image_client import Image, ImageCorrupt
 
 DATA = b"stratus image bytes " * 5000
 
 
-def record(data: bytes = DATA, checksum: str | None = None, image_id: str = "img-1") -> ImageRecord:
-    return ImageRecord(
+def record(data: bytes = DATA, checksum: str | None = None, image_id: str = "img-1") -> Image:
+    return Image(
         id=image_id,
         disk_format="raw",
         size_bytes=len(data),
