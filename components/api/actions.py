@@ -9,12 +9,11 @@ from __future__ import annotations
 
 import logging
 
-from components.compute_db import lifecycle
+from components.compute_db import lifecycle, state_machine
 from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
 from components.framework.casts import CastFailed
 from components.framework.clients import Clients, call
-from components.framework.database import utcnow
 from components.framework.errors import FailedPrecondition, Unavailable
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
@@ -31,16 +30,8 @@ def _begin(
     row: Instance, task: TaskState, allowed_vm: set[VmState], allowed_tasks: set[TaskState]
 ) -> bool:
     """Set ``task`` if the server is in an allowed state; False if someone else moved first."""
-    return (
-        Instance.update(task_state=task, update_time=utcnow())
-        .where(
-            (Instance.id == row.id)
-            & Instance.deleted_time.is_null()
-            & Instance.vm_state.in_([int(v) for v in allowed_vm])
-            & Instance.task_state.in_([int(t) for t in allowed_tasks])
-        )
-        .execute()
-        == 1
+    return state_machine.move(
+        row.id, task_state=task, expected_vm=allowed_vm, expected_task=allowed_tasks
     )
 
 
@@ -51,9 +42,7 @@ def delete(row: Instance, casts) -> Instance:
     if address is None:
         lifecycle.finish_delete(row.id)
         return Instance.get_by_id(row.id)
-    Instance.update(task_state=TaskState.DELETING, update_time=utcnow()).where(
-        (Instance.id == row.id) & Instance.deleted_time.is_null()
-    ).execute()
+    state_machine.move(row.id, task_state=TaskState.DELETING)
     try:
         casts.cast(
             address,
@@ -100,9 +89,7 @@ def _act(row: Instance, casts, task: TaskState, allowed_vm, allowed_tasks, **pay
             raise CastFailed(f"server has no host ({row.host or 'none'})")
         casts.cast(address, casts.context(), **payload)
     except CastFailed as exc:
-        Instance.update(task_state=TaskState.NONE, update_time=utcnow()).where(
-            (Instance.id == row.id) & (Instance.task_state == task)
-        ).execute()
+        state_machine.move(row.id, task_state=TaskState.NONE, expected_task=(task,))
         raise Unavailable(f"the server's host cannot be reached: {exc}") from None
     return Instance.get_by_id(row.id)
 

@@ -1,28 +1,34 @@
-"""The end of an instance's life: done once, whoever gets there first."""
+"""The end of an instance's life, and its faults: done once, whoever gets there first.
+
+A fault is a ``google.rpc.Code`` number (``code_pb2``), a message its owner
+sees and details only admins see. :func:`set_error` is the one way to put an
+instance in ERROR with a fault, for api, scheduler and conductor alike.
+"""
 
 from __future__ import annotations
 
-from components.compute_db import claims, quotas
+from collections.abc import Collection
+
+import peewee
+
+from components.compute_db import claims, quotas, state_machine
 from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
 from components.framework.clock import utcnow
 from components.framework.database import database
 
+# Longest fault message kept.
+MAX_MESSAGE = 4000
+# Whatever a build or an action was doing, except a deletion (a delete wins).
+NOT_DELETING = frozenset(TaskState) - {TaskState.DELETING}
+
 
 def finish_delete(instance_id: str) -> bool:
     """Mark the instance deleted and give back its claim and quota, exactly once."""
     with database.atomic():
-        marked = (
-            Instance.update(
-                vm_state=VmState.DELETED,
-                task_state=TaskState.NONE,
-                deleted_time=utcnow(),
-                update_time=utcnow(),
-            )
-            .where((Instance.id == instance_id) & Instance.deleted_time.is_null())
-            .execute()
-        )
-        if marked != 1:
+        if not state_machine.move(
+            instance_id, vm_state=VmState.DELETED, task_state=TaskState.NONE, deleted_time=utcnow()
+        ):
             return False
         instance = Instance.get_by_id(instance_id)
         quotas.release(instance.project_id, instance.vcpus, instance.ram_mib)
@@ -30,17 +36,42 @@ def finish_delete(instance_id: str) -> bool:
     return True
 
 
+def add_fault(instance_id: str, code: int, message: str, details: str = "") -> None:
+    """Record a fault (``code`` a google.rpc code) on the instance."""
+    InstanceFault.create(
+        instance=instance_id, code=code, message=message[:MAX_MESSAGE], details=details
+    )
+
+
 def set_error(
-    instance_id: str, code: int, message: str, details: str = "", record_fault: bool = True
-) -> None:
+    instance_id: str,
+    code: int,
+    message: str,
+    details: str = "",
+    record_fault: bool = True,
+    *,
+    expected_vm: Collection[int] | None = None,
+    expected_task: Collection[int] = NOT_DELETING,
+    where: peewee.Expression | None = None,
+) -> bool:
     """ERROR with a fault, releasing the claim (the quota stays until it is deleted).
 
-    ``record_fault=False`` when the fault was recorded already (by the host).
+    A compare-and-swap: only from the expected states (by default any but a
+    deletion in progress) and ``where``; False, with nothing recorded, if the
+    instance was elsewhere. ``record_fault=False`` when the fault was recorded
+    already (by the host).
     """
     with database.atomic():
-        Instance.update(
-            vm_state=VmState.ERROR, task_state=TaskState.NONE, update_time=utcnow()
-        ).where((Instance.id == instance_id) & Instance.deleted_time.is_null()).execute()
+        if not state_machine.move(
+            instance_id,
+            vm_state=VmState.ERROR,
+            task_state=TaskState.NONE,
+            expected_vm=expected_vm,
+            expected_task=expected_task,
+            where=where,
+        ):
+            return False
         if record_fault:
-            InstanceFault.create(instance=instance_id, code=code, message=message, details=details)
+            add_fault(instance_id, code, message, details)
     claims.release_for_instance(instance_id)
+    return True

@@ -1,4 +1,7 @@
-"""Instance states (numbers as in the contracts), the status users see, legal transitions."""
+"""Instance states (numbers as in the contracts) and the status users see.
+
+Which moves between them are allowed, and the write that makes them: state_machine.py.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +9,6 @@ import enum
 
 from google.protobuf.descriptor import EnumDescriptor
 
-from components.framework.errors import FailedPrecondition
 from stratus.api.v1 import api_service_pb2
 from stratus.type.v1 import instance_state_pb2
 
@@ -46,24 +48,4 @@ def status(vm: int, task: int) -> Status:
     return Status.ACTIVE
 
 
-# vm_state -> the vm_states it may move to.
-VM_TRANSITIONS: dict[VmState, set[VmState]] = {
-    VmState.BUILDING: {VmState.BUILDING, VmState.ACTIVE, VmState.ERROR, VmState.DELETED},
-    VmState.ACTIVE: {VmState.ACTIVE, VmState.STOPPED, VmState.ERROR, VmState.DELETED},
-    VmState.STOPPED: {VmState.STOPPED, VmState.ACTIVE, VmState.ERROR, VmState.DELETED},
-    VmState.ERROR: {VmState.ERROR, VmState.ACTIVE, VmState.STOPPED, VmState.DELETED},
-    VmState.DELETED: {VmState.DELETED},
-}
-
 TERMINAL_STATUSES = {Status.ACTIVE, Status.SHUTOFF, Status.ERROR, Status.DELETED}
-
-
-def check_transition(current: int, target: int) -> None:
-    """Refuse a vm_state change the lifecycle does not allow."""
-    allowed = VM_TRANSITIONS.get(VmState(current), set())
-    if VmState(target) not in allowed:
-        raise FailedPrecondition(
-            f"an instance cannot go from {VmState(current).name.lower()} to "
-            f"{VmState(target).name.lower()}",
-            reason="INVALID_STATE_TRANSITION",
-        )

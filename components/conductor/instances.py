@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from components.compute_db import lifecycle
-from components.compute_db.models import Instance, InstanceFault
-from components.compute_db.states import TaskState, VmState, check_transition
+from components.compute_db import lifecycle, state_machine
+from components.compute_db.models import Instance
+from components.compute_db.states import TaskState, VmState
 from components.framework import paging, validation
-from components.framework.database import database, utcnow
+from components.framework.database import database
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 
 UPDATABLE = {
@@ -38,18 +38,14 @@ def _check(row: Instance, changes: dict, expected_task: int | None) -> None:
             reason="UNEXPECTED_TASK_STATE",
             task_state=TaskState(row.task_state).name,
         )
-    if "vm_state" in changes:
-        target = changes["vm_state"]
-        if target == VmState.DELETED:
-            raise FailedPrecondition(
-                "only the deletion of an instance marks it deleted",
-                reason="INVALID_STATE_TRANSITION",
-            )
-        if row.task_state == TaskState.DELETING and target != VmState.ERROR:
-            raise FailedPrecondition(
-                "the instance is being deleted", reason="INVALID_STATE_TRANSITION"
-            )
-        check_transition(row.vm_state, target)
+    if changes.get("vm_state") == VmState.DELETED:
+        raise FailedPrecondition(
+            "only the deletion of an instance marks it deleted",
+            reason="INVALID_STATE_TRANSITION",
+        )
+    state_machine.check(
+        row.vm_state, row.task_state, changes.get("vm_state"), changes.get("task_state")
+    )
 
 
 STATE_FIELDS = ("vm_state", "task_state", "power_state", "host")
@@ -70,15 +66,20 @@ def update(instance_id: str, changes: dict, expected_task: int | None) -> Instan
     unknown = set(changes) - UPDATABLE
     if unknown:
         raise InvalidArgument(f"cannot update {', '.join(sorted(unknown))}", field="update_mask")
+    fields = dict(changes)
+    vm_state, task_state = fields.pop("vm_state", None), fields.pop("task_state", None)
     with database.atomic():
         row = get(instance_id)
         if _already_made(row, changes, expected_task):
             return row
         _check(row, changes, expected_task)
-        query = Instance.update(**changes, update_time=utcnow()).where(Instance.id == row.id)
-        if expected_task is not None:
-            query = query.where(Instance.task_state == expected_task)
-        if row.vm_state == VmState.DELETED or query.execute() != 1:
+        if not state_machine.move(
+            row.id,
+            vm_state=vm_state,
+            task_state=task_state,
+            expected_task=None if expected_task is None else [expected_task],
+            **fields,
+        ):
             raise FailedPrecondition(
                 "the instance changed meanwhile", reason="UNEXPECTED_TASK_STATE"
             )
@@ -89,7 +90,7 @@ def add_fault(instance_id: str, code: int, message: str, details: str) -> None:
     row = get(instance_id)
     if not message:
         raise InvalidArgument("message is required", field="message")
-    InstanceFault.create(instance=row, code=code, message=message[:4000], details=details)
+    lifecycle.add_fault(row.id, code, message, details)
 
 
 def list_on_host(host: str, size: int, token: str):

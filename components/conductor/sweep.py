@@ -25,18 +25,15 @@ import datetime
 import logging
 
 import peewee
+from google.rpc import code_pb2
 
-from components.compute_db import claims
-from components.compute_db.models import ComputeNode, Instance, InstanceFault
+from components.compute_db import lifecycle
+from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
 from components.framework.clock import utcnow
-from components.framework.database import database
 
 log = logging.getLogger(__name__)
 
-# google.rpc.Code numbers of the faults recorded.
-DEADLINE_EXCEEDED = 4
-UNAVAILABLE = 14
 HOST_TASKS = (TaskState.SPAWNING, TaskState.NETWORKING, TaskState.BLOCK_DEVICE_MAPPING)
 
 
@@ -53,8 +50,8 @@ def sweep(bounds: Bounds) -> list[str]:
     now = utcnow()
     failed = []
     start_cutoff = now - datetime.timedelta(seconds=bounds.build_start_timeout_seconds)
-    never_started = _building(TaskState.SCHEDULING) & (Instance.update_time < start_cutoff)
-    for row in Instance.select().where(never_started):
+    never_started = Instance.update_time < start_cutoff
+    for row in Instance.select().where(_building(TaskState.SCHEDULING) & never_started):
         message = (
             f"Build of instance {row.id} was not started by host {row.host} within "
             f"{bounds.build_start_timeout_seconds:.0f}s (the build request was lost)"
@@ -62,21 +59,21 @@ def sweep(bounds: Bounds) -> list[str]:
             else f"Instance {row.id} was not scheduled within "
             f"{bounds.build_start_timeout_seconds:.0f}s"
         )
-        if _fail(row.id, never_started, DEADLINE_EXCEEDED, message):
+        if _fail(
+            row.id, (TaskState.SCHEDULING,), never_started, code_pb2.DEADLINE_EXCEEDED, message
+        ):
             failed.append(row.id)
     down_cutoff = now - datetime.timedelta(seconds=bounds.host_down_seconds)
     if down_cutoff < bounds.started:
         return failed
     alive = ComputeNode.select(ComputeNode.host).where(ComputeNode.last_heartbeat >= down_cutoff)
-    orphaned = (
-        _building(*HOST_TASKS) & Instance.host.not_in(alive) & (Instance.update_time < down_cutoff)
-    )
-    for row in Instance.select().where(orphaned):
+    orphaned = Instance.host.not_in(alive) & (Instance.update_time < down_cutoff)
+    for row in Instance.select().where(_building(*HOST_TASKS) & orphaned):
         message = (
             f"Build of instance {row.id} was interrupted: host {row.host} has not reported "
             f"for {bounds.host_down_seconds:.0f}s"
         )
-        if _fail(row.id, orphaned, UNAVAILABLE, message):
+        if _fail(row.id, HOST_TASKS, orphaned, code_pb2.UNAVAILABLE, message):
             failed.append(row.id)
     return failed
 
@@ -89,17 +86,19 @@ def _building(*tasks: int) -> peewee.Expression:
     )
 
 
-def _fail(instance_id: str, still: peewee.Expression, code: int, message: str) -> bool:
-    """ERROR with a fault and the claim released, if the instance is still ``still``."""
-    with database.atomic():
-        changed = (
-            Instance.update(vm_state=VmState.ERROR, task_state=TaskState.NONE, update_time=utcnow())
-            .where((Instance.id == instance_id) & still)
-            .execute()
-        )
-        if changed != 1:
-            return False
-        InstanceFault.create(instance=instance_id, code=code, message=message)
-    claims.release_for_instance(instance_id)
+def _fail(
+    instance_id: str, tasks: tuple[int, ...], still: peewee.Expression, code: int, message: str
+) -> bool:
+    """ERROR with a fault and the claim released, if the instance is still building in one
+    of ``tasks`` and ``still`` holds (a host or a user who moved it meanwhile wins)."""
+    if not lifecycle.set_error(
+        instance_id,
+        code,
+        message,
+        expected_vm=(VmState.BUILDING,),
+        expected_task=tasks,
+        where=still,
+    ):
+        return False
     log.warning("%s; instance is ERROR", message)
     return True

@@ -1,8 +1,8 @@
 """A server's place on a host: the claim there, recorded on its instance row.
 
-The claim and the record are one transaction, and the record is a
-compare-and-swap on the instance (still SCHEDULING, not deleted, the claim we
-last saw), so a delete or a duplicate request racing this one never leaves a
+The claim and the record are one transaction, and the record is the state
+machine's compare-and-swap on the instance (still BUILDING and SCHEDULING, not
+deleted, the claim we last saw), so a delete or a duplicate request racing this one never leaves a
 claim that no instance points at.
 """
 
@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.compute_db import claims
+from components.compute_db import claims, state_machine
 from components.compute_db.models import Claim, Instance
-from components.compute_db.states import TaskState
+from components.compute_db.states import TaskState, VmState
 from components.framework.clock import utcnow
 from components.framework.database import database
 from components.framework.errors import FailedPrecondition, NotFound
@@ -80,25 +80,19 @@ def claim_and_record(
         held = claims.claim(host.id, instance_id, wants, ratios)
         if held is None:
             return None
-        recorded = (
-            Instance.update(
-                host=host.host,
-                # The zone the server is in, asked for or not (nova records it too).
-                availability_zone=host.availability_zone,
-                claim_id=held.id,
-                attempt=1,
-                alternates=alternates,
-                update_time=utcnow(),
-            )
-            .where(
-                (Instance.id == instance_id)
-                & (Instance.claim_id == expected_claim_id)
-                & (Instance.task_state == TaskState.SCHEDULING)
-                & Instance.deleted_time.is_null()
-            )
-            .execute()
+        recorded = state_machine.move(
+            instance_id,
+            expected_vm=(VmState.BUILDING,),
+            expected_task=(TaskState.SCHEDULING,),
+            where=Instance.claim_id == expected_claim_id,
+            host=host.host,
+            # The zone the server is in, asked for or not (nova records it too).
+            availability_zone=host.availability_zone,
+            claim_id=held.id,
+            attempt=1,
+            alternates=alternates,
         )
-        if recorded != 1:
+        if not recorded:
             raise InstanceChanged(instance_id)  # leaving the block rolls the claim back
     return Placement(host.host, host.host, held.id, tuple(alternates))
 
@@ -112,15 +106,3 @@ def undo(instance_id: str, placement: Placement) -> None:
             (Instance.id == instance_id) & (Instance.claim_id == placement.claim_id)
         ).execute()
         claims.release(placement.claim_id)
-
-
-def still_scheduling(instance_id: str) -> bool:
-    return (
-        Instance.select()
-        .where(
-            (Instance.id == instance_id)
-            & (Instance.task_state == TaskState.SCHEDULING)
-            & Instance.deleted_time.is_null()
-        )
-        .exists()
-    )

@@ -13,8 +13,11 @@ from __future__ import annotations
 import logging
 import random
 
+from google.rpc import code_pb2
+
 from components.compute_db import lifecycle
 from components.compute_db.models import Instance
+from components.compute_db.states import TaskState, VmState
 from components.framework.casts import CastFailed
 from components.framework.errors import (
     FailedPrecondition,
@@ -40,10 +43,6 @@ from components.scheduler.weighers.cpu import CPUWeigher
 from components.scheduler.weighers.ram import RAMWeigher
 
 log = logging.getLogger(__name__)
-
-# Fault codes are google.rpc codes, as the answer's status.
-RESOURCE_EXHAUSTED = 8
-UNAVAILABLE = 14
 
 
 def default_filters() -> list[filters.BaseHostFilter]:
@@ -121,7 +120,9 @@ class Scheduler:
                 )
             message = "No valid host was found. " + filters.summary(len(hosts), reports)
             raise _give_up(
-                instance_id, NoValidHost(message, instance_id=instance_id), RESOURCE_EXHAUSTED
+                instance_id,
+                NoValidHost(message, instance_id=instance_id),
+                code_pb2.RESOURCE_EXHAUSTED,
             )
         return self._subset_first(ordered)
 
@@ -200,19 +201,25 @@ class Scheduler:
                 f"{', '.join(unreachable)} could not be reached."
             )
             error = Unavailable(message, reason="NO_REACHABLE_HOST", instance_id=instance_id)
-            return _give_up(instance_id, error, UNAVAILABLE)
+            return _give_up(instance_id, error, code_pb2.UNAVAILABLE)
         message = (
             f"No valid host was found. {fitting} hosts passed the filters but none had room "
             "left when claimed."
         )
         error = NoValidHost(message, instance_id=instance_id)
-        return _give_up(instance_id, error, RESOURCE_EXHAUSTED)
+        return _give_up(instance_id, error, code_pb2.RESOURCE_EXHAUSTED)
 
 
 def _give_up(instance_id: str, error: StratusError, code: int) -> StratusError:
-    """Put the instance in ERROR with the error's message as its fault; returns the error."""
+    """Put the instance in ERROR with the error's message as its fault (``code`` a
+    google.rpc code, as the answer's status); returns the error."""
     log.warning("instance %s: %s", instance_id, error.message)
-    # A delete that arrived meanwhile wins: it is not overwritten with ERROR.
-    if placement.still_scheduling(instance_id):
-        lifecycle.set_error(instance_id, code, error.message)
+    # A compare-and-swap: a delete that arrived meanwhile wins and is not overwritten.
+    lifecycle.set_error(
+        instance_id,
+        code,
+        error.message,
+        expected_vm=(VmState.BUILDING,),
+        expected_task=(TaskState.SCHEDULING,),
+    )
     return error

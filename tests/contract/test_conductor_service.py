@@ -9,6 +9,7 @@ import uuid
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
+from google.rpc import code_pb2
 
 from components.compute_db import claims, quotas
 from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
@@ -295,7 +296,7 @@ def test_sweep_fails_a_build_left_scheduling_and_releases_its_claim(conductor):
     after = Instance.get_by_id(lost.id)
     assert (after.vm_state, after.task_state) == (VmState.ERROR, TaskState.NONE)
     assert "was not started by host host-a within 60s" in _fault(lost).message
-    assert _fault(lost).code == sweep.DEADLINE_EXCEEDED
+    assert _fault(lost).code == code_pb2.DEADLINE_EXCEEDED
     assert Claim.select().where(Claim.instance_id == lost.id).count() == 0
     assert Instance.get_by_id(fresh.id).vm_state == VmState.BUILDING
     assert Claim.select().where(Claim.instance_id == fresh.id).count() == 1
@@ -312,7 +313,7 @@ def test_sweep_fails_builds_on_a_silent_host_but_not_on_a_reporting_one(conducto
     assert sweep.sweep(BOUNDS) == [on_dead_host.id]
     assert Instance.get_by_id(on_dead_host.id).vm_state == VmState.ERROR
     assert "host host-a has not reported for 30s" in _fault(on_dead_host).message
-    assert _fault(on_dead_host).code == sweep.UNAVAILABLE
+    assert _fault(on_dead_host).code == code_pb2.UNAVAILABLE
     assert Claim.select().where(Claim.instance_id == on_dead_host.id).count() == 0
     assert Instance.get_by_id(on_live_host.id).vm_state == VmState.BUILDING
 
@@ -422,27 +423,53 @@ def test_update_instance_repeated_after_it_was_made_answers_the_instance(conduct
     the host's retry finds the task already where it asks to move it."""
     stub, _ = conductor
     instance = make_instance(alternates=())
+    Instance.update(task_state=TaskState.NETWORKING).where(Instance.id == instance.id).execute()
     moved = _update(
         stub,
         instance.id,
         ["task_state"],
-        expected=instance_state_pb2.TASK_STATE_SPAWNING,
-        task_state=instance_state_pb2.TASK_STATE_NETWORKING,
+        expected=instance_state_pb2.TASK_STATE_NETWORKING,
+        task_state=instance_state_pb2.TASK_STATE_SPAWNING,
     )
     again = _update(
         stub,
         instance.id,
         ["task_state"],
-        expected=instance_state_pb2.TASK_STATE_SPAWNING,
-        task_state=instance_state_pb2.TASK_STATE_NETWORKING,
+        expected=instance_state_pb2.TASK_STATE_NETWORKING,
+        task_state=instance_state_pb2.TASK_STATE_SPAWNING,
     )
-    assert again.task_state == moved.task_state == instance_state_pb2.TASK_STATE_NETWORKING
+    assert again.task_state == moved.task_state == instance_state_pb2.TASK_STATE_SPAWNING
     elsewhere = fails(
         _update,
         stub,
         instance.id,
         ["task_state"],
-        expected=instance_state_pb2.TASK_STATE_SPAWNING,
+        expected=instance_state_pb2.TASK_STATE_NETWORKING,
         task_state=instance_state_pb2.TASK_STATE_BLOCK_DEVICE_MAPPING,
     )
     assert elsewhere.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_update_instance_refuses_task_moves_the_lifecycle_does_not_allow(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+    skipped = fails(
+        _update,
+        stub,
+        instance.id,
+        ["task_state"],
+        task_state=instance_state_pb2.TASK_STATE_POWERING_OFF,
+    )
+    assert skipped.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert errors.error_info(skipped).reason == "INVALID_STATE_TRANSITION"
+    Instance.update(task_state=TaskState.DELETING).where(Instance.id == instance.id).execute()
+    while_deleting = fails(
+        _update,
+        stub,
+        instance.id,
+        ["power_state"],
+        power_state=instance_state_pb2.POWER_STATE_SHUTDOWN,
+    )
+    assert errors.error_info(while_deleting).reason == "INVALID_STATE_TRANSITION"
+    failed = _update(stub, instance.id, ["vm_state"], vm_state=instance_state_pb2.VM_STATE_ERROR)
+    assert failed.vm_state == instance_state_pb2.VM_STATE_ERROR

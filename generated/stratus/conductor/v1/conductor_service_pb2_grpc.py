@@ -154,10 +154,16 @@ class ConductorServicer:
         answers the instance as it is, changing nothing.
 
         vm_state moves only along BUILDING -> ACTIVE | ERROR, ACTIVE <->
-        STOPPED, ACTIVE | STOPPED -> ERROR (or stays as it is). DELETED is set
-        only by the InstanceDeleted cast. While task_state is DELETING, only an
-        update to vm_state ERROR (a deletion that failed) is accepted. Anything
-        else answers FAILED_PRECONDITION with reason INVALID_STATE_TRANSITION.
+        STOPPED, ACTIVE | STOPPED -> ERROR, ERROR -> ACTIVE | STOPPED (or stays
+        as it is). DELETED is set only by the InstanceDeleted cast. task_state
+        moves only forward through a build (SCHEDULING, NETWORKING,
+        BLOCK_DEVICE_MAPPING, SPAWNING; or back to SCHEDULING, as a reschedule
+        does), from UNSPECIFIED to an action
+        (POWERING_OFF, POWERING_ON, REBOOTING, REBOOTING_HARD; REBOOTING may
+        also become REBOOTING_HARD), and from any task to UNSPECIFIED or
+        DELETING. While task_state is DELETING, only an update to vm_state ERROR
+        (a deletion that failed) is accepted. Anything else answers
+        FAILED_PRECONDITION with reason INVALID_STATE_TRANSITION.
 
         Service only. A missing or deleted instance answers NOT_FOUND; an empty
         mask, an unknown path or a malformed value INVALID_ARGUMENT. Idempotent:
