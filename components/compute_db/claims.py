@@ -19,11 +19,11 @@ from components.framework.database import database
 
 @dataclasses.dataclass(frozen=True)
 class AllocationRatios:
-    """Overcommit per resource (nova's defaults)."""
+    """Overcommit per resource; configured once, in placement_config.py."""
 
-    cpu: float = 16.0
-    ram: float = 1.5
-    disk: float = 1.0
+    cpu: float
+    ram: float
+    disk: float
 
 
 @dataclasses.dataclass(frozen=True)

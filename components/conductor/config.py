@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+from components.compute_db.placement_config import PlacementConfig
 from components.framework.config import Config
 
 
 @dataclasses.dataclass
 class ConductorConfig(Config):
-    # Hosts one build may be tried on (nova's scheduler.max_attempts).
-    max_attempts: int = 3
+    # Allocation ratios (for claims on alternate hosts) and max_attempts (hosts
+    # one build may be tried on): the [placement] table the scheduler reads too.
+    placement: PlacementConfig = dataclasses.field(default_factory=PlacementConfig)
     # How often compute hosts should report (told to them in ReportComputeNode).
     report_interval_seconds: int = 10
     # The sweep (sweep.py) runs every sweep_interval_seconds and fails a build
@@ -21,8 +23,3 @@ class ConductorConfig(Config):
     sweep_interval_seconds: float = 10.0
     build_start_timeout_seconds: float = 60.0
     host_down_seconds: float = 30.0
-    # Used when a reschedule claims resources on an alternate host; the same
-    # settings (STRATUS_CPU_ALLOCATION_RATIO, ...) apply to the scheduler.
-    cpu_allocation_ratio: float = 16.0
-    ram_allocation_ratio: float = 1.5
-    disk_allocation_ratio: float = 1.0

@@ -3,19 +3,91 @@
 nova's conductor does this on a ``build_instances`` cast from the failed host;
 here the host casts InstanceBuildFailed. A build is tried on at most
 ``max_attempts`` hosts; after that the instance is ERROR with the last fault.
+Claims on alternates use the allocation ratios the scheduler uses (the one
+``[placement]`` table, placement_config.py).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+from typing import Any
 
-from components.compute_db import claims, lifecycle
+from components.compute_db import claims, lifecycle, state_machine
 from components.compute_db.models import ComputeNode, Instance, InstanceFault
+from components.compute_db.placement_config import PlacementConfig
 from components.compute_db.states import TaskState, VmState
 from components.framework.casts import CastFailed
-from components.framework.database import database, utcnow
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 
 log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class Rescheduler:
+    """What a reschedule needs: casts to compute hosts and the placement settings."""
+
+    # A CastClient for stratus.compute.v1 (context() and cast()).
+    compute_casts: Any
+    placement: PlacementConfig
+
+    def build_failed(self, context, message) -> None:
+        """Handle one InstanceBuildFailed cast sent with ``context`` (its CastContext)."""
+        instance = _failed_instance(message)
+        if instance is None:
+            return
+        if message.retryable and instance.attempt < self.placement.max_attempts:
+            instance = self._try_alternates(context, message, instance)
+            if instance is None:
+                return
+        _give_up(instance, message)
+
+    def _try_alternates(self, context, message, instance: Instance) -> Instance | None:
+        """Hand the build to the first alternate that has room and answers; None once
+        handed over (or the instance changed meanwhile), else the instance as it is now."""
+        while True:
+            node, claim, rest = _claim_alternate(instance, self.placement.ratios)
+            if node is None:
+                return instance
+            if not _move(instance, node, claim.id, rest):
+                claims.release(claim.id)
+                return None
+            build = compute_pb2.BuildAndRunInstance(
+                instance_id=instance.id,
+                claim_id=claim.id,
+                attempt=instance.attempt + 1,
+                alternates=rest,
+            )
+            try:
+                onward = self.compute_casts.context(
+                    auth_token=context.auth_token,
+                    user_id=context.user_id,
+                    project_id=context.project_id,
+                )
+                self.compute_casts.cast(node.address, onward, build_and_run_instance=build)
+                log.info("rescheduled %s from %s to %s", instance.id, message.host, node.host)
+                return None
+            except CastFailed as exc:
+                log.warning("host %s unreachable for reschedule: %s", node.host, exc)
+                claims.release(claim.id)
+                instance = Instance.get_by_id(instance.id)
+
+
+def _failed_instance(message) -> Instance | None:
+    """The instance the failure is about, its claim released; None if there is nothing
+    more to do (gone, being deleted, or a stale report of an earlier attempt)."""
+    instance = Instance.get_or_none(Instance.id == message.instance_id)
+    if instance is None or instance.deleted_time is not None:
+        claims.release(message.claim_id)
+        return None
+    if message.claim_id and message.claim_id != instance.claim_id:
+        log.info("stale build failure for %s from %s dropped", instance.id, message.host)
+        claims.release(message.claim_id)
+        return None
+    claims.release(instance.claim_id)
+    if instance.task_state == TaskState.DELETING:
+        return None
+    return instance
 
 
 def _claim_alternate(instance: Instance, ratios: claims.AllocationRatios):
@@ -34,74 +106,28 @@ def _claim_alternate(instance: Instance, ratios: claims.AllocationRatios):
 
 
 def _move(instance: Instance, node: ComputeNode, claim_id: str, rest: list[str]) -> bool:
-    """Point the instance at its new host, unless it changed meanwhile (a delete)."""
-    with database.atomic():
-        return (
-            Instance.update(
-                host=node.host,
-                availability_zone=node.availability_zone,
-                claim_id=claim_id,
-                attempt=Instance.attempt + 1,
-                alternates=rest,
-                vm_state=VmState.BUILDING,
-                task_state=TaskState.SCHEDULING,
-                update_time=utcnow(),
-            )
-            .where(
-                (Instance.id == instance.id)
-                & (Instance.claim_id == instance.claim_id)
-                & Instance.deleted_time.is_null()
-                & (Instance.task_state != TaskState.DELETING)
-            )
-            .execute()
-            == 1
-        )
+    """Point the building instance at its new host, unless it changed meanwhile (a delete,
+    the sweep failing it, another reschedule)."""
+    return state_machine.move(
+        instance.id,
+        vm_state=VmState.BUILDING,
+        task_state=TaskState.SCHEDULING,
+        expected_vm=(VmState.BUILDING,),
+        expected_task=state_machine.BUILD_TASKS,
+        where=Instance.claim_id == instance.claim_id,
+        host=node.host,
+        availability_zone=node.availability_zone,
+        claim_id=claim_id,
+        attempt=Instance.attempt + 1,
+        alternates=rest,
+    )
 
 
-def build_failed(context, message, compute_casts, compute_pb2, ratios, max_attempts: int):
-    """Handle one InstanceBuildFailed cast."""
-    instance = Instance.get_or_none(Instance.id == message.instance_id)
-    if instance is None or instance.deleted_time is not None:
-        claims.release(message.claim_id)
-        return
-    if message.claim_id and message.claim_id != instance.claim_id:
-        log.info("stale build failure for %s from %s dropped", instance.id, message.host)
-        claims.release(message.claim_id)
-        return
-    claims.release(instance.claim_id)
-    if instance.task_state == TaskState.DELETING:
-        return
-    fault = message.fault
-    if message.retryable and instance.attempt < max_attempts:
-        while True:
-            node, claim, rest = _claim_alternate(instance, ratios)
-            if node is None:
-                break
-            if not _move(instance, node, claim.id, rest):
-                claims.release(claim.id)
-                return
-            build = compute_pb2.BuildAndRunInstance(
-                instance_id=instance.id,
-                claim_id=claim.id,
-                attempt=instance.attempt + 1,
-                alternates=rest,
-            )
-            try:
-                onward = compute_casts.context(
-                    auth_token=context.auth_token,
-                    user_id=context.user_id,
-                    project_id=context.project_id,
-                )
-                compute_casts.cast(node.address, onward, build_and_run_instance=build)
-                log.info("rescheduled %s from %s to %s", instance.id, message.host, node.host)
-                return
-            except CastFailed as exc:
-                log.warning("host %s unreachable for reschedule: %s", node.host, exc)
-                claims.release(claim.id)
-                instance = Instance.get_by_id(instance.id)
+def _give_up(instance: Instance, message) -> None:
     log.info(
         "instance %s failed on %s after %d attempt(s)", instance.id, message.host, instance.attempt
     )
+    fault = message.fault
     lifecycle.set_error(
         instance.id,
         fault.code,

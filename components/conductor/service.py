@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from components.compute_db.claims import AllocationRatios
-from components.conductor import instances, messages, nodes, reschedule
+from components.conductor import instances, messages, nodes
 from components.conductor.config import ConductorConfig
+from components.conductor.reschedule import Rescheduler
 from components.framework import validation
 from components.framework.casts import CastReceiver
 from components.framework.convert import from_timestamp
-from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.conductor.v1 import conductor_service_pb2 as pb2
 from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
 
@@ -39,27 +38,12 @@ def _changes(request) -> dict:
 class ConductorServicer(pb2_grpc.ConductorServicer):
     def __init__(self, config: ConductorConfig, compute_casts) -> None:
         self.config = config
-        self.ratios = AllocationRatios(
-            config.cpu_allocation_ratio,
-            config.ram_allocation_ratio,
-            config.disk_allocation_ratio,
-        )
+        self.rescheduler = Rescheduler(compute_casts, config.placement)
         self.receiver = CastReceiver(
             {
-                "instance_build_failed": self._build_failed,
+                "instance_build_failed": self.rescheduler.build_failed,
                 "instance_deleted": lambda ctx, msg: instances.deleted(msg.instance_id),
             }
-        )
-        self.compute_casts = compute_casts
-
-    def _build_failed(self, context, message) -> None:
-        reschedule.build_failed(
-            context,
-            message,
-            self.compute_casts,
-            compute_pb2,
-            self.ratios,
-            self.config.max_attempts,
         )
 
     def GetInstance(self, request, context):

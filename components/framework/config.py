@@ -5,6 +5,12 @@ with ``--config`` or ``STRATUS_CONFIG``) has a ``[stratus]`` table for every
 component and one table per component (``[compute]``) that wins over it. In the
 environment, ``STRATUS_<FIELD>`` applies to every component and
 ``STRATUS_<COMPONENT>_<FIELD>`` to one, and wins over the plain form.
+
+A field whose type is a dataclass is a table shared by every component that
+has it (``placement: PlacementConfig`` reads ``[placement]`` and
+``STRATUS_PLACEMENT_<FIELD>``, then ``STRATUS_<FIELD>``), so that two
+components needing one setting read the same value; a component's own table
+cannot set it.
 """
 
 from __future__ import annotations
@@ -71,27 +77,46 @@ def load_config(
 
     ``cls`` is a :class:`Config` or any dataclass of settings (the supervisor's)."""
     env = os.environ if env is None else env
-    values: dict[str, Any] = {}
+    document: dict[str, Any] = {}
     path = path or env.get("STRATUS_CONFIG")
     if path:
         with open(path, "rb") as fh:
             document = tomllib.load(fh)
-        values.update(document.get("stratus", {}))
-        values.update(document.get(component, {}))
-    fields = {f.name: f for f in dataclasses.fields(cls)}
     hints = typing.get_type_hints(cls)
-    for name in fields:
-        for key in (f"STRATUS_{name.upper()}", f"STRATUS_{component.upper()}_{name.upper()}"):
+    shared = {f.name for f in dataclasses.fields(cls) if dataclasses.is_dataclass(hints[f.name])}
+    given = {k: v for k, v in overrides.items() if v is not None}
+    tables = [document.get("stratus", {}), document.get(component, {})]
+    typed = _table(cls, component, [*tables, given], env, skip=shared)
+    for name in shared:
+        if name in given:
+            typed[name] = given[name]
+        else:
+            typed[name] = hints[name](**_table(hints[name], name, [document.get(name, {})], env))
+    if "component" in hints:
+        typed["component"] = component
+    return cls(**typed)
+
+
+def _table(
+    cls: type, name: str, tables: list[dict], env: Mapping[str, str], skip: set[str] = frozenset()
+) -> dict[str, Any]:
+    """``cls``'s fields from ``tables`` and ``STRATUS_[<NAME>_]<FIELD>``, the last table
+    (overrides) winning over the environment; typed. ``skip`` are not ``cls``'s to set."""
+    *files, last = tables
+    values: dict[str, Any] = {}
+    for table in files:
+        values.update(table)
+    hints = typing.get_type_hints(cls)
+    fields = [f.name for f in dataclasses.fields(cls) if f.name not in skip]
+    for field in fields:
+        for key in (f"STRATUS_{field.upper()}", f"STRATUS_{name.upper()}_{field.upper()}"):
             if key in env:
-                values[name] = env[key]
-    values.update({k: v for k, v in overrides.items() if v is not None})
+                values[field] = env[key]
+    values.update({k: v for k, v in last.items() if k not in skip})
     unknown = sorted(set(values) - set(fields))
     if unknown:
         raise InvalidArgument(f"unknown configuration keys: {', '.join(unknown)}")
-    typed = {name: _coerce(name, hints[name], value) for name, value in values.items()}
-    if "component" in fields:
-        typed["component"] = component
-    return cls(**typed)
+    return {field: _coerce(field, hints[field], value) for field, value in values.items()}
 
 
 def _coerce(name: str, hint: Any, value: Any) -> Any:

@@ -13,6 +13,7 @@ from google.rpc import code_pb2
 
 from components.compute_db import claims, quotas
 from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
+from components.compute_db.placement_config import PlacementConfig
 from components.compute_db.states import TaskState, VmState
 from components.conductor import sweep
 from components.conductor.__main__ import COMPONENT
@@ -33,7 +34,7 @@ TOKENS = {
     "member": caller(["member"], project_id=PROJECT, token="member"),
 }
 SVC = (("x-auth-token", "service-token"),)
-RATIOS = claims.AllocationRatios()
+RATIOS = PlacementConfig().ratios
 
 
 def fails(fn, *args, **kwargs) -> grpc.RpcError:

@@ -9,6 +9,7 @@ import grpc
 import pytest
 
 from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
+from components.compute_db.placement_config import PlacementConfig
 from components.compute_db.states import VmState
 from components.framework import errors
 from components.scheduler.__main__ import COMPONENT
@@ -29,7 +30,9 @@ SERVER_RAM_MIB = 1024
 
 
 def config(tmp_path) -> SchedulerConfig:
-    return SchedulerConfig(data_dir=str(tmp_path), ram_allocation_ratio=RAM_RATIO)
+    return SchedulerConfig(
+        data_dir=str(tmp_path), placement=PlacementConfig(ram_allocation_ratio=RAM_RATIO)
+    )
 
 
 def select(stub, row: Instance):

@@ -11,6 +11,7 @@ import pytest
 import components.compute_db
 from components.compute_db import claims
 from components.compute_db.models import ComputeNode
+from components.compute_db.placement_config import PlacementConfig
 from components.framework import database as db
 from components.framework.clock import utcnow
 from components.framework.errors import FailedPrecondition, NotFound
@@ -73,7 +74,7 @@ def test_a_claim_between_the_checks_and_the_delete_keeps_the_host_and_the_claim(
     def check_then_claim(node, cutoff):
         check(node, cutoff)
         wants = claims.Resources(1, 512, 1)
-        held.append(claims.claim(node.id, str(uuid.uuid4()), wants, claims.AllocationRatios()))
+        held.append(claims.claim(node.id, str(uuid.uuid4()), wants, PlacementConfig().ratios))
 
     monkeypatch.setattr(hosts, "_check_removable", check_then_claim)
     with pytest.raises(FailedPrecondition):

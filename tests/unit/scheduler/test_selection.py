@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 
+from components.compute_db.placement_config import PlacementConfig
 from components.scheduler.config import SchedulerConfig
 from components.scheduler.selection import Scheduler, default_filters, default_weighers, order_hosts
 from tests.unit.scheduler.hosts import host, spec
@@ -59,8 +60,8 @@ def test_subset_pick_keeps_the_others_in_weighed_order():
 
 
 def test_alternates_default_to_the_configured_number_capped_by_max_attempts():
-    config = SchedulerConfig(max_alternates=2, max_attempts=3)
+    config = SchedulerConfig(max_alternates=2, placement=PlacementConfig(max_attempts=3))
     assert config.alternates_for(0) == 2
     assert config.alternates_for(1) == 1
     assert config.alternates_for(10) == 2
-    assert SchedulerConfig(max_attempts=1).alternates_for(0) == 0
+    assert SchedulerConfig(placement=PlacementConfig(max_attempts=1)).alternates_for(0) == 0
