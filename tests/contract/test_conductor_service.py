@@ -36,6 +36,39 @@ TOKENS = {
 SVC = (("x-auth-token", "service-token"),)
 RATIOS = PlacementConfig().ratios
 
+# Which test exercises each error case the proto comments name (test_conformance.py).
+CONTRACT_CASES = {
+    "stratus.conductor.v1.Conductor/GetInstance": {
+        "INVALID_ARGUMENT": "test_get_instance_gives_the_host_everything_to_build",
+        "NOT_FOUND": "test_get_instance_gives_the_host_everything_to_build",
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.conductor.v1.Conductor/UpdateInstance": {
+        "INVALID_ARGUMENT": "test_update_instance_refuses_a_bad_request_or_target",
+        "NOT_FOUND": "test_update_instance_refuses_a_bad_request_or_target",
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+        "FAILED_PRECONDITION": "test_update_instance_checks_the_expected_task_and_transitions",
+    },
+    "stratus.conductor.v1.Conductor/AddInstanceFault": {
+        "INVALID_ARGUMENT": "test_add_instance_fault_refuses_a_bad_request_or_missing_instance",
+        "NOT_FOUND": "test_add_instance_fault_refuses_a_bad_request_or_missing_instance",
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.conductor.v1.Conductor/ReportComputeNode": {
+        "INVALID_ARGUMENT": (
+            "test_report_with_a_junk_name_address_or_capacity_is_invalid_and_registers_nothing"
+        ),
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.conductor.v1.Conductor/ListHostInstances": {
+        "INVALID_ARGUMENT": "test_list_host_instances_bad_request_is_invalid_argument",
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.conductor.v1.Conductor/Casts": {
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+}
+
 
 def fails(fn, *args, **kwargs) -> grpc.RpcError:
     with pytest.raises(grpc.RpcError) as info:
@@ -144,14 +177,17 @@ def test_get_instance_gives_the_host_everything_to_build(conductor):
     assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT
 
 
-def test_members_cannot_use_the_conductor(conductor):
+def test_every_rpc_refuses_a_member(conductor):
     stub, _ = conductor
-    error = fails(
-        stub.GetInstance,
-        pb2.GetInstanceRequest(instance_id=str(uuid.uuid4())),
-        metadata=(("x-auth-token", "member"),),
-    )
-    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    member = (("x-auth-token", "member"),)
+    for method in pb2.DESCRIPTOR.services_by_name["Conductor"].methods:
+        request = getattr(pb2, method.input_type.name)()
+        call = getattr(stub, method.name)
+        if method.client_streaming:
+            error = fails(call, iter([request]), metadata=member)
+        else:
+            error = fails(call, request, metadata=member)
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED, method.name
 
 
 def _update(stub, instance_id, paths, expected=None, **fields):
@@ -197,6 +233,49 @@ def test_update_instance_checks_the_expected_task_and_transitions(conductor):
     assert deleted.code() == grpc.StatusCode.FAILED_PRECONDITION
     unknown = fails(_update, stub, instance.id, ["name"])
     assert unknown.code() == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def test_update_instance_refuses_a_bad_request_or_target(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+    spawning = {"task_state": instance_state_pb2.TASK_STATE_SPAWNING}
+    missing = fails(_update, stub, str(uuid.uuid4()), ["task_state"], **spawning)
+    assert missing.code() == grpc.StatusCode.NOT_FOUND
+    for instance_id, paths in (("x", ["task_state"]), (instance.id, [])):
+        bad = fails(_update, stub, instance_id, paths, **spawning)
+        assert bad.code() == grpc.StatusCode.INVALID_ARGUMENT, (instance_id, paths)
+    Instance.update(
+        vm_state=VmState.DELETED, task_state=TaskState.NONE, deleted_time=utcnow()
+    ).where(Instance.id == instance.id).execute()
+    running = {"power_state": instance_state_pb2.POWER_STATE_RUNNING}
+    gone = fails(_update, stub, instance.id, ["power_state"], **running)
+    assert gone.code() == grpc.StatusCode.FAILED_PRECONDITION
+
+
+def test_add_instance_fault_refuses_a_bad_request_or_missing_instance(conductor):
+    stub, _ = conductor
+    instance = make_instance()
+
+    def add(instance_id, message="disk full"):
+        request = pb2.AddInstanceFaultRequest(instance_id=instance_id, code=13, message=message)
+        return stub.AddInstanceFault(request, metadata=SVC)
+
+    assert fails(add, str(uuid.uuid4())).code() == grpc.StatusCode.NOT_FOUND
+    assert fails(add, "x").code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fails(add, instance.id, "").code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert InstanceFault.select().count() == 0
+
+
+def test_list_host_instances_bad_request_is_invalid_argument(conductor):
+    stub, _ = conductor
+    make_instance()
+    for request in (
+        pb2.ListHostInstancesRequest(host=""),
+        pb2.ListHostInstancesRequest(host="host-a", page_size=-1),
+        pb2.ListHostInstancesRequest(host="host-a", page_token="junk"),
+    ):
+        error = fails(stub.ListHostInstances, request, metadata=SVC)
+        assert error.code() == grpc.StatusCode.INVALID_ARGUMENT, request
 
 
 def test_fault_and_host_listing(conductor):

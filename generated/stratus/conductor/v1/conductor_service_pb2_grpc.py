@@ -130,9 +130,10 @@ class ConductorServicer:
         instance: flavor, image, requested networks and volumes, states, claim
         and scheduling attempt.
 
-        Service only. A deleted instance is still returned (vm_state DELETED)
-        until its record is purged, so a host can clean up after it; an id never
-        recorded (or purged) answers NOT_FOUND. Idempotent and read-only.
+        Service only (PERMISSION_DENIED otherwise). A deleted instance is still
+        returned (vm_state DELETED) until its record is purged, so a host can
+        clean up after it; an id never recorded (or purged) answers NOT_FOUND, a
+        malformed one INVALID_ARGUMENT. Idempotent and read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -165,8 +166,11 @@ class ConductorServicer:
         (a deletion that failed) is accepted. Anything else answers
         FAILED_PRECONDITION with reason INVALID_STATE_TRANSITION.
 
-        Service only. A missing or deleted instance answers NOT_FOUND; an empty
-        mask, an unknown path or a malformed value INVALID_ARGUMENT. Idempotent:
+        Service only (PERMISSION_DENIED otherwise). A missing instance answers
+        NOT_FOUND; a deleted one (whose record is kept until purged, see
+        GetInstance) FAILED_PRECONDITION, as DELETED is final; a malformed
+        instance_id, an empty mask, an unknown path or a malformed value
+        INVALID_ARGUMENT. Idempotent:
         repeating an update that succeeded leaves the same instance (a repeated
         compare-and-swap may then fail its expectation; a retry with the same
         request_id returns the first result instead).
@@ -180,9 +184,11 @@ class ConductorServicer:
         latest fault is what the API shows while the server is in ERROR. It does
         not change any state: use UpdateInstance for that.
 
-        Service only. A missing instance answers NOT_FOUND; an empty message
-        INVALID_ARGUMENT. Not idempotent by itself (each call adds a fault); a
-        retry with the same request_id returns the first result instead.
+        Service only (PERMISSION_DENIED otherwise). A missing instance answers
+        NOT_FOUND (a deleted one still has its record and takes the fault); a
+        malformed instance_id or an empty message INVALID_ARGUMENT. Not
+        idempotent by itself (each call adds a fault); a retry with the same
+        request_id returns the first result instead.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -198,7 +204,8 @@ class ConductorServicer:
         scheduler.v1.Scheduler/UpdateHost changes it, and the response reports
         its current value.
 
-        Service only. INVALID_ARGUMENT, naming the field, for a host that is not
+        Service only (PERMISSION_DENIED otherwise). INVALID_ARGUMENT, naming the
+        field, for a host that is not
         an RFC 1123 host name (letters, digits and hyphens in dot-separated
         labels of at most 63 characters, 255 in all); an address that is not
         "host:port" with an IPv4 address, a bracketed IPv6 address or such a
@@ -222,9 +229,10 @@ class ConductorServicer:
         that is not listed is not its to keep, and a listed instance left
         mid-task by a crash needs finishing or failing.
 
-        Service only. A host with no instances, or never registered, gets an
-        empty list (never NOT_FOUND). An invalid page_token answers
-        INVALID_ARGUMENT. Idempotent and read-only.
+        Service only (PERMISSION_DENIED otherwise). A host with no instances, or
+        never registered, gets an empty list (never NOT_FOUND). An empty host, a
+        negative page_size or an invalid page_token answers INVALID_ARGUMENT.
+        Idempotent and read-only.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -242,7 +250,8 @@ class ConductorServicer:
         stream. When the sender closes the stream, the summary reports how many
         messages were received.
 
-        Service only; checked once, when the stream opens.
+        Service only (PERMISSION_DENIED otherwise); checked once, when the stream
+        opens.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
