@@ -33,6 +33,25 @@ from tests.harness import StaticValidator, caller, metadata, serving_component
 
 Instance = cond_pb2.InstanceInfo
 IMAGE_DATA = bytes(range(256)) * 4096  # 1 MiB
+
+# Which test exercises each error case the proto comments name (test_conformance.py).
+CONTRACT_CASES = {
+    "stratus.compute.v1.Compute/Casts": {
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.compute.v1.Compute/GetConsoleOutput": {
+        "INVALID_ARGUMENT": "test_console_output_bad_requests_are_invalid_argument",
+        "NOT_FOUND": "test_console_output_of_an_instance_not_on_this_host_is_not_found",
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.compute.v1.Compute/GetHostStatus": {
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+    "stratus.compute.v1.Compute/ListDomains": {
+        "INVALID_ARGUMENT": "test_list_domains_bad_paging_is_invalid_argument",
+        "PERMISSION_DENIED": "test_every_rpc_refuses_a_member",
+    },
+}
 VALIDATOR = StaticValidator(
     {
         SERVICE_TOKEN: caller(["service"], project_id="service", token=SERVICE_TOKEN),

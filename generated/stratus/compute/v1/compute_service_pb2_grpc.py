@@ -142,7 +142,8 @@ class ComputeServicer:
         instance (no domain for it and no console log). A guest that has not
         written to its console yet answers an empty output, not an error.
         INVALID_ARGUMENT for a malformed instance_id or a negative length.
-        UNAVAILABLE if libvirt cannot be reached.
+        UNAVAILABLE if libvirt cannot be reached. PERMISSION_DENIED for any other
+        caller than those below.
         Who may call: service (the api, on behalf of a member or reader of the
         instance's project) or admin.
         """
@@ -157,6 +158,7 @@ class ComputeServicer:
 
         This call is read-only and idempotent. It has no target, so it never
         answers NOT_FOUND. UNAVAILABLE if libvirt cannot be reached.
+        PERMISSION_DENIED unless the caller is an admin or a service.
         Who may call: admin or service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -171,7 +173,8 @@ class ComputeServicer:
 
         This call is read-only and idempotent. Domains are ordered by name.
         INVALID_ARGUMENT for a negative page_size or a page_token this call did
-        not issue. UNAVAILABLE if libvirt cannot be reached.
+        not issue. UNAVAILABLE if libvirt cannot be reached. PERMISSION_DENIED
+        unless the caller is an admin or a service.
         Who may call: admin or service.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
