@@ -4,7 +4,6 @@ the conductor alike, so a reschedule admits exactly what the scheduler admits.""
 from __future__ import annotations
 
 import types
-import uuid
 
 import pytest
 from google.rpc import code_pb2
@@ -19,6 +18,8 @@ from components.framework.config import load_config
 from components.framework.errors import InvalidArgument
 from components.scheduler import host_state
 from components.scheduler.__main__ import COMPONENT as SCHEDULER
+from tests.unit.compute_db import rows
+from tests.unit.compute_db.rows import RecordingCasts
 
 PLACEMENT = (
     "[placement]\ncpu_allocation_ratio = 4.0\nram_allocation_ratio = {ram}\nmax_attempts = 5\n"
@@ -64,17 +65,6 @@ def test_a_component_table_cannot_set_placement(tmp_path, table):
 # -- the ratios in use: the scheduler's view of a host and a reschedule's claim on it ----
 
 
-class Casts:
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def context(self, **fields):
-        return fields
-
-    def cast(self, address, context, **payload):
-        self.sent.append(address)
-
-
 @pytest.fixture
 def database(tmp_path):
     db.connect(f"sqlite:///{tmp_path / 'compute.sqlite'}", components.compute_db.MIGRATIONS)
@@ -84,17 +74,8 @@ def database(tmp_path):
 
 def _failed_build(node: ComputeNode) -> types.SimpleNamespace:
     """An instance of 1200 MiB whose build failed on another host, ``node`` its alternate."""
-    instance = Instance.create(
-        name="vm",
-        project_id=str(uuid.uuid4()),
-        user_id="u",
-        flavor_id="f",
-        flavor_name="f",
-        vcpus=1,
+    instance = rows.instance(
         ram_mib=1200,
-        disk_gib=1,
-        image_id=str(uuid.uuid4()),
-        vm_state=VmState.BUILDING,
         task_state=TaskState.SPAWNING,
         host="failed-host",
         attempt=1,
@@ -109,18 +90,11 @@ def _failed_build(node: ComputeNode) -> types.SimpleNamespace:
 @pytest.mark.parametrize(("ram_ratio", "fits"), [(1.0, False), (1.5, True)])
 def test_reschedule_and_scheduler_use_the_same_ratios(tmp_path, database, ram_ratio, fits):
     scheduler, conductor = _configs(tmp_path, PLACEMENT.format(ram=ram_ratio), env={})
-    node = ComputeNode.create(
-        host="alternate",
-        address="alternate:8782",
-        vcpus=4,
-        ram_mib=1000,
-        disk_gib=100,
-        last_heartbeat=db.utcnow(),
-    )
+    node = rows.node("alternate", ram_mib=1000)
     (seen,) = host_state.load(scheduler.ratios, scheduler.service_down_time_seconds)
     assert (seen.free_ram_mib >= 1200) is fits
 
-    casts = Casts()
+    casts = RecordingCasts()
     message = _failed_build(node)
     context = types.SimpleNamespace(auth_token="t", user_id="u", project_id="p")
     Rescheduler(compute_casts=casts, placement=conductor.placement).build_failed(context, message)

@@ -4,7 +4,6 @@ compare-and-swap write on every database backend."""
 from __future__ import annotations
 
 import itertools
-import uuid
 
 import pytest
 from google.rpc import code_pb2
@@ -15,6 +14,7 @@ from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
 from components.framework import database as db
 from components.framework.errors import FailedPrecondition
+from tests.unit.compute_db import rows
 
 V, T = VmState, TaskState
 
@@ -70,25 +70,26 @@ def _name(pair) -> str:
     return f"{pair[0].name}->{pair[1].name}"
 
 
-@pytest.mark.parametrize("pair", VM_PAIRS, ids=_name)
-def test_check_transition_allows_exactly_the_lifecycle_vm_moves(pair):
+@pytest.mark.parametrize(
+    ("check", "allowed", "pair"),
+    [
+        pytest.param(state_machine.check_transition, VM_ALLOWED, pair, id=f"vm:{_name(pair)}")
+        for pair in VM_PAIRS
+    ]
+    + [
+        pytest.param(
+            state_machine.check_task_transition, TASK_ALLOWED, pair, id=f"task:{_name(pair)}"
+        )
+        for pair in TASK_PAIRS
+    ],
+)
+def test_check_allows_exactly_the_lifecycle_moves(check, allowed, pair):
     current, target = pair
-    if pair in VM_ALLOWED:
-        state_machine.check_transition(current, target)
+    if pair in allowed:
+        check(current, target)
     else:
         with pytest.raises(FailedPrecondition) as refused:
-            state_machine.check_transition(current, target)
-        assert refused.value.reason == "INVALID_STATE_TRANSITION"
-
-
-@pytest.mark.parametrize("pair", TASK_PAIRS, ids=_name)
-def test_check_task_transition_allows_exactly_the_lifecycle_task_moves(pair):
-    current, target = pair
-    if pair in TASK_ALLOWED:
-        state_machine.check_task_transition(current, target)
-    else:
-        with pytest.raises(FailedPrecondition) as refused:
-            state_machine.check_task_transition(current, target)
+            check(current, target)
         assert refused.value.reason == "INVALID_STATE_TRANSITION"
 
 
@@ -115,21 +116,8 @@ def database(database_url):
 
 
 def _instance(vm: int, task: int) -> str:
-    row = Instance.create(
-        name="vm",
-        project_id=str(uuid.uuid4()),
-        user_id="u",
-        flavor_id="f",
-        flavor_name="f",
-        vcpus=1,
-        ram_mib=512,
-        disk_gib=1,
-        image_id=str(uuid.uuid4()),
-        vm_state=vm,
-        task_state=task,
-        deleted_time=db.utcnow() if vm == V.DELETED else None,
-    )
-    return row.id
+    deleted_time = db.utcnow() if vm == V.DELETED else None
+    return rows.instance(vm_state=vm, task_state=task, deleted_time=deleted_time).id
 
 
 def _states(instance_id: str) -> tuple[int, int]:

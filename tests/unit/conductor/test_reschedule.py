@@ -4,70 +4,34 @@ another writer (a delete, the sweep) has moved the instance to meanwhile."""
 from __future__ import annotations
 
 import types
-import uuid
 
 import pytest
 from google.rpc import code_pb2
 
 import components.compute_db
 from components.compute_db import claims
-from components.compute_db.models import Claim, ComputeNode, Instance
+from components.compute_db.models import Claim, Instance
 from components.compute_db.placement_config import PlacementConfig
 from components.compute_db.states import TaskState, VmState
 from components.conductor.reschedule import Rescheduler
 from components.framework import database as db
+from tests.unit.compute_db import rows
+from tests.unit.compute_db.rows import RecordingCasts
 
 CONTEXT = types.SimpleNamespace(auth_token="t", user_id="u", project_id="p")
-
-
-class Casts:
-    """Records the builds cast to hosts."""
-
-    def __init__(self) -> None:
-        self.sent: list[tuple[str, object]] = []
-
-    def context(self, **fields):
-        return fields
-
-    def cast(self, address, context, **payload):
-        self.sent.append((address, payload["build_and_run_instance"]))
 
 
 @pytest.fixture
 def nodes(tmp_path):
     db.connect(f"sqlite:///{tmp_path / 'compute.sqlite'}", components.compute_db.MIGRATIONS)
-    made = {
-        name: ComputeNode.create(
-            host=name,
-            address=f"{name}:8782",
-            vcpus=4,
-            ram_mib=4096,
-            disk_gib=100,
-            last_heartbeat=db.utcnow(),
-        )
-        for name in ("host-a", "host-b")
-    }
-    yield made
+    yield {name: rows.node(name) for name in ("host-a", "host-b")}
     db.close()
 
 
 def _failed_on_host_a(nodes, vm_state=VmState.BUILDING, task_state=TaskState.SPAWNING):
     """An instance whose build on host-a failed (host-b its alternate), and the report."""
-    instance = Instance.create(
-        name="vm",
-        project_id=str(uuid.uuid4()),
-        user_id="u",
-        flavor_id="f",
-        flavor_name="f",
-        vcpus=1,
-        ram_mib=1024,
-        disk_gib=10,
-        image_id=str(uuid.uuid4()),
-        vm_state=vm_state,
-        task_state=task_state,
-        host="host-a",
-        attempt=1,
-        alternates=["host-b"],
+    instance = rows.instance(
+        vm_state=vm_state, task_state=task_state, host="host-a", attempt=1, alternates=["host-b"]
     )
     held = claims.claim(
         nodes["host-a"].id, instance.id, claims.Resources(1, 1024, 10), PlacementConfig().ratios
@@ -82,7 +46,7 @@ def _failed_on_host_a(nodes, vm_state=VmState.BUILDING, task_state=TaskState.SPA
 
 def test_a_retryable_failure_moves_the_build_to_the_alternate(nodes):
     instance_id, report = _failed_on_host_a(nodes)
-    casts = Casts()
+    casts = RecordingCasts()
     Rescheduler(compute_casts=casts, placement=PlacementConfig()).build_failed(CONTEXT, report)
     ((address, build),) = casts.sent
     moved = Instance.get_by_id(instance_id)
@@ -101,7 +65,7 @@ def test_a_retryable_failure_moves_the_build_to_the_alternate(nodes):
 
 def test_max_attempts_ends_the_build_in_error(nodes):
     instance_id, report = _failed_on_host_a(nodes)
-    casts = Casts()
+    casts = RecordingCasts()
     once = PlacementConfig(max_attempts=1)
     Rescheduler(compute_casts=casts, placement=once).build_failed(CONTEXT, report)
     assert casts.sent == []
@@ -112,7 +76,7 @@ def test_max_attempts_ends_the_build_in_error(nodes):
 def test_a_failure_reported_after_the_sweep_failed_the_build_leaves_it_in_error(nodes):
     # The sweep gave up on the build (its host went silent) before the host's report came.
     instance_id, report = _failed_on_host_a(nodes, VmState.ERROR, TaskState.NONE)
-    casts = Casts()
+    casts = RecordingCasts()
     Rescheduler(compute_casts=casts, placement=PlacementConfig()).build_failed(CONTEXT, report)
     after = Instance.get_by_id(instance_id)
     assert casts.sent == []
