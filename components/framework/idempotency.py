@@ -41,8 +41,9 @@ from typing import TypeVar
 import peewee
 from google.protobuf import descriptor_pool, message_factory
 
+from components.framework import transactions
 from components.framework.clock import utcnow
-from components.framework.database import BaseModel, database
+from components.framework.database import BaseModel
 from components.framework.errors import InvalidArgument
 
 log = logging.getLogger(__name__)
@@ -143,17 +144,20 @@ class Replies:
                 )
             return _response_class(method).FromString(bytes(row.response))
         response = call()
+
+        def record() -> None:
+            # An expired record of the same key (not purged yet) makes way.
+            RequestRecord.delete().where(key).execute()
+            RequestRecord.create(
+                method=method,
+                project_id=project_id,
+                request_id=request_id,
+                fingerprint=print_,
+                response=response.SerializeToString(),
+            )
+
         try:
-            with database.atomic():
-                # An expired record of the same key (not purged yet) makes way.
-                RequestRecord.delete().where(key).execute()
-                RequestRecord.create(
-                    method=method,
-                    project_id=project_id,
-                    request_id=request_id,
-                    fingerprint=print_,
-                    response=response.SerializeToString(),
-                )
+            transactions.run(record)
         except peewee.IntegrityError:
             log.info("request %s of %s was answered twice concurrently", request_id, method)
         return response

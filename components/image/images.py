@@ -11,10 +11,9 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
 from components.framework.clock import utcnow
-from components.framework.database import database
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 from components.image import access, properties, states
 from components.image.formats import QCOW2, RAW
@@ -74,7 +73,8 @@ def create(who: Caller, fields: Fields) -> Image:
         raise InvalidArgument("container_format must be BARE", field="container_format")
     _check(fields)
     access.check_visibility(who, fields.visibility)
-    with database.atomic():
+
+    def write() -> Image:
         image = Image.create(
             name=fields.name,
             status=states.QUEUED,
@@ -87,6 +87,9 @@ def create(who: Caller, fields: Fields) -> Image:
             protected=fields.protected,
         )
         properties.replace(image.id, fields.properties)
+        return image
+
+    image = transactions.run(write)
     log.info("created image %s (%s) in project %s", image.id, fields.disk_format, who.project_id)
     return load(image.id)
 
@@ -152,7 +155,8 @@ def update(who: Caller, image_id: str, paths: set[str], values: Fields) -> Image
     if "visibility" in plain:
         access.check_visibility(who, fields.visibility)
     changes = {f: getattr(fields, f) for f in plain - {"properties"}}
-    with database.atomic():
+
+    def write() -> None:
         if changes:
             changes["update_time"] = utcnow()
             Image.update(**changes).where(Image.id == image.id).execute()
@@ -162,6 +166,8 @@ def update(who: Caller, image_id: str, paths: set[str], values: Fields) -> Image
             properties.set_keys(image.id, values.properties, keys)
         if "properties" in plain or keys:
             Image.update(update_time=utcnow()).where(Image.id == image.id).execute()
+
+    transactions.run(write)
     return load(image.id)
 
 
@@ -175,8 +181,9 @@ def delete(who: Caller, image_id: str, discard_data: Callable[[str], None]) -> N
             image_id=image.id,
         )
     states.next_status(image.status, states.DELETE)
-    with database.atomic():
-        deleted = Image.delete().where((Image.id == image.id) & (~Image.protected)).execute()
+    deleted = transactions.run(
+        Image.delete().where((Image.id == image.id) & (~Image.protected)).execute
+    )
     if not deleted:
         # Deleted by a concurrent call, or protected meanwhile: ask again to say which.
         return delete(who, image_id, discard_data)

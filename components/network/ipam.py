@@ -25,9 +25,9 @@ import peewee
 
 from components.framework.database import database
 from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
+from components.framework.transactions import locked
 from components.framework.validation import quote
 from components.network.models import AllocationPool, IPAllocation, Port, Subnet
-from components.network.transactions import locked
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 Cidr = ipaddress.IPv4Network | ipaddress.IPv6Network

@@ -9,10 +9,10 @@ from collections.abc import Iterable
 
 import peewee
 
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
 from components.framework.errors import FailedPrecondition, InvalidArgument, PermissionDenied
-from components.network import access, transactions
+from components.network import access
 from components.network.models import AllocationPool, Network, Port, Subnet
 
 log = logging.getLogger(__name__)

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 import peewee
 
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
 from components.framework.database import database
 from components.framework.errors import (
@@ -21,7 +21,7 @@ from components.framework.errors import (
     PermissionDenied,
     ResourceExhausted,
 )
-from components.network import access, ipam, macs, transactions
+from components.network import access, ipam, macs
 from components.network.models import IPAllocation, Network, Port, Subnet
 
 log = logging.getLogger(__name__)

@@ -6,10 +6,10 @@ import dataclasses
 import ipaddress
 import logging
 
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
 from components.framework.errors import FailedPrecondition, PermissionDenied
-from components.network import access, ipam, transactions
+from components.network import access, ipam
 from components.network.models import AllocationPool, IPAllocation, Network, Subnet
 
 log = logging.getLogger(__name__)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 
+from components.framework import transactions
 from components.framework.auth import Caller
-from components.framework.database import database
 from components.framework.errors import FailedPrecondition, Unavailable
 from components.volume import states, store
 from components.volume.backend import BackendError, ConnectionInfo, FileBackend
@@ -59,18 +59,23 @@ def attach(
         return _result(backend, existing)
     _not_reserved_for_other(volume, instance_id, Op.ATTACH)
     was_reserved = volume.status == Status.RESERVED
-    with database.atomic():
-        volume = store.move(volume, Op.ATTACH)
-        attachment = Attachment.create(
-            volume=volume.id, instance_id=instance_id, host=host, device=device
-        )
+
+    def begin() -> tuple[Volume, Attachment]:
+        moved = store.move(volume, Op.ATTACH)
+        made = Attachment.create(volume=moved.id, instance_id=instance_id, host=host, device=device)
+        return moved, made
+
+    volume, attachment = transactions.run(begin)
     try:
         connection = backend.connection_info(volume.id)
     except BackendError as exc:
         log.warning("attaching volume %s failed: %s", volume.id, exc)
-        with database.atomic():
+
+        def undo() -> None:
             Attachment.delete().where(Attachment.id == attachment.id).execute()
             store.move(volume, Op.FAIL_RESERVED_ATTACH if was_reserved else Op.FAIL_ATTACH)
+
+        transactions.run(undo)
         raise Unavailable(
             f"cannot attach volume {volume.id}: {exc}", reason="BACKEND_FAILED"
         ) from exc
@@ -91,11 +96,14 @@ def detach(who: Caller, volume_id: str, instance_id: str, attachment_id: str) ->
         return store.info(volume.id)
     if volume.status != Status.DETACHING:
         volume = store.move(volume, Op.DETACH)
+
     # A file needs no tearing down on the storage side: the host has already
     # removed the disk from the domain.
-    with database.atomic():
+    def finish() -> None:
         Attachment.delete().where(Attachment.id == attachment.id).execute()
         store.move(volume, Op.FINISH_DETACH)
+
+    transactions.run(finish)
     return store.info(volume.id)
 
 

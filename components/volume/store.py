@@ -60,7 +60,9 @@ def infos(volumes: list[Volume]) -> list[VolumeInfo]:
 def move(volume: Volume, op: states.Op, **changes) -> Volume:
     """Apply ``op`` to ``volume`` if nobody changed its status since it was read.
 
-    Returns the volume as changed; raises FailedPrecondition if the machine
+    Returns the volume as changed, a new object: ``volume`` stays as it was
+    read, so a transaction run again (components.framework.transactions)
+    starts from the same state. Raises FailedPrecondition if the machine
     forbids ``op`` or the volume moved under us.
     """
     target = states.transition(volume.status, op)
@@ -81,7 +83,4 @@ def move(volume: Volume, op: states.Op, **changes) -> Volume:
             reason="CONCURRENT_UPDATE",
             status=fresh.status,
         )
-    for name, value in changes.items():
-        setattr(volume, name, value)
-    volume.status, volume.update_time = target, now
-    return volume
+    return Volume(**{**volume.__data__, **changes, "status": target, "update_time": now})

@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import peewee
 
-from components.framework import paging
+from components.framework import paging, transactions
 from components.framework.auth import Caller
 from components.framework.clients import acting_as
 from components.framework.clock import utcnow
@@ -89,9 +89,10 @@ class Volumes:
                 field="size_gib",
             )
         quotas.ensure(who.project_id)
-        with database.atomic():
+
+        def record() -> Volume:
             quotas.charge(who.project_id, self.defaults, volumes=1, size_gib=spec.size_gib)
-            volume = Volume.create(
+            return Volume.create(
                 name=spec.name,
                 description=spec.description,
                 project_id=who.project_id,
@@ -100,6 +101,8 @@ class Volumes:
                 source_image_id=spec.image_id,
                 request_id=spec.request_id or None,
             )
+
+        volume = transactions.run(record)
         if image is None:
             self._write_blank(volume)
         else:
@@ -177,7 +180,8 @@ class Volumes:
             log.warning("deleting volume %s failed: %s", volume.id, exc)
             store.move(volume, Op.FAIL_DELETE)
             return
-        with database.atomic():
+
+        def forget() -> None:
             gone = (
                 Volume.delete()
                 .where((Volume.id == volume.id) & (Volume.status == Status.DELETING))
@@ -185,6 +189,8 @@ class Volumes:
             )
             if gone:
                 quotas.release(volume.project_id, volumes=1, size_gib=volume.size_gib)
+
+        transactions.run(forget)
 
     def extend(self, who: Caller, volume_id: str, new_size_gib: int) -> VolumeInfo:
         """Grow an AVAILABLE volume, charging the added size to its project's quota."""
@@ -197,9 +203,14 @@ class Volumes:
             )
         added = new_size_gib - volume.size_gib
         quotas.ensure(volume.project_id)
-        with database.atomic():
-            volume = store.move(volume, Op.EXTEND, pending_size_gib=new_size_gib)
-            quotas.charge(volume.project_id, self.defaults, size_gib=added)
+        read = volume
+
+        def begin() -> Volume:
+            moved = store.move(read, Op.EXTEND, pending_size_gib=new_size_gib)
+            quotas.charge(moved.project_id, self.defaults, size_gib=added)
+            return moved
+
+        volume = transactions.run(begin)
         try:
             self.backend.extend(volume.id, new_size_gib)
         except BackendError as exc:
@@ -211,9 +222,12 @@ class Volumes:
 
     def _fail_extend(self, volume: Volume) -> None:
         added = volume.pending_size_gib - volume.size_gib
-        with database.atomic():
+
+        def undo() -> None:
             store.move(volume, Op.FAIL_EXTEND, pending_size_gib=0)
             quotas.release(volume.project_id, size_gib=added)
+
+        transactions.run(undo)
 
     def get_quota(self, who: Caller, project_id: str) -> quotas.QuotaView:
         project_id = project_id or who.project_id
@@ -252,9 +266,12 @@ class Volumes:
             self._fail_extend(volume)
         elif volume.status == Status.ATTACHING:
             op = Op.FAIL_RESERVED_ATTACH if volume.reserved_instance_id else Op.FAIL_ATTACH
-            with database.atomic():
+
+            def undo(volume: Volume = volume, op: Op = op) -> None:
                 Attachment.delete().where(Attachment.volume == volume.id).execute()
                 store.move(volume, op)
+
+            transactions.run(undo)
         else:
             self._remove(volume)
 

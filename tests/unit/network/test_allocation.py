@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from components.framework import database as db
+from components.framework import transactions
 from components.framework.errors import AlreadyExists, ResourceExhausted
-from components.network import ipam, macs, networks, ports, subnets, transactions
+from components.network import ipam, macs, networks, ports, subnets
 from components.network.models import AllocationPool, IPAllocation, Port
 from tests.harness import caller
 

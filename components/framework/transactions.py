@@ -1,5 +1,8 @@
 """Write transactions that hold up under concurrency on SQLite, PostgreSQL and MariaDB.
 
+Every component writes through :func:`run` (or :func:`atomic` where a body
+must not run twice, such as one that also writes files):
+
 * SQLite: the framework opens it with ``BEGIN IMMEDIATE`` transactions, so a
   writer waits out the busy timeout for the write lock instead of failing with
   "database is locked" when it upgrades a read snapshot another writer moved.
@@ -57,9 +60,15 @@ def is_transient(exc: BaseException) -> bool:
 
 
 def run(fn: Callable[[], T]) -> T:
-    """``fn()`` in one write transaction, run again after a transient failure."""
+    """``fn()`` in one write transaction, run again after a transient failure.
+
+    Inside a transaction already open, ``fn()`` runs once in a savepoint (so an
+    IntegrityError it raises leaves the outer transaction usable); only the
+    outermost transaction can be run again.
+    """
     if database.transaction_depth() > 0:
-        return fn()
+        with database.atomic():
+            return fn()
     for attempt in range(1, ATTEMPTS + 1):
         try:
             with atomic():
