@@ -15,7 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-from components.framework.database import database
+from components.framework import transactions
 from components.framework.identity_client import secret_path
 from components.identity import catalog, passwords, resources
 from components.identity.config import IdentityConfig
@@ -99,7 +99,8 @@ def _ensure_role(name: str) -> Role:
 def bootstrap(config: IdentityConfig, demo: bool = False) -> dict[str, str]:
     """Create what is missing; returns the passwords written this time, by user."""
     written: dict[str, str] = {}
-    with database.atomic():
+    # One transaction, not run again on a transient failure: it writes password files.
+    with transactions.atomic():
         domain = resources.domain_by_name(resources.DEFAULT_DOMAIN) or Domain.create(
             name=resources.DEFAULT_DOMAIN, description="The default domain"
         )

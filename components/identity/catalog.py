@@ -6,8 +6,7 @@ import re
 
 import peewee
 
-from components.framework import paging, validation
-from components.framework.database import database
+from components.framework import paging, transactions, validation
 from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
 from components.identity.models import CatalogService, Endpoint
 
@@ -29,8 +28,7 @@ def create_service(type_: str, name: str) -> CatalogService:
         )
     name = validation.name("name", name or type_, 64)
     try:
-        with database.atomic():
-            return CatalogService.create(type=type_, name=name)
+        return transactions.run(lambda: CatalogService.create(type=type_, name=name))
     except peewee.IntegrityError:
         raise AlreadyExists(f"a service named {name!r} already exists", name=name) from None
 
@@ -59,8 +57,9 @@ def create_endpoint(service_id: str, region: str, address: str) -> Endpoint:
     region = validation.name("region", region or "RegionOne", 64)
     check_address(address)
     try:
-        with database.atomic():
-            return Endpoint.create(service=service, region=region, address=address)
+        return transactions.run(
+            lambda: Endpoint.create(service=service, region=region, address=address)
+        )
     except peewee.IntegrityError:
         raise AlreadyExists(
             f"service {service.name!r} already has an endpoint in {region!r}", region=region

@@ -14,10 +14,9 @@ import datetime
 
 import peewee
 
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
 from components.framework.clock import utcnow
-from components.framework.database import database
 from components.framework.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -43,8 +42,7 @@ def _get(model, field: str, value: str, what: str):
 
 def _unique(fn, what: str, name: str):
     try:
-        with database.atomic():
-            return fn()
+        return transactions.run(fn)
     except peewee.IntegrityError:
         raise AlreadyExists(f"a {what} named {quote(name)} already exists", name=name) from None
 
@@ -181,9 +179,12 @@ def update_project(project_id: str, changes: dict, tokens: TokenProvider) -> Pro
 
 def delete_project(project_id: str, tokens: TokenProvider) -> None:
     project = _get(Project, "project_id", project_id, "project")
-    with database.atomic():
+
+    def remove() -> None:
         RoleAssignment.delete().where(RoleAssignment.project == project.id).execute()
         project.delete_instance()
+
+    transactions.run(remove)
     tokens.announce(project_id=project.id)
 
 
@@ -256,9 +257,12 @@ def update_user(user_id: str, changes: dict, tokens: TokenProvider, rounds: int)
 
 def delete_user(user_id: str, tokens: TokenProvider) -> None:
     user = _get(User, "user_id", user_id, "user")
-    with database.atomic():
+
+    def remove() -> None:
         RoleAssignment.delete().where(RoleAssignment.user == user.id).execute()
         user.delete_instance()
+
+    transactions.run(remove)
     tokens.revoke_user(user_id)
 
 
@@ -326,7 +330,8 @@ def assign_role(user_id: str, project_id: str, role_id: str) -> RoleAssignment:
     user = _get(User, "user_id", user_id, "user")
     project = _get(Project, "project_id", project_id, "project")
     role = get_role(role_id)
-    with database.atomic():
+
+    def assign() -> RoleAssignment:
         found = RoleAssignment.get_or_none(
             (RoleAssignment.user == user)
             & (RoleAssignment.project == project)
@@ -335,6 +340,8 @@ def assign_role(user_id: str, project_id: str, role_id: str) -> RoleAssignment:
         if found is not None:
             return found
         return RoleAssignment.create(user=user, project=project, role=role)
+
+    return transactions.run(assign)
 
 
 def unassign_role(user_id: str, project_id: str, role_id: str, tokens: TokenProvider) -> None:
