@@ -23,7 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import peewee
 
-from components.framework.database import database
+from components.framework import transactions
 from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
 from components.framework.transactions import locked
 from components.framework.validation import quote
@@ -301,14 +301,15 @@ def _allocated_from(subnet_id: str, version: int, start: int, end: int) -> Itera
 def _insert(subnet: Subnet, port: Port, position: int, address: Address) -> IPAllocation | None:
     """Claim ``address``; None when another port holds it."""
     try:
-        with database.atomic():
-            return IPAllocation.create(
+        return transactions.run(
+            lambda: IPAllocation.create(
                 subnet=subnet,
                 port=port,
                 ip_address=str(address),
                 ip_key=key(address.version, int(address)),
                 position=position,
             )
+        )
     except peewee.IntegrityError:
         return None
 

@@ -12,7 +12,6 @@ import peewee
 
 from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
-from components.framework.database import database
 from components.framework.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -136,8 +135,9 @@ def _insert(network: Network, fields: dict, requested_mac: str, prefix: str) -> 
     for _ in range(MAC_ATTEMPTS):
         mac = requested_mac or macs.generate(prefix)
         try:
-            with database.atomic():
-                return Port.create(network=network, mac_address=mac, **fields)
+            return transactions.run(
+                lambda mac=mac: Port.create(network=network, mac_address=mac, **fields)
+            )
         except peewee.IntegrityError:
             taken = Port.select().where((Port.network == network.id) & (Port.mac_address == mac))
             if not taken.exists():
