@@ -20,6 +20,7 @@ def up(migrator, db):
         class Meta:
             database = db
             table_name = "stratus_request_record"
+            legacy_table_names = False
             indexes = ((("method", "project_id", "request_id"), True),)
 
     db.create_tables([RequestRecord], safe=True)

@@ -257,3 +257,17 @@ def test_a_component_with_a_database_purges_on_a_timer(database_url, monkeypatch
         while runtime.closers:
             runtime.closers.pop()()
     assert RequestRecord.select().count() == 0
+
+
+@pytest.mark.database
+def test_the_framework_migrations_make_the_schema_the_model_describes(database_url, tmp_path):
+    from tests.unit.test_migrations import differences, fresh, schema
+
+    tables = [RequestRecord._meta.table_name]
+    reference = db.open_database(fresh(database_url, tmp_path, "models.sqlite"))
+    with reference.bind_ctx([RequestRecord]):
+        reference.create_tables([RequestRecord])
+    expected = schema(reference, tables)
+    reference.close()
+    db.connect(fresh(database_url, tmp_path, "migrated.sqlite"))
+    assert differences(schema(db.database.obj, tables), expected) == []
