@@ -17,8 +17,9 @@ semantics, here and nowhere else:
 * Replies are kept for :data:`KEEP`; :meth:`Replies.purge` (run on a timer by
   the framework) deletes older ones.
 
-For a client stream (UploadImage) the request_id and the compared body are
-those of the first message (the header).
+For a client stream (UploadImage) the request_id is that of the first
+message's ``header``, and the compared body is that first message. A
+``request_id`` deeper in a request (a cast's context) is not a key.
 
 Two concurrent calls with one request_id can both run (the record is written
 after the first finishes); a creation that must not happen twice guards that
@@ -75,20 +76,20 @@ class RequestRecord(BaseModel):
         )
 
 
-def request_id_of(message) -> str:
-    """The message's ``request_id``, or that of the message it carries (a stream's header)."""
-    holder = _holder(message)
-    return holder.request_id if holder is not None else ""
+def request_id_of(message, stream: bool = False) -> str:
+    """The message's own ``request_id``; for a stream's first message, also its header's.
 
-
-def _holder(message):
+    Only these: a ``request_id`` deeper in a message (a cast's context, which
+    names the user request for the logs) is not an idempotency key.
+    """
     fields = message.DESCRIPTOR.fields_by_name
     if "request_id" in fields:
-        return message
-    for field, value in message.ListFields():
-        if field.message_type is not None and "request_id" in field.message_type.fields_by_name:
-            return value
-    return None
+        return message.request_id
+    if stream and "header" in fields and message.HasField("header"):
+        header = message.header
+        if "request_id" in header.DESCRIPTOR.fields_by_name:
+            return header.request_id
+    return ""
 
 
 def fingerprint(message) -> str:
@@ -123,7 +124,7 @@ class Replies:
         if first is None:
             return call(iter(()))
         whole = itertools.chain([first], requests)
-        request_id = _checked(request_id_of(first))
+        request_id = _checked(request_id_of(first, stream=True))
         if not request_id:
             return call(whole)
         return self._once(method, project_id, request_id, fingerprint(first), lambda: call(whole))

@@ -22,15 +22,19 @@ from components.framework.component import Runtime, keep_replies
 from components.framework.config import Config
 from components.framework.idempotency import RequestRecord
 from components.framework.server import Service, build_server
+from stratus.compute.v1 import compute_service_pb2 as compute_pb2
+from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.type.v1 import cast_pb2
 from stratus.volume.v1 import volume_service_pb2 as pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as pb2_grpc
 from tests.harness import StaticValidator, caller, metadata
 
 CREATE = "/stratus.volume.v1.Volumes/CreateVolume"
 UPLOAD = "/stratus.image.v1.Images/UploadImage"
-OPEN = auth.Policy({CREATE: auth.reader, UPLOAD: auth.reader})
+CASTS = "/stratus.compute.v1.Compute/Casts"
+OPEN = auth.Policy({CREATE: auth.reader, UPLOAD: auth.reader, CASTS: auth.reader})
 VALIDATOR = StaticValidator(
     {"a": caller(["member"], project_id="p-a", token="a"), "b": caller(["member"], "p-b", "b")}
 )
@@ -58,6 +62,18 @@ class Images(image_grpc.ImagesServicer):
         header = next(request_iterator).header
         size = sum(len(r.chunk) for r in request_iterator)
         return image_pb2.Image(id=header.image_id, name=str(uuid.uuid4()), size_bytes=size)
+
+
+class Casts(compute_grpc.ComputeServicer):
+    def __init__(self) -> None:
+        self.seen: list[str] = []
+
+    def Casts(self, request_iterator, context):
+        received = 0
+        for cast in request_iterator:
+            received += 1
+            self.seen.append(cast.reboot_instance.instance_id)
+        return compute_pb2.CastsSummary(received=received)
 
 
 @contextlib.contextmanager
@@ -187,6 +203,30 @@ def test_purge_removes_replies_older_than_a_day_and_they_are_not_replayed(api):
     assert [r.request_id for r in RequestRecord.select()] == ["r-fresh"]
     assert create(stub, name="v", size_gib=1, request_id="r-fresh") == fresh
     assert volumes.runs == 3
+
+
+@pytest.mark.database
+def test_a_cast_streams_context_request_id_is_not_an_idempotency_key(database_url):
+    """CastContext.request_id names the user request in the logs; every stream is handled."""
+    db.connect(database_url)
+    casts = Casts()
+    config = Config(component="test", host="127.0.0.1", max_workers=4)
+    service = Service.of(casts, compute_pb2, compute_grpc, "Compute")
+    server, port = build_server(config, [service], OPEN, VALIDATOR, 0, idempotency.Replies())
+    server.start()
+    try:
+        with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
+            stub = compute_grpc.ComputeStub(channel)
+            for instance in ("i-1", "i-2"):
+                cast = compute_pb2.ComputeCast(
+                    context=cast_pb2.CastContext(request_id="req-same"),
+                    reboot_instance=compute_pb2.RebootInstance(instance_id=instance),
+                )
+                assert stub.Casts(iter([cast]), metadata=metadata("a")).received == 1
+    finally:
+        server.stop(0)
+    assert casts.seen == ["i-1", "i-2"]
+    assert RequestRecord.select().count() == 0
 
 
 def test_without_replies_a_server_runs_every_call():
