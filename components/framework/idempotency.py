@@ -33,6 +33,7 @@ this module), applied to every component's database by
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import itertools
 import logging
@@ -96,10 +97,31 @@ def fingerprint(message) -> str:
     return hashlib.sha256(message.SerializeToString(deterministic=True)).hexdigest()
 
 
-def _response_class(method: str):
+def _method(method: str):
     service, name = method.lstrip("/").split("/")
-    desc = descriptor_pool.Default().FindServiceByName(service).FindMethodByName(name)
-    return message_factory.GetMessageClass(desc.output_type)
+    return descriptor_pool.Default().FindServiceByName(service).FindMethodByName(name)
+
+
+@functools.cache
+def _keyed(method: str) -> bool:
+    """Whether the method's request has a ``request_id`` (a client stream: in its header)."""
+    try:
+        fields = _method(method).input_type.fields_by_name
+    except (KeyError, ValueError):
+        return False
+    if "request_id" in fields:
+        return True
+    header = fields.get("header")
+    return (
+        _method(method).client_streaming
+        and header is not None
+        and header.message_type is not None
+        and "request_id" in header.message_type.fields_by_name
+    )
+
+
+def _response_class(method: str):
+    return message_factory.GetMessageClass(_method(method).output_type)
 
 
 class Replies:
@@ -107,6 +129,10 @@ class Replies:
 
     def __init__(self, keep: datetime.timedelta = KEEP) -> None:
         self.keep = keep
+
+    def keyed(self, method: str) -> bool:
+        """Whether calls of ``method`` run once per request_id (their request has one)."""
+        return _keyed(method)
 
     def run(self, method: str, project_id: str, request, call: Callable[[object], T]) -> T:
         """``call(request)`` once per request_id (see the module docstring)."""

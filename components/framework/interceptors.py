@@ -148,7 +148,7 @@ class ServerInterceptor(grpc.ServerInterceptor):
 
     def _once(self, method: str, request, context, inner: Callable):
         """The servicer's reply, or the stored first reply to this request_id."""
-        if self.replies is None:
+        if self.replies is None or not self.replies.keyed(method):
             return inner(request, context)
         who = auth.optional_caller()
         project = who.project_id if who is not None else ""

@@ -311,3 +311,22 @@ def test_the_framework_migrations_make_the_schema_the_model_describes(database_u
     reference.close()
     db.connect(fresh(database_url, tmp_path, "migrated.sqlite"))
     assert differences(schema(db.database.obj, tables), expected) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "keyed"),
+    [
+        (CREATE, True),
+        ("/stratus.volume.v1.Volumes/GetVolume", False),
+        (UPLOAD, True),
+        ("/stratus.image.v1.Images/DownloadImage", False),
+        (CASTS, False),
+        ("/stratus.conductor.v1.Conductor/UpdateInstance", True),
+        ("/no.such.Service/Call", False),
+    ],
+)
+def test_a_method_is_keyed_when_its_request_or_upload_header_has_a_request_id(method, keyed):
+    # A served method's module is loaded; the conductor's is not otherwise loaded here.
+    from stratus.conductor.v1 import conductor_service_pb2  # noqa: F401
+
+    assert idempotency.Replies().keyed(method) is keyed
