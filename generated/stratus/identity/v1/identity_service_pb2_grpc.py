@@ -142,8 +142,9 @@ class IdentityServicer:
         project, roles, times and catalog (not the token string itself).
 
         The caller's own token travels in `x-auth-token`; the token to check is
-        `subject_token`. Anyone may validate their own token; only service or
-        admin may validate someone else's (PERMISSION_DENIED otherwise).
+        `subject_token`. Anyone may validate a token of their own user (the one
+        they call with or another); only service or admin may validate another
+        user's (PERMISSION_DENIED otherwise).
         This call is idempotent and has no side effects, so callers may cache the
         answer briefly (never beyond expires_time).
 
@@ -158,11 +159,14 @@ class IdentityServicer:
     def RevokeToken(self, request, context):
         """RevokeToken makes a token invalid at once (log out).
 
-        May be called by the token's holder (the same user) or by admin;
-        PERMISSION_DENIED otherwise. This call is idempotent: revoking a token
-        that is already revoked or expired succeeds. A token that was never
-        issued answers NOT_FOUND. Note that a holder revoking the token it calls
-        with cannot retry with that token: the retry answers UNAUTHENTICATED.
+        May be called by the token's holder (the same user, with this or another
+        of its tokens) or by admin; PERMISSION_DENIED otherwise. This call is
+        idempotent: revoking a token that is already revoked or expired
+        succeeds. A token that was never issued (or whose signing key has been
+        rotated out) answers NOT_FOUND; an empty subject_token answers
+        INVALID_ARGUMENT (it never means the caller's own token). Note that a
+        holder revoking the token it calls with cannot retry with that token: the
+        retry answers UNAUTHENTICATED.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -463,7 +467,9 @@ class DomainsServicer:
     def ListDomains(self, request, context):
         """ListDomains lists domains, ordered by name, one page at a time.
 
-        Admin only. An invalid page_token answers INVALID_ARGUMENT. Idempotent.
+        Admin only (PERMISSION_DENIED for anyone else, as keystone answers 403;
+        a user reads its own domain with GetDomain). An invalid page_token
+        answers INVALID_ARGUMENT. Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
