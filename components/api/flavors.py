@@ -5,9 +5,8 @@ from __future__ import annotations
 import peewee
 
 from components.compute_db.models import Flavor
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
-from components.framework.database import database
 from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
 from components.framework.validation import quote
 
@@ -23,8 +22,8 @@ def create(
     for key in extra_specs:
         validation.name("extra_specs key", key, 255)
     try:
-        with database.atomic():
-            return Flavor.create(
+        return transactions.run(
+            lambda: Flavor.create(
                 name=name,
                 vcpus=vcpus,
                 ram_mib=ram_mib,
@@ -32,6 +31,7 @@ def create(
                 extra_specs=dict(extra_specs),
                 is_public=is_public,
             )
+        )
     except peewee.IntegrityError:
         raise AlreadyExists(f"a flavor named {quote(name)} already exists", name=name) from None
 

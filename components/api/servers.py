@@ -9,10 +9,9 @@ from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import Instance
 from components.compute_db.states import Status, TaskState, VmState
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.auth import Caller
 from components.framework.clients import Clients
-from components.framework.database import database
 from components.framework.errors import InvalidArgument, NotFound, PermissionDenied
 from components.framework.validation import quote
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
@@ -69,7 +68,8 @@ def create(
 
 def _record(who, request, flavor, limits, name, metadata, requested, volume_ids) -> Instance:
     """Reserve quota and write the instance, in one transaction (seed step 4)."""
-    with database.atomic():
+
+    def write() -> Instance:
         quotas.reserve(who.project_id, flavor.vcpus, flavor.ram_mib, limits)
         return Instance.create(
             name=name,
@@ -90,6 +90,8 @@ def _record(who, request, flavor, limits, name, metadata, requested, volume_ids)
             task_state=TaskState.SCHEDULING,
             request_id=request.request_id or None,
         )
+
+    return transactions.run(write)
 
 
 def _build(who: Caller, instance: Instance, image_properties: dict) -> scheduling.Build:

@@ -14,7 +14,7 @@ import dataclasses
 import peewee
 
 from components.compute_db.models import Claim, ComputeNode
-from components.framework.database import database
+from components.framework import transactions
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,7 +43,8 @@ def claim(
     cpu, ram, disk = (
         peewee.Value(r, converter=False) for r in (ratios.cpu, ratios.ram, ratios.disk)
     )
-    with database.atomic():
+
+    def write() -> Claim | None:
         taken = (
             node.update(
                 vcpus_used=node.vcpus_used + wants.vcpus,
@@ -69,12 +70,15 @@ def claim(
             disk_gib=wants.disk_gib,
         )
 
+    return transactions.run(write)
+
 
 def release(claim_id: str) -> bool:
     """Give the claim's resources back; False if it was already released (idempotent)."""
     if not claim_id:
         return False
-    with database.atomic():
+
+    def write() -> bool:
         found = Claim.get_or_none(Claim.id == claim_id)
         if found is None:
             return False
@@ -88,6 +92,8 @@ def release(claim_id: str) -> bool:
             instances_used=node.instances_used - 1,
         ).where(node.id == found.node_id).execute()
         return True
+
+    return transactions.run(write)
 
 
 def release_for_instance(instance_id: str) -> int:

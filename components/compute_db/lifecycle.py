@@ -14,8 +14,8 @@ import peewee
 from components.compute_db import claims, quotas, state_machine
 from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
+from components.framework import transactions
 from components.framework.clock import utcnow
-from components.framework.database import database
 
 # Longest fault message kept.
 MAX_MESSAGE = 4000
@@ -25,13 +25,18 @@ NOT_DELETING = frozenset(TaskState) - {TaskState.DELETING}
 
 def finish_delete(instance_id: str) -> bool:
     """Mark the instance deleted and give back its claim and quota, exactly once."""
-    with database.atomic():
+
+    def write() -> bool:
         if not state_machine.move(
             instance_id, vm_state=VmState.DELETED, task_state=TaskState.NONE, deleted_time=utcnow()
         ):
             return False
         instance = Instance.get_by_id(instance_id)
         quotas.release(instance.project_id, instance.vcpus, instance.ram_mib)
+        return True
+
+    if not transactions.run(write):
+        return False
     claims.release_for_instance(instance_id)
     return True
 
@@ -61,7 +66,8 @@ def set_error(
     instance was elsewhere. ``record_fault=False`` when the fault was recorded
     already (by the host).
     """
-    with database.atomic():
+
+    def write() -> bool:
         if not state_machine.move(
             instance_id,
             vm_state=VmState.ERROR,
@@ -73,5 +79,9 @@ def set_error(
             return False
         if record_fault:
             add_fault(instance_id, code, message, details)
+        return True
+
+    if not transactions.run(write):
+        return False
     claims.release_for_instance(instance_id)
     return True

@@ -7,7 +7,7 @@ import dataclasses
 import peewee
 
 from components.compute_db.models import ProjectQuota
-from components.framework.database import database
+from components.framework import transactions
 from components.framework.errors import QuotaExceeded
 
 
@@ -24,13 +24,14 @@ def quota_of(project_id: str, defaults: Limits) -> ProjectQuota:
     if row is not None:
         return row
     try:
-        with database.atomic():
-            return ProjectQuota.create(
+        return transactions.run(
+            lambda: ProjectQuota.create(
                 project_id=project_id,
                 instances_limit=defaults.instances,
                 cores_limit=defaults.cores,
                 ram_mib_limit=defaults.ram_mib,
             )
+        )
     except peewee.IntegrityError:
         return ProjectQuota.get(ProjectQuota.project_id == project_id)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 from components.compute_db import lifecycle, state_machine
 from components.compute_db.models import Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework import paging, validation
-from components.framework.database import database
+from components.framework import paging, transactions, validation
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 
 UPDATABLE = {
@@ -68,7 +67,8 @@ def update(instance_id: str, changes: dict, expected_task: int | None) -> Instan
         raise InvalidArgument(f"cannot update {', '.join(sorted(unknown))}", field="update_mask")
     fields = dict(changes)
     vm_state, task_state = fields.pop("vm_state", None), fields.pop("task_state", None)
-    with database.atomic():
+
+    def write() -> Instance | None:
         row = get(instance_id)
         if _already_made(row, changes, expected_task):
             return row
@@ -83,7 +83,9 @@ def update(instance_id: str, changes: dict, expected_task: int | None) -> Instan
             raise FailedPrecondition(
                 "the instance changed meanwhile", reason="UNEXPECTED_TASK_STATE"
             )
-    return get(instance_id)
+        return None
+
+    return transactions.run(write) or get(instance_id)
 
 
 def add_fault(instance_id: str, code: int, message: str, details: str) -> None:

@@ -6,8 +6,8 @@ import peewee
 
 from components.compute_db.models import ComputeNode
 from components.conductor import node_checks
+from components.framework import transactions
 from components.framework.clock import utcnow
-from components.framework.database import database
 
 
 def report(fields: dict, enabled: bool | None) -> ComputeNode:
@@ -21,10 +21,11 @@ def report(fields: dict, enabled: bool | None) -> ComputeNode:
     )
     if updated == 0:
         try:
-            with database.atomic():
-                ComputeNode.create(
+            transactions.run(
+                lambda: ComputeNode.create(
                     host=host, enabled=True if enabled is None else enabled, **values
                 )
+            )
         except peewee.IntegrityError:
             ComputeNode.update(**values).where(ComputeNode.host == host).execute()
     return ComputeNode.get(ComputeNode.host == host)

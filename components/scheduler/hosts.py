@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from components.compute_db.models import Claim, ComputeNode, Instance
-from components.framework import paging, validation
+from components.framework import paging, transactions, validation
 from components.framework.clock import utcnow
-from components.framework.database import database
 from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
 from components.framework.validation import quote
 from components.scheduler.host_state import heartbeat_cutoff
@@ -73,19 +72,21 @@ def delete_host(name: str, down_time_seconds: float) -> None:
     it remove nothing instead of losing them.
     """
     name = validation.name("name", name)
-    with database.atomic():
+
+    def write() -> int:
         node = ComputeNode.get_or_none(ComputeNode.host == name)
         if node is None:
             raise NotFound(f"no compute host named {quote(name)}", host=name)
         cutoff = heartbeat_cutoff(down_time_seconds)
         _check_removable(node, cutoff)
         down = ComputeNode.last_heartbeat.is_null() | (ComputeNode.last_heartbeat < cutoff)
-        removed = (
+        return (
             ComputeNode.delete()
             .where((ComputeNode.id == node.id) & (ComputeNode.instances_used == 0) & down)
             .execute()
         )
-    if not removed:
+
+    if not transactions.run(write):
         raise FailedPrecondition(
             f"host {name} reported or got a claim while being deleted; look again",
             reason="HOST_UP",

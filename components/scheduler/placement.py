@@ -13,8 +13,8 @@ import dataclasses
 from components.compute_db import claims, state_machine
 from components.compute_db.models import Claim, Instance
 from components.compute_db.states import TaskState, VmState
+from components.framework import transactions
 from components.framework.clock import utcnow
-from components.framework.database import database
 from components.framework.errors import FailedPrecondition, NotFound
 from components.framework.validation import quote
 from components.scheduler.host_state import HostState
@@ -76,7 +76,8 @@ def claim_and_record(
     Raises InstanceChanged (with nothing claimed) when the instance is no longer
     the one we read: deleted, or placed by a concurrent request.
     """
-    with database.atomic():
+
+    def write() -> Placement | None:
         held = claims.claim(host.id, instance_id, wants, ratios)
         if held is None:
             return None
@@ -93,16 +94,21 @@ def claim_and_record(
             alternates=alternates,
         )
         if not recorded:
-            raise InstanceChanged(instance_id)  # leaving the block rolls the claim back
-    return Placement(host.host, host.host, held.id, tuple(alternates))
+            raise InstanceChanged(instance_id)  # leaving the transaction rolls the claim back
+        return Placement(host.host, host.host, held.id, tuple(alternates))
+
+    return transactions.run(write)
 
 
 def undo(instance_id: str, placement: Placement) -> None:
     """Give the claim back and leave the instance without a host (its host is unreachable)."""
     # The instance update comes first so that, on SQLite, the transaction holds
     # the write lock before release() reads the claim.
-    with database.atomic():
+
+    def write() -> None:
         Instance.update(host="", claim_id="", alternates=[], update_time=utcnow()).where(
             (Instance.id == instance_id) & (Instance.claim_id == placement.claim_id)
         ).execute()
         claims.release(placement.claim_id)
+
+    transactions.run(write)
