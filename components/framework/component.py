@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from components.framework import database as db
 from components.framework import lifeline
 from components.framework.auth import CachingValidator, Policy, TokenValidator
 from components.framework.clients import Clients
@@ -94,6 +93,10 @@ def prepare(component: Component, config: Config) -> Runtime:
 
     private_dir(Path(config.data_dir))
     if component.database is not None:
+        # Imported only here: a component without a database (compute) never
+        # loads peewee (about 4 MB resident).
+        from components.framework import database as db
+
         db.connect(config.database_url_for(component.database), component.migrations)
     clients = identity_client.clients_for(config)
     runtime = Runtime(component=component, config=config, clients=clients)
@@ -137,6 +140,7 @@ def start(component: Component, config: Config, port: int | None = None) -> Runt
 
 def keep_replies(runtime: Runtime):
     """The component's stored replies to retried requests, purged every hour past a day."""
+    from components.framework import database as db
     from components.framework import idempotency
     from components.framework.periodic import Periodic
 
@@ -177,5 +181,8 @@ def main(component: Component, argv: Sequence[str] | None = None) -> int:
     )
     serve_until_signalled(runtime.server, config.grace_seconds, on_stop=runtime.close_resources)
     runtime.clients.close()
-    db.close()
+    if component.database is not None:
+        from components.framework import database as db
+
+        db.close()
     return 0
