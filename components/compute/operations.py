@@ -104,7 +104,14 @@ def deletion_failed(host: Host, instance: Instance, leftovers: list[str]) -> Non
         f"could not {', '.join(leftovers)}",
     )
     log.error("%s", fault.message)
-    _record(host, instance, fault, vm_state=VmState.VM_STATE_ERROR)
+    # The deletion is over (it failed): clearing the task lets its owner delete again.
+    _record(
+        host,
+        instance,
+        fault,
+        vm_state=VmState.VM_STATE_ERROR,
+        task_state=TaskState.TASK_STATE_UNSPECIFIED,
+    )
 
 
 # -- stop, start, reboot ----------------------------------------------------------------

@@ -666,6 +666,8 @@ def test_terminate_that_cannot_release_a_port_records_a_fault_and_error(cloud):
     )
     assert cloud.conductor.casts_of("instance_deleted", instance.id) == []
     assert "ports" in cloud.conductor.calls("AddInstanceFault")[0].message
+    # The deletion is over, so its owner may delete again.
+    assert cloud.conductor.get(instance.id).task_state == instance_state_pb2.TASK_STATE_UNSPECIFIED
     # What could be released was released.
     assert cloud.host.driver.domain(instance.id) is None
 
