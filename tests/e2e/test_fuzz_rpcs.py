@@ -51,9 +51,6 @@ WORKERS = 8
 OPEN_SERVICES = ("grpc.health.v1.Health", "grpc.reflection.v1alpha.ServerReflection")
 # Methods whose variants would harm the rest of the run, and how many they get.
 LIMITED = {
-    # RevokeToken with an empty subject_token logs the caller out: the test's
-    # own tokens would stop working halfway. Its checks are in the contract tests.
-    "/stratus.identity.v1.Identity/RevokeToken": 0,
     # Failed logins are throttled per peer address, and every test logs in from
     # 127.0.0.1: a few bad logins only, so later logins of the session are not delayed.
     "/stratus.identity.v1.Identity/IssueToken": 3,

@@ -13,6 +13,7 @@ from components.compute_db import lifecycle, state_machine
 from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
 from components.framework import database as db
+from components.framework.clock import utcnow
 from components.framework.errors import FailedPrecondition
 from tests.unit.compute_db import rows
 
@@ -116,7 +117,7 @@ def database(database_url):
 
 
 def _instance(vm: int, task: int) -> str:
-    deleted_time = db.utcnow() if vm == V.DELETED else None
+    deleted_time = utcnow() if vm == V.DELETED else None
     return rows.instance(vm_state=vm, task_state=task, deleted_time=deleted_time).id
 
 

@@ -18,6 +18,7 @@ import pytest
 
 from components.framework import auth, errors, idempotency
 from components.framework import database as db
+from components.framework.clock import utcnow
 from components.framework.component import Runtime, keep_replies
 from components.framework.config import Config
 from components.framework.idempotency import RequestRecord
@@ -194,7 +195,7 @@ def test_purge_removes_replies_older_than_a_day_and_they_are_not_replayed(api):
     stub, _, volumes, _ = api
     old = create(stub, name="v", size_gib=1, request_id="r-old")
     fresh = create(stub, name="v", size_gib=1, request_id="r-fresh")
-    day_ago = db.utcnow() - idempotency.KEEP - datetime.timedelta(minutes=1)
+    day_ago = utcnow() - idempotency.KEEP - datetime.timedelta(minutes=1)
     RequestRecord.update(create_time=day_ago).where(RequestRecord.request_id == "r-old").execute()
     # Expired but not purged yet: already not replayed.
     assert create(stub, name="v", size_gib=1, request_id="r-old").id != old.id
@@ -262,7 +263,7 @@ def test_a_table_made_before_the_migrations_is_upgraded_with_its_records(databas
     database.execute_sql(
         "INSERT INTO stratus_request_record (id, create_time, update_time, method, project_id,"
         " request_id, response) VALUES (%s, %s, %s, %s, %s, %s, %s)".replace("%s", database.param),
-        ("x", db.utcnow(), db.utcnow(), CREATE, "p-a", "r-1", reply.SerializeToString()),
+        ("x", utcnow(), utcnow(), CREATE, "p-a", "r-1", reply.SerializeToString()),
     )
     database.close()
     db.connect(database_url)
@@ -278,7 +279,7 @@ def test_a_component_with_a_database_purges_on_a_timer(database_url, monkeypatch
         method=CREATE,
         request_id="r-old",
         response=b"",
-        create_time=db.utcnow() - idempotency.KEEP - datetime.timedelta(minutes=1),
+        create_time=utcnow() - idempotency.KEEP - datetime.timedelta(minutes=1),
     )
     purged = threading.Event()
     original = idempotency.Replies.purge
