@@ -9,10 +9,6 @@ from google.rpc import code_pb2
 
 from components.framework import errors
 
-# The codes of faults this host makes itself (besides those of the errors it meets).
-INTERNAL = code_pb2.INTERNAL
-ABORTED = code_pb2.ABORTED
-
 # A user's or the cloud's mistake that follows the instance to any host: a
 # missing or corrupt image, a missing network, a full subnet, a volume in use.
 _NOT_RETRYABLE = (
@@ -43,7 +39,7 @@ def fault_of(exc: BaseException, doing: str) -> Fault:
         code = getattr(code_pb2, exc.code.name)
         message = exc.message
     else:
-        code = INTERNAL
+        code = code_pb2.INTERNAL
         message = str(exc) or type(exc).__name__
     return Fault(
         code=code,

@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import logging
 
+from google.rpc import code_pb2
+
 from components.compute import disks, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
-from components.compute.faults import INTERNAL, Fault, fault_of
+from components.compute.faults import Fault, fault_of
 from components.compute.host import Host
 from components.compute.libvirt_driver import RUNNING, HypervisorError, power_state_of
 from components.compute.undo import UndoStack
@@ -99,7 +101,7 @@ def _unplug(host: Host, instance: Instance, bound_ports) -> None:
 
 def deletion_failed(host: Host, instance: Instance, leftovers: list[str]) -> None:
     fault = Fault(
-        code=INTERNAL,
+        code=code_pb2.INTERNAL,
         message=f"Deletion of instance {instance.id} on host {host.name} failed: "
         f"could not {', '.join(leftovers)}",
     )

@@ -30,10 +30,12 @@ import datetime
 import functools
 import logging
 
+from google.rpc import code_pb2
+
 from components.compute import disks, operations, resume
 from components.compute.build import report_build_failure
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
-from components.compute.faults import ABORTED, Fault
+from components.compute.faults import Fault
 from components.compute.host import Host
 from components.compute.libvirt_driver import power_state_of
 from components.framework.casts import CastFailed
@@ -159,7 +161,7 @@ def fail_abandoned_build(host: Host, instance: Instance) -> None:
     with acting_as(context.auth_token):
         leftovers = operations.release(host, instance)
     fault = Fault(
-        code=ABORTED,
+        code=code_pb2.ABORTED,
         message=f"Build of instance {instance.id} on host {host.name} was interrupted "
         "(the compute service restarted or the build request was lost)",
         retryable=False,
