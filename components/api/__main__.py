@@ -21,7 +21,9 @@ from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 def services(runtime: Runtime) -> list[Service]:
     casts = CastClient(runtime.clients, compute_grpc.ComputeStub, compute_pb2, "ComputeCast")
     runtime.closers.append(casts.close)
-    builds = runtime.state["scheduling"] = Scheduling(runtime.clients)
+    builds = runtime.state["scheduling"] = Scheduling(
+        runtime.clients, runtime.config.scheduler_retry_seconds
+    )
     runtime.closers.append(builds.close)
     return [
         Service.of(

@@ -15,3 +15,6 @@ class ApiConfig(Config):
     quota_ram_mib: int = 51200
     # How often WatchServer looks for a change.
     watch_poll_seconds: float = 0.005
+    # How long a recorded server waits for an unreachable scheduler (one
+    # restarting, say) before it goes to ERROR; the sweep's limit is 60 s.
+    scheduler_retry_seconds: float = 20.0

@@ -27,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from google.rpc import code_pb2
 
 from components.compute_db import lifecycle
-from components.framework.clients import Clients, call
+from components.framework.clients import Clients, Retry, call
 from components.framework.errors import (
     DeadlineExceeded,
     NotFound,
@@ -58,15 +58,20 @@ class Build:
     auth_token: str
 
 
-def schedule(clients: Clients, build: Build) -> None:
-    """Ask the scheduler to place ``build``; record a fault on the instance if it cannot."""
+def schedule(clients: Clients, build: Build, retry: Retry | None = None) -> None:
+    """Ask the scheduler to place ``build``; record a fault on the instance if it cannot.
+
+    While the scheduler is unreachable the call is made again within ``retry``'s
+    budget: a repeat is harmless, as the scheduler places an instance only while
+    it is SCHEDULING with no claim (a second call answers INSTANCE_NOT_SCHEDULING).
+    """
     request = scheduler_pb2.SelectDestinationsRequest(
         instance_id=build.instance_id, spec=build.spec, auth_token=build.auth_token
     )
     try:
         # Resolving the scheduler's address may fail too (Unavailable).
         stub = clients.stub(scheduler_grpc.SchedulerStub, "scheduler", as_service=True)
-        call(stub.SelectDestinations, request)
+        call(stub.SelectDestinations, request, retry=retry)
     except StratusError as exc:
         if isinstance(exc, NotFound) or exc.reason == "INSTANCE_NOT_SCHEDULING":
             # Deleted, or failed by the sweep, while it waited: nothing left to build.
@@ -89,8 +94,15 @@ def schedule(clients: Clients, build: Build) -> None:
 class Scheduling:
     """A bounded pool of workers running :func:`schedule` after CreateServer answered."""
 
-    def __init__(self, clients: Clients, workers: int = WORKERS, backlog: int = BACKLOG) -> None:
+    def __init__(
+        self,
+        clients: Clients,
+        retry_seconds: float = 20.0,
+        workers: int = WORKERS,
+        backlog: int = BACKLOG,
+    ) -> None:
         self.clients = clients
+        self.retry = Retry(budget_seconds=retry_seconds)
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="api-schedule")
         self._room = threading.BoundedSemaphore(backlog)
         self._pending = 0
@@ -111,7 +123,7 @@ class Scheduling:
 
     def _run(self, build: Build) -> None:
         try:
-            schedule(self.clients, build)
+            schedule(self.clients, build, self.retry)
         except Exception:
             # Most likely the database: the sweep fails the build if nobody else does.
             log.exception("scheduling instance %s failed", build.instance_id)

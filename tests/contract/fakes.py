@@ -27,12 +27,14 @@ class Recorder:
     def __init__(self) -> None:
         self.calls: list[tuple[str, object]] = []
         self.fail_next: dict[str, errors.StratusError] = {}
+        # Failures of every call to a method, until removed.
+        self.failing: dict[str, errors.StratusError] = {}
         self.lock = threading.Lock()
 
     def record(self, name: str, request) -> None:
         with self.lock:
             self.calls.append((name, request))
-            error = self.fail_next.pop(name, None)
+            error = self.fail_next.pop(name, None) or self.failing.get(name)
         if error is not None:
             raise error
 

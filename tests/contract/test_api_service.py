@@ -12,6 +12,7 @@ from google.protobuf import field_mask_pb2
 from google.rpc import code_pb2
 
 from components.api.__main__ import COMPONENT
+from components.api.config import ApiConfig
 from components.compute_db.models import ComputeNode, Instance, InstanceFault
 from components.compute_db.states import PowerState, TaskState, VmState
 from components.framework import auth, errors
@@ -131,7 +132,11 @@ def cloud(database_url):
     with serving(far_side, OpenPolicy(), validator) as (_, port):
         address = f"127.0.0.1:{port}"
         endpoints = {name: address for name in ("image", "network", "volume", "scheduler")}
-        with serving_component(COMPONENT, validator, database_url, endpoints=endpoints) as (
+        # An unreachable scheduler is tried again for a second, not twenty.
+        config = ApiConfig(component="api", scheduler_retry_seconds=1.0)
+        with serving_component(
+            COMPONENT, validator, database_url, config=config, endpoints=endpoints
+        ) as (
             runtime,
             channel,
         ):
@@ -332,13 +337,24 @@ def test_repeated_request_id_returns_the_first_server(cloud):
 
 
 def test_unreachable_scheduler_leaves_the_server_in_error_with_a_fault(cloud):
-    cloud.scheduler.fail_next["SelectDestinations"] = errors.Unavailable("down")
+    cloud.scheduler.failing["SelectDestinations"] = errors.Unavailable("down")
     server = cloud.create()
     assert server.task_state == TaskState.SCHEDULING  # the answer came first
     failed = cloud.get(server.id)
     assert failed.status == pb2.Server.STATUS_ERROR
     assert failed.fault.code == code_pb2.UNAVAILABLE
     assert "scheduler" in failed.fault.message
+    # It kept trying for scheduler_retry_seconds before giving up.
+    assert len(cloud.scheduler.named("SelectDestinations")) > 1
+
+
+def test_a_scheduler_back_within_the_retry_budget_places_the_server(cloud):
+    cloud.scheduler.fail_next["SelectDestinations"] = errors.Unavailable("restarting")
+    server = cloud.create()
+    placed = cloud.get(server.id)
+    assert placed.status == pb2.Server.STATUS_BUILD
+    assert not placed.HasField("fault")
+    assert len(cloud.scheduler.named("SelectDestinations")) == 2
 
 
 def test_a_server_the_scheduler_no_longer_expects_gets_no_fault(cloud):

@@ -157,7 +157,8 @@ class ServersServicer:
         reason QUOTA_EXCEEDED).
 
         Everything else fails later and puts the server in ERROR with a fault:
-        a scheduler that cannot be reached (fault code 14, UNAVAILABLE), no
+        a scheduler that cannot be reached for scheduler_retry_seconds (20 s by
+        default; the api keeps trying meanwhile) (fault code 14, UNAVAILABLE), no
         host that fits (fault code 8, RESOURCE_EXHAUSTED, "No valid host"), a
         port or volume attachment the host cannot make, or a failure on the host
         once retries are used up. Whatever was allocated for it is released.
