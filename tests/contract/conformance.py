@@ -15,6 +15,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PROTO_GLOB = "stratus/*/v1/*_service.proto"
+# The example components' protos (examples/keyvalue/protos/example/keyvalue/v1/...).
+EXAMPLE_PROTO_GLOB = "examples/*/protos/*/*/v1/*_service.proto"
 CHECKED_CODES = ("INVALID_ARGUMENT", "NOT_FOUND", "PERMISSION_DENIED", "FAILED_PRECONDITION")
 
 _PACKAGE = re.compile(r"^\s*package\s+([\w.]+)\s*;")
@@ -53,9 +55,10 @@ def documented_cases(proto_text: str) -> dict[str, set[str]]:
 
 
 def proto_cases(root: Path = ROOT) -> dict[str, set[str]]:
-    """documented_cases of every service proto under protos/."""
+    """documented_cases of every service proto under protos/ and of the examples."""
     cases: dict[str, set[str]] = {}
-    for path in sorted((root / "protos").glob(PROTO_GLOB)):
+    paths = [*(root / "protos").glob(PROTO_GLOB), *root.glob(EXAMPLE_PROTO_GLOB)]
+    for path in sorted(paths):
         cases.update(documented_cases(path.read_text()))
     return cases
 
