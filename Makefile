@@ -22,10 +22,10 @@ COMPUTE_VCPUS ?=
 COMPUTE_RAM_MIB ?=
 COMPUTE_DISK_GIB ?=
 
-.PHONY: help install proto lint test test-unit test-e2e run-all guest-image bench bench-quick clean
+.PHONY: help install proto new-component lint test test-unit test-e2e run-all guest-image bench bench-quick clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-12s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
 
 install: $(STAMP) $(BUF)  ## Create .venv with pinned packages (and Debian packages when missing)
 
@@ -50,6 +50,11 @@ proto: $(STAMP)  ## Regenerate generated/ from protos/
 	$(PY) -m grpc_tools.protoc -I protos --python_out=generated --grpc_python_out=generated \
 	  --pyi_out=generated $$(find protos -name '*.proto' | sort)
 	find generated/stratus -type d -exec touch {}/__init__.py \;
+
+# make new-component NAME=dns: the proto is generated alone (generated/ is left as it is).
+new-component: $(STAMP)  ## Write a new component (proto, code, migration, contract test): NAME=dns
+	@test -n "$(NAME)" || { echo "usage: make new-component NAME=dns"; exit 2; }
+	$(PY) -m components.scaffold $(NAME)
 
 lint: install  ## buf lint + breaking, generated/ freshness, ruff
 	$(BUF) lint
