@@ -22,7 +22,7 @@ COMPUTE_VCPUS ?=
 COMPUTE_RAM_MIB ?=
 COMPUTE_DISK_GIB ?=
 
-.PHONY: help install proto new-component lint test test-unit test-e2e run-all guest-image bench bench-quick clean
+.PHONY: help install proto new-component lint test test-unit test-e2e run-all example guest-image bench bench-quick clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-14s %s\n", $$1, $$2}'
@@ -44,12 +44,19 @@ $(BUF):
 	@command -v npm >/dev/null || { echo "npm is needed for buf (apt-get install npm)"; exit 1; }
 	npm install --silent --no-audit --no-fund --prefix .tools @bufbuild/buf@$(BUF_VERSION) >/dev/null
 
-proto: $(STAMP)  ## Regenerate generated/ from protos/
+# The example component's generated code (package example.keyvalue.v1), beside it.
+EXAMPLE_GEN := examples/keyvalue/generated
+
+proto: $(STAMP)  ## Regenerate generated/ from protos/ (and the example's)
 	rm -rf generated/stratus
 	mkdir -p generated
 	$(PY) -m grpc_tools.protoc -I protos --python_out=generated --grpc_python_out=generated \
 	  --pyi_out=generated $$(find protos -name '*.proto' | sort)
 	find generated/stratus -type d -exec touch {}/__init__.py \;
+	rm -rf $(EXAMPLE_GEN)/example
+	$(PY) -m grpc_tools.protoc -I protos -I examples/keyvalue/protos --python_out=$(EXAMPLE_GEN) \
+	  --grpc_python_out=$(EXAMPLE_GEN) --pyi_out=$(EXAMPLE_GEN) $$(find examples/keyvalue/protos -name '*.proto' | sort)
+	find $(EXAMPLE_GEN)/example -type d -exec touch {}/__init__.py \;
 
 # make new-component NAME=dns: the proto is generated alone (generated/ is left as it is).
 new-component: $(STAMP)  ## Write a new component (proto, code, migration, contract test): NAME=dns
@@ -62,10 +69,10 @@ lint: install  ## buf lint + breaking, generated/ freshness, ruff
 	  echo "buf breaking against HEAD~1"; $(BUF) breaking --against '.git#ref=HEAD~1'; \
 	else echo "buf breaking: no protos on the previous commit yet"; fi
 	@$(MAKE) --no-print-directory proto >/dev/null
-	@git diff --exit-code --stat -- generated/ || { echo "generated/ is stale: run make proto and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- generated/)" || { git status --short -- generated/; echo "generated/ has files not committed: run make proto and commit"; exit 1; }
-	$(VENV)/bin/ruff check components tests
-	$(VENV)/bin/ruff format --check components tests
+	@git diff --exit-code --stat -- generated/ $(EXAMPLE_GEN)/ || { echo "generated/ is stale: run make proto and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated/ $(EXAMPLE_GEN)/)" || { git status --short -- generated/ $(EXAMPLE_GEN)/; echo "generated/ has files not committed: run make proto and commit"; exit 1; }
+	$(VENV)/bin/ruff check components examples tests
+	$(VENV)/bin/ruff format --check components examples tests
 
 test: install  ## Run the whole test suite
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
@@ -81,6 +88,14 @@ COMPUTE_SIZE = $(if $(COMPUTE_VCPUS), --compute-vcpus $(COMPUTE_VCPUS))$(if \
 run-all: install  ## Start every component on loopback, bootstrap a demo cloud, print commands
 	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1) \
 	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR) --port-offset $(PORT_OFFSET)$(COMPUTE_SIZE)
+
+# make example: the example component of docs/framework.md, against run-all's identity (start
+# make run-all first, with the same DATA_DIR and PORT_OFFSET). It borrows the network service's
+# user to validate tokens (identity's bootstrap has none for it): STRATUS_KEYVALUE_SERVICE_USER.
+example: install  ## Start the example key-value store (docs/framework.md) against run-all's identity
+	STRATUS_DATA_DIR=$(DATA_DIR) STRATUS_IDENTITY_ADDRESS=127.0.0.1:$$((5000 + $(PORT_OFFSET))) \
+	  STRATUS_KEYVALUE_SERVICE_USER=$${STRATUS_KEYVALUE_SERVICE_USER:-network} \
+	  $(PY) -m examples.keyvalue --port $$((8790 + $(PORT_OFFSET)))
 
 guest-image: install  ## Build the demo guest from Debian packages and upload it to the running cloud
 	$(PY) -m components.supervisor.guest_upload --data-dir $(DATA_DIR)

@@ -16,6 +16,7 @@ from example.keyvalue.v1 import keyvalue_service_pb2_grpc as pb2_grpc
 from examples.keyvalue.config import KeyValueConfig
 from examples.keyvalue.policy import POLICY
 from examples.keyvalue.service import KeyValueServicer
+from examples.keyvalue.usage import print_usage
 
 
 def services(runtime: Runtime) -> list[Service]:
@@ -32,6 +33,7 @@ COMPONENT = Component(
     config_cls=KeyValueConfig,
     database="keyvalue",
     migrations=Path(__file__).parent / "migrations",
+    on_start=print_usage,
 )
 
 if __name__ == "__main__":
