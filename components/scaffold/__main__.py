@@ -61,9 +61,9 @@ def check_name(name: str, root: Path) -> None:
 
 
 def free_port(root: Path) -> int:
-    """The first port from FIRST_PORT no component declares as its default."""
+    """The first port from FIRST_PORT no component (or example) declares as its default."""
     used = set()
-    for main in root.glob("components/*/__main__.py"):
+    for main in [*root.glob("components/*/__main__.py"), *root.glob("examples/*/__main__.py")]:
         used |= {int(port) for port in _DEFAULT_PORT.findall(main.read_text())}
     port = FIRST_PORT
     while port in used:
@@ -124,7 +124,8 @@ Next:
      migration for a changed table, items.py, the contract test), then `buf lint`.
   5. For `make run-all` to start it: add "{name}": {port} to DEFAULT_PORTS and ORDER in
      components/supervisor/plan.py, and "{name}" to COMPONENTS and SERVICE_USERS in
-     components/identity/bootstrap.py (then drop STRATUS_{name.upper()}_SERVICE_USER).
+     components/identity/bootstrap.py (then drop STRATUS_{name.upper()}_SERVICE_USER); and
+     "{name}" to COMPONENTS in tests/contract/test_every_component.py (grpcurl checks).
   6. Commit the proto, its generated code and the component together:
        git add protos/stratus/{name} generated/stratus/{name} components/{name} \\
          tests/contract/test_{name}_service.py
