@@ -35,10 +35,12 @@ COPIED = [
     "tests/conftest.py",
     "tests/harness.py",
     "tests/host_guard.py",
-    "tests/contract/__init__.py",
-    "tests/contract/conftest.py",
-    "tests/contract/conformance.py",
-    "tests/contract/identity_fixtures.py",
+    # conftest.py, conformance.py and the fixtures and fakes conftest.py may import.
+    *(
+        path.relative_to(ROOT).as_posix()
+        for path in sorted((ROOT / "tests/contract").glob("*.py"))
+        if not path.name.startswith("test_")
+    ),
 ]
 
 
