@@ -28,6 +28,7 @@ T = TypeVar("T")
 
 
 def page_size(requested: int) -> int:
+    """The page size to serve for a request's ``page_size``: 0 is the default, at most 1000."""
     if requested < 0:
         raise InvalidArgument("page_size must not be negative", field="page_size")
     if requested == 0:
@@ -36,6 +37,8 @@ def page_size(requested: int) -> int:
 
 
 def encode_token(key: Sequence[Any]) -> str:
+    """An opaque page token for ``key``, for a list that is not a table (compute's domains);
+    :func:`paginate` makes its own."""
     raw = json.dumps(list(key), default=str, separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -46,6 +49,7 @@ def _scope_digest(scope: Sequence[Any]) -> str:
 
 
 def decode_token(token: str) -> list[Any]:
+    """The key a token holds, as :func:`encode_token` was given it; InvalidArgument if none."""
     try:
         padded = token + "=" * (-len(token) % 4)
         value = json.loads(base64.urlsafe_b64decode(padded.encode()))
