@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from components.framework.component import Component, Runtime, main
-from components.framework.server import Service
+from components.framework import Component, Runtime, Service, main
 from components.identity import service
 from components.identity.bootstrap import bootstrap
 from components.identity.config import IdentityConfig

@@ -15,8 +15,7 @@ import os
 import secrets
 from pathlib import Path
 
-from components.framework import transactions
-from components.framework.identity_client import secret_path
+from components.framework import secret_path, transactions
 from components.identity import catalog, passwords, resources
 from components.identity.config import IdentityConfig
 from components.identity.models import Domain, Project, Role, User

@@ -6,8 +6,14 @@ import re
 
 import peewee
 
-from components.framework import paging, transactions, validation
-from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
+from components.framework import (
+    AlreadyExists,
+    InvalidArgument,
+    NotFound,
+    paging,
+    transactions,
+    validation,
+)
 from components.identity.models import CatalogService, Endpoint
 
 _TYPE = re.compile(r"^[a-z][a-z0-9-]{0,63}$")

@@ -14,12 +14,12 @@ import dataclasses
 import logging
 import math
 
-from components.framework import validation
-from components.framework.errors import (
+from components.framework import (
     InvalidArgument,
     PermissionDenied,
     ResourceExhausted,
     Unauthenticated,
+    validation,
 )
 from components.identity import passwords, resources
 from components.identity.config import IdentityConfig

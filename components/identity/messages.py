@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from components.framework.convert import timestamp
+from components.framework import timestamp
 from components.identity import catalog
 from components.identity.models import (
     CatalogService,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from components.framework.database import BaseModel
+from components.framework import BaseModel
 
 
 class Domain(BaseModel):

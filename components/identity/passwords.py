@@ -7,7 +7,7 @@ import hashlib
 
 import bcrypt
 
-from components.framework.errors import InvalidArgument
+from components.framework import InvalidArgument
 
 MIN_LENGTH = 8
 MAX_LENGTH = 4096

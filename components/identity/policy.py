@@ -5,13 +5,7 @@ projects and assignments, and the roles; only admins list domains and users or
 change anything.
 """
 
-from components.framework.auth import (
-    Policy,
-    admin_required,
-    authenticated,
-    public,
-    service_or_admin,
-)
+from components.framework import Policy, admin_required, authenticated, public, service_or_admin
 
 POLICY = Policy.of(
     {

@@ -14,17 +14,19 @@ import datetime
 
 import peewee
 
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.clock import utcnow
-from components.framework.errors import (
+from components.framework import (
     AlreadyExists,
+    Caller,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
+    paging,
+    quote,
+    transactions,
+    utcnow,
+    validation,
 )
-from components.framework.validation import quote
 from components.identity import passwords
 from components.identity.models import Domain, Project, Role, RoleAssignment, User
 from components.identity.tokens import TokenProvider

@@ -18,7 +18,7 @@ import time
 from collections import deque
 from collections.abc import Iterator
 
-from components.framework.errors import ResourceExhausted
+from components.framework import ResourceExhausted
 
 
 @dataclasses.dataclass(frozen=True)

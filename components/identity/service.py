@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from components.framework import validation
-from components.framework.auth import Caller, caller
-from components.framework.errors import (
+from components.framework import (
+    Caller,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     Unauthenticated,
+    caller,
+    validation,
 )
 from components.identity import catalog, login, messages, resources
 from components.identity.config import IdentityConfig

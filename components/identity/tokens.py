@@ -16,8 +16,7 @@ import uuid
 
 from cryptography.fernet import InvalidToken
 
-from components.framework.clock import utcnow
-from components.framework.errors import Unauthenticated
+from components.framework import Unauthenticated, utcnow
 from components.identity.fernet_keys import KeyRepository
 from components.identity.models import (
     Domain,

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from components.framework.component import Component, Runtime, main
-from components.framework.server import Service
+from components.framework import Component, Runtime, Service, main
 from components.image.config import ImageConfig
 from components.image.policy import POLICY
 from components.image.service import ImagesServicer

@@ -7,9 +7,7 @@ project's public image) is PERMISSION_DENIED.
 
 from __future__ import annotations
 
-from components.framework import validation
-from components.framework.auth import Caller
-from components.framework.errors import NotFound, PermissionDenied
+from components.framework import Caller, NotFound, PermissionDenied, validation
 from components.image.models import Image
 
 PRIVATE = "private"

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 
-from components.framework.errors import InvalidArgument
+from components.framework import InvalidArgument
 
 RAW = "raw"
 QCOW2 = "qcow2"

@@ -11,10 +11,16 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.clock import utcnow
-from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+from components.framework import (
+    Caller,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    paging,
+    transactions,
+    utcnow,
+    validation,
+)
 from components.image import access, properties, states
 from components.image.formats import QCOW2, RAW
 from components.image.models import Image

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from components.framework.convert import timestamp
-from components.framework.errors import InvalidArgument
+from components.framework import InvalidArgument, timestamp
 from components.image import access, formats, images, states
 from components.image.models import Image
 from components.image.transfers import UploadHeader

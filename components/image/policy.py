@@ -1,6 +1,6 @@
 """Who may call each image RPC (Glance's defaults in spirit)."""
 
-from components.framework.auth import Policy, admin_required, member, reader
+from components.framework import Policy, admin_required, member, reader
 
 POLICY = Policy.of(
     {

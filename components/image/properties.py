@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from components.framework.errors import InvalidArgument
-from components.framework.validation import quote
+from components.framework import InvalidArgument, quote
 from components.image.models import Image, ImageProperty
 
 MAX_PROPERTIES = 128

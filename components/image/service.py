@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import grpc
 
-from components.framework import auth, errors
+from components.framework import InvalidArgument, StratusError, caller
 from components.image import images, messages
 from components.image.transfers import ImageData
 from stratus.image.v1 import image_service_pb2 as pb2
@@ -18,7 +18,7 @@ from stratus.image.v1 import image_service_pb2_grpc as pb2_grpc
 CANCEL_GRACE_SECONDS = 0.1
 
 
-class UploadInterrupted(errors.StratusError):
+class UploadInterrupted(StratusError):
     """The client cancelled the upload, or its stream broke, before closing it."""
 
     code = grpc.StatusCode.CANCELLED
@@ -48,7 +48,7 @@ class _UploadStream:
         except grpc.RpcError:
             raise UploadInterrupted("the upload stream broke before its header") from None
         if first is None or first.WhichOneof("payload") != "header":
-            raise errors.InvalidArgument(
+            raise InvalidArgument(
                 "the first message of an upload must be its header", field="header"
             )
         return first.header
@@ -57,7 +57,7 @@ class _UploadStream:
         try:
             for request in self._requests:
                 if request.WhichOneof("payload") != "chunk":
-                    raise errors.InvalidArgument(
+                    raise InvalidArgument(
                         "every message after the header must carry a chunk", field="chunk"
                     )
                 yield request.chunk
@@ -78,14 +78,14 @@ class ImagesServicer(pb2_grpc.ImagesServicer):
 
     def CreateImage(self, request, context):
         fields = messages.new_image(request)
-        return messages.image(images.create(auth.caller(), fields))
+        return messages.image(images.create(caller(), fields))
 
     def GetImage(self, request, context):
-        return messages.image(images.get(auth.caller(), request.image_id))
+        return messages.image(images.get(caller(), request.image_id))
 
     def ListImages(self, request, context):
         rows, token = images.list_images(
-            auth.caller(),
+            caller(),
             request.page_size,
             request.page_token,
             name=request.name,
@@ -98,7 +98,7 @@ class ImagesServicer(pb2_grpc.ImagesServicer):
 
     def UpdateImage(self, request, context):
         row = images.update(
-            auth.caller(),
+            caller(),
             request.image.id,
             set(request.update_mask.paths),
             messages.changed_fields(request),
@@ -106,11 +106,11 @@ class ImagesServicer(pb2_grpc.ImagesServicer):
         return messages.image(row)
 
     def DeleteImage(self, request, context):
-        images.delete(auth.caller(), request.image_id, self.data.discard)
+        images.delete(caller(), request.image_id, self.data.discard)
         return pb2.DeleteImageResponse()
 
     def UploadImage(self, request_iterator, context):
-        who = auth.caller()
+        who = caller()
         stream = _UploadStream(request_iterator, context)
         header = stream.header()
         row = self.data.upload(
@@ -119,14 +119,14 @@ class ImagesServicer(pb2_grpc.ImagesServicer):
         return messages.image(row)
 
     def DownloadImage(self, request, context):
-        chunks = self.data.download(auth.caller(), request.image_id, request.offset_bytes)
+        chunks = self.data.download(caller(), request.image_id, request.offset_bytes)
         for offset, chunk in chunks:
             yield pb2.DownloadImageResponse(chunk=chunk, offset_bytes=offset)
 
     def DeactivateImage(self, request, context):
-        row = images.deactivate(auth.caller(), request.image_id)
+        row = images.deactivate(caller(), request.image_id)
         return pb2.DeactivateImageResponse(image=messages.image(row))
 
     def ReactivateImage(self, request, context):
-        row = images.reactivate(auth.caller(), request.image_id)
+        row = images.reactivate(caller(), request.image_id)
         return pb2.ReactivateImageResponse(image=messages.image(row))

@@ -9,7 +9,7 @@ compare-and-set on the record.
 
 from __future__ import annotations
 
-from components.framework.errors import FailedPrecondition
+from components.framework import FailedPrecondition
 
 QUEUED = "queued"
 SAVING = "saving"

@@ -15,15 +15,15 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import BinaryIO
 
-from components.framework import validation
-from components.framework.auth import Caller
-from components.framework.database import new_id
-from components.framework.errors import (
+from components.framework import (
+    Caller,
     FailedPrecondition,
     Internal,
     InvalidArgument,
     NotFound,
     ResourceExhausted,
+    new_id,
+    validation,
 )
 from components.image import access, formats, images, states
 from components.image.digests import OS_HASH_ALGO, StreamDigests

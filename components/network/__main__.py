@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from components.framework.component import Component, Runtime, main
-from components.framework.server import Service
+from components.framework import Component, Runtime, Service, main
 from components.network import macs, ports
 from components.network.config import NetworkConfig
 from components.network.policy import POLICY

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import peewee
 
-from components.framework import validation
-from components.framework.auth import Caller
-from components.framework.errors import NotFound, PermissionDenied
+from components.framework import Caller, NotFound, PermissionDenied, validation
 from components.network.models import Network, Port, Subnet
 
 

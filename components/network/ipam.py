@@ -23,10 +23,7 @@ from collections.abc import Iterable, Iterator, Sequence
 
 import peewee
 
-from components.framework import transactions
-from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
-from components.framework.transactions import locked
-from components.framework.validation import quote
+from components.framework import AlreadyExists, InvalidArgument, NotFound, quote, transactions
 from components.network.models import AllocationPool, IPAllocation, Port, Subnet
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -272,7 +269,7 @@ def lock_subnets(subnet_ids: Iterable[str]) -> None:
     if not wanted:
         return
     query = Subnet.select(Subnet.id).where(Subnet.id.in_(wanted)).order_by(Subnet.id)
-    found = {row.id for row in locked(query)}
+    found = {row.id for row in transactions.locked(query)}
     missing = [s for s in wanted if s not in found]
     if missing:
         raise NotFound(f"subnet {missing[0]} no longer exists", field="fixed_ips")

@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 import re
 
-from components.framework.errors import InvalidArgument
-from components.framework.validation import quote
+from components.framework import InvalidArgument, quote
 
 _MAC = re.compile(r"^[0-9a-f]{2}([:-])[0-9a-f]{2}(\1[0-9a-f]{2}){4}$")
 _PREFIX = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){0,4}$")

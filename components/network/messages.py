@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from components.framework.convert import timestamp
+from components.framework import timestamp
 from components.network import subnets
 from components.network.models import Network, Port, Subnet
 from stratus.network.v1 import network_service_pb2 as pb2

@@ -9,9 +9,15 @@ from collections.abc import Iterable
 
 import peewee
 
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.errors import FailedPrecondition, InvalidArgument, PermissionDenied
+from components.framework import (
+    Caller,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+    paging,
+    transactions,
+    validation,
+)
 from components.network import access
 from components.network.models import AllocationPool, Network, Port, Subnet
 

@@ -5,7 +5,7 @@ for the cloud (the contract names "service" among their callers), so those
 three take member_or_service; ownership is checked by the domain code.
 """
 
-from components.framework.auth import Policy, member, member_or_service, reader
+from components.framework import Policy, member, member_or_service, reader
 
 POLICY = Policy.of(
     {

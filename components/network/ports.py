@@ -10,15 +10,17 @@ from collections import defaultdict
 
 import peewee
 
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.errors import (
+from components.framework import (
     AlreadyExists,
+    Caller,
     FailedPrecondition,
     InvalidArgument,
     NotFound,
     PermissionDenied,
     ResourceExhausted,
+    paging,
+    transactions,
+    validation,
 )
 from components.network import access, ipam, macs
 from components.network.models import IPAllocation, Network, Port, Subnet

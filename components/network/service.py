@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from components.framework import validation
-from components.framework.auth import caller
+from components.framework import caller, validation
 from components.network import messages, networks, ports, subnets
 from components.network.config import NetworkConfig
 from stratus.network.v1 import network_service_pb2 as pb2

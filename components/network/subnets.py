@@ -6,9 +6,14 @@ import dataclasses
 import ipaddress
 import logging
 
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.errors import FailedPrecondition, PermissionDenied
+from components.framework import (
+    Caller,
+    FailedPrecondition,
+    PermissionDenied,
+    paging,
+    transactions,
+    validation,
+)
 from components.network import access, ipam
 from components.network.models import AllocationPool, IPAllocation, Network, Subnet
 

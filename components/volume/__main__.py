@@ -3,8 +3,7 @@
 import sys
 from pathlib import Path
 
-from components.framework.component import Component, main
-from components.framework.server import Service
+from components.framework import Component, Service, main
 from components.volume.config import VolumeConfig
 from components.volume.policy import POLICY
 from components.volume.service import VolumesServicer, build_volumes

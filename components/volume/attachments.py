@@ -11,9 +11,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from components.framework import transactions
-from components.framework.auth import Caller
-from components.framework.errors import FailedPrecondition, Unavailable
+from components.framework import Caller, FailedPrecondition, Unavailable, transactions
 from components.volume import states, store
 from components.volume.backend import BackendError, ConnectionInfo, FileBackend
 from components.volume.models import Attachment, Volume

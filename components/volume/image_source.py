@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from components.framework.image_client import Image, ImageClient
+from components.framework import Image, ImageClient
 
 
 class DownloadError(Exception):

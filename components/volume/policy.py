@@ -5,7 +5,7 @@ proto lets Stratus components call them for the cloud); ListVolumes is open to
 any authenticated caller, who sees only what it may.
 """
 
-from components.framework.auth import (
+from components.framework import (
     Policy,
     admin_required,
     authenticated,

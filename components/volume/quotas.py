@@ -13,8 +13,7 @@ import dataclasses
 
 import peewee
 
-from components.framework.clock import utcnow
-from components.framework.errors import InvalidArgument, QuotaExceeded
+from components.framework import InvalidArgument, QuotaExceeded, utcnow
 from components.volume.models import Quota
 
 UNLIMITED = -1

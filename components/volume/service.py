@@ -5,12 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from components.framework import validation
-from components.framework.auth import caller
-from components.framework.convert import timestamp
-from components.framework.errors import InvalidArgument
-from components.framework.image_client import ImageClient
-from components.framework.validation import quote
+from components.framework import ImageClient, InvalidArgument, caller, quote, timestamp, validation
 from components.volume import attachments, quotas
 from components.volume.backend import ConnectionInfo, FileBackend
 from components.volume.states import Status

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import enum
 
-from components.framework.errors import FailedPrecondition
+from components.framework import FailedPrecondition
 
 
 class Status(enum.StrEnum):

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.framework.auth import Caller
-from components.framework.clock import utcnow
-from components.framework.errors import FailedPrecondition, NotFound
-from components.framework.validation import quote
+from components.framework import Caller, FailedPrecondition, NotFound, quote, utcnow
 from components.volume import states
 from components.volume.models import Attachment, Volume
 

@@ -17,13 +17,19 @@ from concurrent.futures import ThreadPoolExecutor
 
 import peewee
 
-from components.framework import paging, transactions
-from components.framework.auth import Caller
-from components.framework.clients import acting_as
-from components.framework.clock import utcnow
-from components.framework.database import database
-from components.framework.errors import InvalidArgument, PermissionDenied, StratusError
-from components.framework.image_client import Image, ImageClient
+from components.framework import (
+    Caller,
+    Image,
+    ImageClient,
+    InvalidArgument,
+    PermissionDenied,
+    StratusError,
+    acting_as,
+    db,
+    paging,
+    transactions,
+    utcnow,
+)
 from components.volume import quotas, states, store
 from components.volume.backend import BackendError, FileBackend
 from components.volume.image_source import DownloadError, download
@@ -131,7 +137,7 @@ class Volumes:
             # leave the volume CREATING for the next start's recovery.
             log.exception("settling volume %s after its image copy failed", volume_id)
         finally:
-            database.close()
+            db.close()
 
     def _fill(self, volume_id: str, size_gib: int, image: Image) -> bool:
         """Write the image into a new volume file; False (and no file) if that fails."""
