@@ -9,9 +9,7 @@ from components.api.config import ApiConfig
 from components.api.policy import POLICY
 from components.api.scheduling import Scheduling
 from components.api.service import FlavorsServicer, QuotasServicer, ServersServicer
-from components.framework.cast_clients import CastClient
-from components.framework.component import Component, Runtime, main
-from components.framework.server import Service
+from components.framework import CastClient, Component, Runtime, Service, main
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2

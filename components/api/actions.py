@@ -12,9 +12,7 @@ import logging
 from components.compute_db import lifecycle, state_machine
 from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework.casts import CastFailed
-from components.framework.clients import Clients, call
-from components.framework.errors import FailedPrecondition, Unavailable
+from components.framework import CastFailed, Clients, FailedPrecondition, Unavailable, call
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 

@@ -7,9 +7,7 @@ clients), so "visible to the caller" is the owning service's own rule.
 from __future__ import annotations
 
 from components.compute_db.models import ComputeNode, Flavor
-from components.framework.clients import Clients, call
-from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
-from components.framework.validation import quote
+from components.framework import Clients, FailedPrecondition, InvalidArgument, NotFound, call, quote
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2 as network_pb2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.framework.config import Config
+from components.framework import Config
 
 
 @dataclasses.dataclass

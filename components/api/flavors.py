@@ -5,10 +5,16 @@ from __future__ import annotations
 import peewee
 
 from components.compute_db.models import Flavor
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.errors import AlreadyExists, InvalidArgument, NotFound
-from components.framework.validation import quote
+from components.framework import (
+    AlreadyExists,
+    Caller,
+    InvalidArgument,
+    NotFound,
+    paging,
+    quote,
+    transactions,
+    validation,
+)
 
 
 def create(

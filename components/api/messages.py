@@ -6,8 +6,7 @@ import ipaddress
 
 from components.compute_db.models import Flavor, Instance, InstanceFault, ProjectQuota
 from components.compute_db.states import VmState, status
-from components.framework.auth import Caller
-from components.framework.convert import timestamp
+from components.framework import Caller, timestamp
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.type.v1 import instance_pb2
 

@@ -4,7 +4,7 @@ Flavors are read by any authenticated caller, as in Nova: every user may see
 the sizes it can boot (private flavors are hidden in flavors.py).
 """
 
-from components.framework.auth import Policy, admin_required, authenticated, member, reader
+from components.framework import Policy, admin_required, authenticated, member, reader
 
 POLICY = Policy.of(
     {

@@ -27,13 +27,15 @@ from concurrent.futures import ThreadPoolExecutor
 from google.rpc import code_pb2
 
 from components.compute_db import lifecycle
-from components.framework.clients import Clients, Retry, call
-from components.framework.errors import (
+from components.framework import (
+    Clients,
     DeadlineExceeded,
     NotFound,
     ResourceExhausted,
+    Retry,
     StratusError,
     Unavailable,
+    call,
 )
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc

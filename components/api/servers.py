@@ -9,11 +9,17 @@ from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import Instance
 from components.compute_db.states import Status, TaskState, VmState
-from components.framework import paging, transactions, validation
-from components.framework.auth import Caller
-from components.framework.clients import Clients
-from components.framework.errors import InvalidArgument, NotFound, PermissionDenied
-from components.framework.validation import quote
+from components.framework import (
+    Caller,
+    Clients,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    paging,
+    quote,
+    transactions,
+    validation,
+)
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 
 MAX_METADATA = 128

@@ -6,11 +6,14 @@ from components.api import actions, flavors, messages, scheduling, servers, watc
 from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import ProjectQuota
-from components.framework import validation
-from components.framework.auth import caller
-from components.framework.clock import utcnow
-from components.framework.convert import timestamp
-from components.framework.errors import InvalidArgument, PermissionDenied
+from components.framework import (
+    InvalidArgument,
+    PermissionDenied,
+    caller,
+    timestamp,
+    utcnow,
+    validation,
+)
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
 

@@ -14,8 +14,7 @@ import peewee
 from components.compute_db import claims, quotas, state_machine
 from components.compute_db.models import Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
-from components.framework import transactions
-from components.framework.clock import utcnow
+from components.framework import transactions, utcnow
 
 # Longest fault message kept.
 MAX_MESSAGE = 4000

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import peewee
 
-from components.framework.database import BaseModel, JSONField
+from components.framework import BaseModel, JSONField
 
 
 class Flavor(BaseModel):

@@ -7,8 +7,7 @@ import dataclasses
 import peewee
 
 from components.compute_db.models import ProjectQuota
-from components.framework import transactions
-from components.framework.errors import QuotaExceeded
+from components.framework import QuotaExceeded, transactions
 
 
 @dataclasses.dataclass(frozen=True)

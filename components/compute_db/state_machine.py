@@ -32,8 +32,7 @@ import peewee
 
 from components.compute_db.models import Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework.clock import utcnow
-from components.framework.errors import FailedPrecondition
+from components.framework import FailedPrecondition, utcnow
 
 # vm_state -> the vm_states it may move to (itself included: a write that keeps it).
 VM_TRANSITIONS: dict[VmState, frozenset[VmState]] = {

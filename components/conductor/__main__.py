@@ -9,10 +9,7 @@ from components.conductor import sweep
 from components.conductor.config import ConductorConfig
 from components.conductor.policy import POLICY
 from components.conductor.service import ConductorServicer
-from components.framework.cast_clients import CastClient
-from components.framework.component import Component, Runtime, main
-from components.framework.periodic import Periodic
-from components.framework.server import Service
+from components.framework import CastClient, Component, Periodic, Runtime, Service, main
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.conductor.v1 import conductor_service_pb2 as pb2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 
 from components.compute_db.placement_config import PlacementConfig
-from components.framework.config import Config
+from components.framework import Config
 
 
 @dataclasses.dataclass

@@ -5,8 +5,14 @@ from __future__ import annotations
 from components.compute_db import lifecycle, state_machine
 from components.compute_db.models import Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework import paging, transactions, validation
-from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
+from components.framework import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    paging,
+    transactions,
+    validation,
+)
 
 UPDATABLE = {
     "vm_state",

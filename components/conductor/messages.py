@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.compute_db.models import Instance
-from components.framework.convert import timestamp
+from components.framework import timestamp
 from stratus.conductor.v1 import conductor_service_pb2 as pb2
 from stratus.type.v1 import instance_pb2
 

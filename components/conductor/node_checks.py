@@ -13,8 +13,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from components.framework.errors import InvalidArgument
-from components.framework.validation import quote
+from components.framework import InvalidArgument, quote
 
 MAX_HOST_NAME = 255
 _LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"

@@ -6,8 +6,7 @@ import peewee
 
 from components.compute_db.models import ComputeNode
 from components.conductor import node_checks
-from components.framework import transactions
-from components.framework.clock import utcnow
+from components.framework import transactions, utcnow
 
 
 def report(fields: dict, enabled: bool | None) -> ComputeNode:

@@ -1,6 +1,6 @@
 """The conductor serves compute hosts (the service role) and admins only."""
 
-from components.framework.auth import Policy, service_or_admin
+from components.framework import Policy, service_or_admin
 
 POLICY = Policy.of(
     {

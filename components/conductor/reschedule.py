@@ -17,7 +17,7 @@ from components.compute_db import claims, lifecycle, state_machine
 from components.compute_db.models import ComputeNode, Instance, InstanceFault
 from components.compute_db.placement_config import PlacementConfig
 from components.compute_db.states import TaskState, VmState
-from components.framework.casts import CastFailed
+from components.framework import CastFailed
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 
 log = logging.getLogger(__name__)

@@ -5,9 +5,7 @@ from __future__ import annotations
 from components.conductor import instances, messages, nodes
 from components.conductor.config import ConductorConfig
 from components.conductor.reschedule import Rescheduler
-from components.framework import validation
-from components.framework.casts import CastReceiver
-from components.framework.convert import from_timestamp
+from components.framework import CastReceiver, from_timestamp, validation
 from stratus.conductor.v1 import conductor_service_pb2 as pb2
 from stratus.conductor.v1 import conductor_service_pb2_grpc as pb2_grpc
 

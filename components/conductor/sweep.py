@@ -30,7 +30,7 @@ from google.rpc import code_pb2
 from components.compute_db import lifecycle
 from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework.clock import utcnow
+from components.framework import utcnow
 
 log = logging.getLogger(__name__)
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import sys
 
 import components.compute_db
-from components.framework.component import Component, Runtime, main
-from components.framework.server import Service
+from components.framework import Component, Runtime, Service, main
 from components.scheduler.config import SchedulerConfig
 from components.scheduler.dispatch import BuildCaster
 from components.scheduler.policy import POLICY

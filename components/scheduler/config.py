@@ -6,7 +6,7 @@ import dataclasses
 
 from components.compute_db.claims import AllocationRatios
 from components.compute_db.placement_config import PlacementConfig
-from components.framework.config import Config
+from components.framework import Config
 
 
 @dataclasses.dataclass

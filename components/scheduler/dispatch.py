@@ -9,8 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from components.framework.cast_clients import CastClient
-from components.framework.clients import Clients
+from components.framework import CastClient, Clients
 from components.scheduler.placement import Placement
 from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc

@@ -15,8 +15,7 @@ import peewee
 
 from components.compute_db.claims import AllocationRatios
 from components.compute_db.models import ComputeNode
-from components.framework.clock import utcnow
-from components.framework.database import database
+from components.framework import db, utcnow
 
 
 class HostState(NamedTuple):
@@ -93,7 +92,7 @@ def load(ratios: AllocationRatios, down_time_seconds: float) -> list[HostState]:
         free(node.ram_mib, node.ram_mib_used, _ratio(ratios.ram)),
         free(node.disk_gib, node.disk_gib_used, _ratio(ratios.disk)),
     ).order_by(node.host)
-    cursor = database.execute(query)
+    cursor = db.execute(query)
     try:
         return list(map(HostState._make, cursor.fetchall()))
     finally:

@@ -3,10 +3,16 @@
 from __future__ import annotations
 
 from components.compute_db.models import Claim, ComputeNode, Instance
-from components.framework import paging, transactions, validation
-from components.framework.clock import utcnow
-from components.framework.errors import FailedPrecondition, InvalidArgument, NotFound
-from components.framework.validation import quote
+from components.framework import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    paging,
+    quote,
+    transactions,
+    utcnow,
+    validation,
+)
 from components.scheduler.host_state import heartbeat_cutoff
 
 UPDATABLE = {"enabled", "disabled_reason"}

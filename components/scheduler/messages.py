@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from components.compute_db.models import ComputeNode
-from components.framework import validation
-from components.framework.convert import timestamp
-from components.framework.errors import InvalidArgument
+from components.framework import InvalidArgument, timestamp, validation
 from components.scheduler.host_state import heartbeat_cutoff
 from components.scheduler.placement import Placement
 from components.scheduler.request_spec import RequestSpec

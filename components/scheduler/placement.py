@@ -13,10 +13,7 @@ import dataclasses
 from components.compute_db import claims, state_machine
 from components.compute_db.models import Claim, Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework import transactions
-from components.framework.clock import utcnow
-from components.framework.errors import FailedPrecondition, NotFound
-from components.framework.validation import quote
+from components.framework import FailedPrecondition, NotFound, quote, transactions, utcnow
 from components.scheduler.host_state import HostState
 
 

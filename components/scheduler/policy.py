@@ -1,6 +1,6 @@
 """Who may call each scheduler RPC: the API places servers, admins look after hosts."""
 
-from components.framework.auth import SERVICE, Caller, Policy, admin_required
+from components.framework import SERVICE, Caller, Policy, admin_required
 
 
 def service_only(c: Caller) -> bool:

@@ -18,8 +18,8 @@ from google.rpc import code_pb2
 from components.compute_db import lifecycle
 from components.compute_db.models import Instance
 from components.compute_db.states import TaskState, VmState
-from components.framework.casts import CastFailed
-from components.framework.errors import (
+from components.framework import (
+    CastFailed,
     FailedPrecondition,
     InvalidArgument,
     NoValidHost,
