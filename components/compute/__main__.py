@@ -7,8 +7,7 @@ from components.compute.config import ComputeConfig
 from components.compute.host import build_host
 from components.compute.policy import POLICY
 from components.compute.service import ComputeServicer
-from components.framework.component import Component, main
-from components.framework.server import Service
+from components.framework import Component, Service, main
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 

@@ -7,7 +7,7 @@ import logging
 
 from components.compute import heartbeat, reconcile
 from components.compute.host import Host
-from components.framework.periodic import Periodic
+from components.framework import Periodic
 
 log = logging.getLogger(__name__)
 

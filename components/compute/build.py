@@ -29,12 +29,15 @@ from components.compute.faults import fault_of
 from components.compute.host import Host
 from components.compute.network import PluggedPort
 from components.compute.undo import UndoStack
-from components.framework import validation
-from components.framework.casts import CastFailed
-from components.framework.clients import acting_as
-from components.framework.clock import utcnow
-from components.framework.convert import timestamp
-from components.framework.errors import NotFound, StratusError
+from components.framework import (
+    CastFailed,
+    NotFound,
+    StratusError,
+    acting_as,
+    timestamp,
+    utcnow,
+    validation,
+)
 from stratus.type.v1 import instance_pb2
 
 log = logging.getLogger(__name__)

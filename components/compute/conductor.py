@@ -20,13 +20,19 @@ from collections.abc import Iterator
 from google.protobuf import field_mask_pb2
 
 from components.compute.faults import Fault
-from components.framework.cast_clients import CastClient
-from components.framework.casts import CastFailed
-from components.framework.clients import Clients, Retry, call
-from components.framework.clock import utcnow
-from components.framework.convert import timestamp
-from components.framework.errors import FailedPrecondition, NotFound
-from components.framework.logs import current_request_id, new_request_id
+from components.framework import (
+    CastClient,
+    CastFailed,
+    Clients,
+    FailedPrecondition,
+    NotFound,
+    Retry,
+    call,
+    current_request_id,
+    new_request_id,
+    timestamp,
+    utcnow,
+)
 from stratus.conductor.v1 import conductor_service_pb2 as cond_pb2
 from stratus.conductor.v1 import conductor_service_pb2_grpc as cond_grpc
 from stratus.type.v1 import cast_pb2, instance_pb2, instance_state_pb2

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import socket
 
-from components.framework.config import Config
+from components.framework import Config
 
 
 @dataclasses.dataclass

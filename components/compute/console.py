@@ -7,7 +7,7 @@ import os
 
 from components.compute.disks import CONSOLE_LOG
 from components.compute.host import Host
-from components.framework.errors import NotFound
+from components.framework import NotFound
 
 # Only the end of a log is ever returned.
 CAP_BYTES = 100 * 1024

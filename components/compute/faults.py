@@ -7,18 +7,27 @@ import traceback
 
 from google.rpc import code_pb2
 
-from components.framework import errors
+from components.framework import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    ResourceExhausted,
+    StratusError,
+    Unauthenticated,
+)
 
 # A user's or the cloud's mistake that follows the instance to any host: a
 # missing or corrupt image, a missing network, a full subnet, a volume in use.
 _NOT_RETRYABLE = (
-    errors.InvalidArgument,
-    errors.NotFound,
-    errors.AlreadyExists,
-    errors.FailedPrecondition,
-    errors.PermissionDenied,
-    errors.Unauthenticated,
-    errors.ResourceExhausted,
+    InvalidArgument,
+    NotFound,
+    AlreadyExists,
+    FailedPrecondition,
+    PermissionDenied,
+    Unauthenticated,
+    ResourceExhausted,
 )
 
 
@@ -35,7 +44,7 @@ class Fault:
 
 def fault_of(exc: BaseException, doing: str) -> Fault:
     """The fault for ``exc`` raised while ``doing`` (e.g. "Build of instance X on host h")."""
-    if isinstance(exc, errors.StratusError):
+    if isinstance(exc, StratusError):
         code = getattr(code_pb2, exc.code.name)
         message = exc.message
     else:

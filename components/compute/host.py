@@ -16,9 +16,7 @@ from components.compute.image_cache import ImageCache
 from components.compute.libvirt_driver import LibvirtDriver
 from components.compute.network import Ports
 from components.compute.volumes import Volumes
-from components.framework.casts import KeyedExecutor
-from components.framework.clients import Retry
-from components.framework.image_client import ImageClient
+from components.framework import ImageClient, KeyedExecutor, Retry
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2_grpc as net_grpc
 from stratus.volume.v1 import volume_service_pb2_grpc as vol_grpc

@@ -20,7 +20,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from components.framework.image_client import Image, ImageCorrupt
+from components.framework import Image, ImageCorrupt
 
 log = logging.getLogger(__name__)
 

@@ -7,8 +7,7 @@ import time
 
 from components.compute.host import Host
 from components.compute.libvirt_driver import RUNNING, DomainInfo
-from components.framework.errors import InvalidArgument
-from components.framework.paging import decode_token, encode_token, page_size
+from components.framework import InvalidArgument, paging
 
 _TOKEN_KIND = "domain"
 
@@ -40,19 +39,19 @@ def host_status(host: Host) -> HostStatus:
 
 def domain_page(host: Host, size: int, token: str) -> tuple[list[DomainInfo], str]:
     """One page of the host's domains by name; the token is the last name served."""
-    size = page_size(size)
+    size = paging.page_size(size)
     after = _after(token)
     domains = [d for d in host.driver.list_domains() if d.name > after]
     if len(domains) <= size:
         return domains, ""
     page = domains[:size]
-    return page, encode_token([_TOKEN_KIND, page[-1].name])
+    return page, paging.encode_token([_TOKEN_KIND, page[-1].name])
 
 
 def _after(token: str) -> str:
     if not token:
         return ""
-    kind, name = decode_token(token)
+    kind, name = paging.decode_token(token)
     if kind != _TOKEN_KIND or not isinstance(name, str):
         raise InvalidArgument("page_token is not valid", field="page_token")
     return name

@@ -30,7 +30,7 @@ from collections.abc import Iterator
 import libvirt
 
 from components.compute import network_xml
-from components.framework.errors import Unavailable
+from components.framework import Unavailable
 from stratus.type.v1.instance_state_pb2 import PowerState
 
 log = logging.getLogger(__name__)

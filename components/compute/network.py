@@ -15,8 +15,7 @@ from collections.abc import Callable, Iterator
 
 from google.protobuf import field_mask_pb2
 
-from components.framework.clients import call
-from components.framework.errors import NotFound
+from components.framework import NotFound, call
 from stratus.network.v1 import network_service_pb2 as net_pb2
 
 log = logging.getLogger(__name__)

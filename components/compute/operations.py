@@ -18,10 +18,7 @@ from components.compute.faults import Fault, fault_of
 from components.compute.host import Host
 from components.compute.libvirt_driver import RUNNING, HypervisorError, power_state_of
 from components.compute.undo import UndoStack
-from components.framework import validation
-from components.framework.casts import CastFailed
-from components.framework.clients import acting_as
-from components.framework.errors import NotFound, StratusError
+from components.framework import CastFailed, NotFound, StratusError, acting_as, validation
 from stratus.compute.v1 import compute_service_pb2 as pb2
 
 log = logging.getLogger(__name__)

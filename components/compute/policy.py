@@ -1,6 +1,6 @@
 """Who may call each compute-host RPC: other Stratus components, and admins."""
 
-from components.framework.auth import Policy, service_or_admin
+from components.framework import Policy, service_or_admin
 
 POLICY = Policy.of(
     {

@@ -38,11 +38,14 @@ from components.compute.conductor import Instance, InstanceChanged, PowerState, 
 from components.compute.faults import Fault
 from components.compute.host import Host
 from components.compute.libvirt_driver import power_state_of
-from components.framework.casts import CastFailed
-from components.framework.clients import acting_as
-from components.framework.clock import utcnow
-from components.framework.errors import NotFound, StratusError
-from components.framework.logs import new_request_id
+from components.framework import (
+    CastFailed,
+    NotFound,
+    StratusError,
+    acting_as,
+    new_request_id,
+    utcnow,
+)
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.type.v1 import cast_pb2
 

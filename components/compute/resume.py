@@ -32,7 +32,7 @@ from components.compute.conductor import Instance, InstanceChanged, PowerState, 
 from components.compute.faults import Fault, fault_of
 from components.compute.host import Host
 from components.compute.libvirt_driver import SHUTOFF
-from components.framework.errors import StratusError
+from components.framework import StratusError
 
 log = logging.getLogger(__name__)
 

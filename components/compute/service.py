@@ -11,9 +11,7 @@ from components.compute.console import console_output
 from components.compute.host import Host
 from components.compute.inventory import domain_page, host_status
 from components.compute.libvirt_driver import DomainInfo
-from components.framework import validation
-from components.framework.casts import CastReceiver
-from components.framework.errors import InvalidArgument, StratusError
+from components.framework import CastReceiver, InvalidArgument, StratusError, validation
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as pb2_grpc
 

@@ -21,8 +21,7 @@ from components.compute.conductor import Instance
 from components.compute.domain_xml import Nic, VolumeDisk
 from components.compute.host import Host
 from components.compute.network import PluggedPort
-from components.framework.errors import FailedPrecondition
-from components.framework.image_client import Image
+from components.framework import FailedPrecondition, Image
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from components.framework.errors import StratusError
+from components.framework import StratusError
 
 log = logging.getLogger(__name__)
 

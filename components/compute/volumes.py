@@ -13,8 +13,7 @@ import dataclasses
 import logging
 from collections.abc import Callable
 
-from components.framework.clients import call
-from components.framework.errors import FailedPrecondition, NotFound
+from components.framework import FailedPrecondition, NotFound, call
 from stratus.volume.v1 import volume_service_pb2 as vol_pb2
 
 log = logging.getLogger(__name__)
