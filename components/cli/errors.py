@@ -10,7 +10,7 @@ from __future__ import annotations
 import click
 import grpc
 
-from components.framework.errors import error_info
+from components.framework import error_info
 
 # The first words of the line for each status code, in the user's terms.
 WORDS = {

@@ -20,8 +20,7 @@ from pathlib import Path
 
 import grpc
 
-from components.framework import lifeline
-from components.framework.component import PRIVATE_UMASK, private_dir
+from components.framework import PRIVATE_UMASK, lifeline, private_dir
 from components.supervisor import guest_image, instructions, ports, qemu_host, seed
 from components.supervisor.plan import HostSize, Plan
 from components.supervisor.processes import Supervisor

@@ -15,8 +15,7 @@ import dataclasses
 import time
 from collections.abc import Callable, Mapping
 
-from components.framework.config import load_config
-from components.framework.errors import InvalidArgument
+from components.framework import InvalidArgument, load_config
 
 
 @dataclasses.dataclass(frozen=True)

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import grpc
 
-from components.framework.identity_client import secret_path
+from components.framework import secret_path
 from components.supervisor.guest_image import COMMAND_LINE, Guest
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
