@@ -148,11 +148,10 @@ class Conductor:
 
 def _context(context) -> cast_pb2.CastContext:
     """The CastContext to send on for the one being handled, with its own send_time."""
-    rid = current_request_id()
-    return cast_pb2.CastContext(
-        request_id=context.request_id or (rid if rid != "-" else new_request_id()),
-        auth_token=context.auth_token,
-        user_id=context.user_id,
-        project_id=context.project_id,
-        send_time=timestamp(utcnow()),
-    )
+    onward = cast_pb2.CastContext()
+    onward.CopyFrom(context)
+    if not onward.request_id:
+        rid = current_request_id()
+        onward.request_id = rid if rid != "-" else new_request_id()
+    onward.send_time.CopyFrom(timestamp(utcnow()))
+    return onward

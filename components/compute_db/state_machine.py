@@ -132,17 +132,8 @@ def check(vm_now: int, task_now: int, vm: int | None = None, task: int | None = 
         check_transition(vm_now, vm)
     if task is not None:
         check_task_transition(task_now, task)
-    if not allowed(vm_now, task_now, vm, task):
+    if task_now == TaskState.DELETING and vm not in ENDS_OF_DELETION:
         raise _refused("the instance is being deleted")
-
-
-def allowed(vm_now: int, task_now: int, vm: int | None = None, task: int | None = None) -> bool:
-    """Whether (vm_now, task_now) may move to ``vm``/``task`` (None: kept as it is)."""
-    if vm is not None and VmState(vm) not in VM_TRANSITIONS.get(VmState(vm_now), ()):
-        return False
-    if task is not None and TaskState(task) not in TASK_TRANSITIONS.get(TaskState(task_now), ()):
-        return False
-    return task_now != TaskState.DELETING or vm in ENDS_OF_DELETION
 
 
 def _sources(
