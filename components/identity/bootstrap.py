@@ -1,7 +1,9 @@
 """``python -m components.identity bootstrap``: the cloud's first users, roles and catalog.
 
 Idempotent: running it again changes nothing but what the environment asks
-for (a new STRATUS_ADMIN_PASSWORD), and gives service users of an older
+for (a new STRATUS_ADMIN_PASSWORD) and the configuration (the components'
+endpoints become exactly those of catalog_endpoints, public, and
+catalog_internal_endpoints, internal), and gives service users of an older
 deployment the ignore_lockout_failure_attempts option (clearing a lockout).
 Passwords that are not given are generated and written, mode 0600, to
 <data_dir>/secrets/<user>.password, where the components and ``make run-all``
@@ -39,6 +41,12 @@ COMPONENTS = {
     "volume": 8776,
 }
 SERVICE_USERS = ("api", "scheduler", "conductor", "compute", "image", "network", "volume")
+
+
+def addresses(setting: str | list[str]) -> list[str]:
+    """The addresses of one catalog_endpoints value: "a:1|b:2" (or a TOML list)."""
+    items = setting.split("|") if isinstance(setting, str) else setting
+    return [item.strip() for item in items if item.strip()]
 
 
 def _password(config: IdentityConfig, user: str, given: str | None) -> tuple[str, bool]:
@@ -116,7 +124,9 @@ def bootstrap(config: IdentityConfig, demo: bool = False) -> dict[str, str]:
             project = _ensure_project(domain, project_name, f"The {project_name} project")
             resources.assign_role(user.id, project.id, roles[role_name].id)
         for name, port in COMPONENTS.items():
-            address = config.catalog_endpoints.get(name, f"{config.catalog_host}:{port}")
-            catalog.ensure(name, name, config.region, address)
+            public = config.catalog_endpoints.get(name, f"{config.catalog_host}:{port}")
+            internal = config.catalog_internal_endpoints.get(name, "")
+            catalog.ensure(name, name, config.region, addresses(public), "public")
+            catalog.ensure(name, name, config.region, addresses(internal), "internal")
     log.info("bootstrap done; passwords are in %s", secret_path(config.data_dir, "x").parent)
     return written

@@ -32,5 +32,9 @@ class IdentityConfig(Config):
     key_repository: str = ""
     # The host other components are reached at, written into the catalog by bootstrap.
     catalog_host: str = "127.0.0.1"
-    # Addresses that differ from catalog_host:default-port ("image=10.0.0.5:9292,...").
+    # Public addresses (users; TLS) that differ from catalog_host:default-port, several
+    # replicas of a type separated by "|" ("api=10.0.0.2:8774|10.0.0.3:8774,image=...").
     catalog_endpoints: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Internal addresses (components; mutual TLS), same form. A type not named here has
+    # no internal endpoint: components reach it at its public ones.
+    catalog_internal_endpoints: dict[str, str] = dataclasses.field(default_factory=dict)

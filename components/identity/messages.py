@@ -94,6 +94,7 @@ def endpoint(row: Endpoint) -> pb2.Endpoint:
         region=row.region,
         address=row.address,
         create_time=timestamp(row.create_time),
+        interface=row.interface,
     )
 
 

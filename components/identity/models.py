@@ -64,12 +64,16 @@ class CatalogService(BaseModel):
 
 
 class Endpoint(BaseModel):
+    """One address of a service: several per region and interface are its replicas."""
+
     service = peewee.ForeignKeyField(CatalogService, backref="endpoints", on_delete="CASCADE")
     region = peewee.CharField(max_length=64)
     address = peewee.CharField(max_length=255)
+    # Keystone's interfaces: "public", "internal", "admin" (catalog.INTERFACES).
+    interface = peewee.CharField(max_length=16, default="public")
 
     class Meta:
-        indexes = ((("service", "region"), True),)
+        indexes = ((("service", "region", "interface", "address"), True),)
 
 
 class RevocationEvent(BaseModel):

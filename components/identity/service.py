@@ -299,12 +299,18 @@ class CatalogServicer(pb2_grpc.CatalogServicer):
         return pb2.DeleteServiceResponse()
 
     def CreateEndpoint(self, request, context):
-        row = catalog.create_endpoint(request.service_id, request.region, request.address)
+        row = catalog.create_endpoint(
+            request.service_id, request.region, request.address, request.interface
+        )
         return messages.endpoint(row)
 
     def ListEndpoints(self, request, context):
         rows, token = catalog.list_endpoints(
-            request.service_id, request.region, request.page_size, request.page_token
+            request.service_id,
+            request.region,
+            request.page_size,
+            request.page_token,
+            request.interface,
         )
         return pb2.ListEndpointsResponse(
             endpoints=[messages.endpoint(r) for r in rows], next_page_token=token

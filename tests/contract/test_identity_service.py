@@ -10,9 +10,14 @@ import pytest
 from google.protobuf import field_mask_pb2
 
 from components.framework import errors
-from components.identity import tokens
+from components.identity import bootstrap, tokens
 from stratus.identity.v1 import identity_service_pb2 as pb2
-from tests.contract.identity_fixtures import ADMIN_PASSWORD, DEMO_PASSWORD, md
+from tests.contract.identity_fixtures import (
+    ADMIN_PASSWORD,
+    DEMO_PASSWORD,
+    md,
+    serving_identity,
+)
 
 # Which test exercises each error case the proto comments name (tests/contract/conformance.py).
 CONTRACT_CASES = {
@@ -383,7 +388,9 @@ def test_catalog_is_returned_and_admin_manages_services_and_endpoints(identity, 
     assert dns.endpoints[0].address == "127.0.0.1:5353"
     dup = fails(
         catalog.CreateEndpoint,
-        pb2.CreateEndpointRequest(service_id=svc.id, region="RegionOne", address="127.0.0.1:1"),
+        pb2.CreateEndpointRequest(
+            service_id=svc.id, region="RegionOne", address="127.0.0.1:5353", interface="public"
+        ),
         metadata=md(admin),
     )
     assert dup.code() == grpc.StatusCode.ALREADY_EXISTS
@@ -409,6 +416,88 @@ def test_catalog_is_returned_and_admin_manages_services_and_endpoints(identity, 
         s.type for s in catalog.ListServices(pb2.ListServicesRequest(), metadata=md(demo)).services
     }
     assert "dns" not in names
+
+
+def test_a_service_has_several_endpoints_per_region_and_interface(identity, admin, demo):
+    catalog = identity.stub("Catalog")
+    svc = catalog.CreateService(
+        pb2.CreateServiceRequest(type="dns", name="dns"), metadata=md(admin)
+    )
+
+    def create(address: str, interface: str = "") -> pb2.Endpoint:
+        request = pb2.CreateEndpointRequest(
+            service_id=svc.id, region="RegionOne", address=address, interface=interface
+        )
+        return catalog.CreateEndpoint(request, metadata=md(admin))
+
+    internal = create("10.251.0.2:6353", "internal")
+    replicas = [create("10.251.0.3:5353"), create("10.251.0.2:5353", "public")]
+    # The same address on another interface is another endpoint.
+    admin_endpoint = create("10.251.0.2:5353", "admin")
+    assert [e.interface for e in replicas] == ["public", "public"]
+    assert (internal.interface, admin_endpoint.interface) == ("internal", "admin")
+
+    reply = identity.stub("Identity").GetCatalog(pb2.GetCatalogRequest(), metadata=md(demo))
+    dns = next(e for e in reply.catalog if e.type == "dns")
+    assert [(e.interface, e.address) for e in dns.endpoints] == [
+        ("public", "10.251.0.2:5353"),
+        ("public", "10.251.0.3:5353"),
+        ("admin", "10.251.0.2:5353"),
+        ("internal", "10.251.0.2:6353"),
+    ]
+    listed = catalog.ListEndpoints(
+        pb2.ListEndpointsRequest(service_id=svc.id, interface="public"), metadata=md(demo)
+    )
+    assert sorted(e.id for e in listed.endpoints) == sorted(e.id for e in replicas)
+    unknown = fails(
+        catalog.ListEndpoints, pb2.ListEndpointsRequest(interface="private"), metadata=md(demo)
+    )
+    assert unknown.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(unknown).metadata["field"] == "interface"
+
+
+def _catalog_entry(identity, token: str, type_: str) -> pb2.CatalogEntry:
+    reply = identity.stub("Identity").GetCatalog(pb2.GetCatalogRequest(), metadata=md(token))
+    return next(e for e in reply.catalog if e.type == type_)
+
+
+def _endpoints(identity, token: str, type_: str) -> list[tuple[str, str]]:
+    return [(e.interface, e.address) for e in _catalog_entry(identity, token, type_).endpoints]
+
+
+def test_bootstrap_publishes_every_replica_public_and_internal_and_follows_changes(
+    database_url, tmp_path, monkeypatch
+):
+    settings = {
+        "catalog_endpoints": {"api": "10.251.0.2:8774|10.251.0.3:8774"},
+        "catalog_internal_endpoints": {"api": "10.251.0.2:18774 | 10.251.0.3:18774"},
+    }
+    with serving_identity(database_url, tmp_path, monkeypatch, **settings) as identity:
+        admin = identity.token("admin", ADMIN_PASSWORD, "admin")
+        assert _endpoints(identity, admin, "api") == [
+            ("public", "10.251.0.2:8774"),
+            ("public", "10.251.0.3:8774"),
+            ("internal", "10.251.0.2:18774"),
+            ("internal", "10.251.0.3:18774"),
+        ]
+        # A type without internal addresses has public endpoints only.
+        assert _endpoints(identity, admin, "image") == [("public", "127.0.0.1:9292")]
+        ids = {e.address: e.id for e in _catalog_entry(identity, admin, "api").endpoints}
+
+        # The next start: one replica moved, the internal interface dropped.
+        moved = dataclasses.replace(
+            identity.config,
+            catalog_endpoints={"api": "10.251.0.3:8774|10.251.0.4:8774"},
+            catalog_internal_endpoints={},
+        )
+        bootstrap.bootstrap(moved, demo=True)
+        bootstrap.bootstrap(moved, demo=True)
+        kept = _catalog_entry(identity, admin, "api").endpoints
+        assert [(e.interface, e.address) for e in kept] == [
+            ("public", "10.251.0.3:8774"),
+            ("public", "10.251.0.4:8774"),
+        ]
+        assert kept[0].id == ids["10.251.0.3:8774"]
 
 
 # Resources ----------------------------------------------------------------------------
@@ -615,16 +704,22 @@ def test_a_bad_page_token_is_invalid_argument(identity, admin, service, method):
             "endpoint-without-port",
             "address",
         ),
+        ("Catalog", "CreateEndpoint", "endpoint-on-an-unknown-interface", "interface"),
     ],
 )
 def test_a_bad_create_or_update_is_invalid_argument(
     identity, admin, service, method, request_, field
 ):
-    if request_ == "endpoint-without-port":
+    if request_ in ("endpoint-without-port", "endpoint-on-an-unknown-interface"):
         svc = identity.stub("Catalog").CreateService(
             pb2.CreateServiceRequest(type="dns", name="dns"), metadata=md(admin)
         )
-        request_ = pb2.CreateEndpointRequest(service_id=svc.id, address="no-port")
+        if request_ == "endpoint-without-port":
+            request_ = pb2.CreateEndpointRequest(service_id=svc.id, address="no-port")
+        else:
+            request_ = pb2.CreateEndpointRequest(
+                service_id=svc.id, address="127.0.0.1:5353", interface="private"
+            )
     error = fails(getattr(identity.stub(service), method), request_, metadata=md(admin))
     assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     if field is not None:

@@ -240,3 +240,31 @@ def test_an_identity_database_at_0001_keeps_its_rows_when_upgraded(database_url)
         "p1",
         "member",
     )
+
+
+@pytest.mark.database
+def test_an_identity_endpoint_of_before_interfaces_becomes_public_and_admits_replicas(
+    database_url,
+):
+    from components.identity.models import Endpoint
+
+    old = db.open_database(database_url)
+    Runner(old, str(migrations_of("identity")), table_name=HISTORY).up(target="0002_user_options")
+    now = datetime.datetime(2026, 1, 2, 3, 4, 5)
+    times = {"create_time": now, "update_time": now}
+    service = {"id": "s1", "type": "api", "name": "api", **times}
+    peewee.Table("catalog_service", list(service)).bind(old).insert(**service).execute()
+    endpoint = {"id": "e1", "service_id": "s1", "region": "RegionOne", "address": "h:1", **times}
+    peewee.Table("endpoint", list(endpoint)).bind(old).insert(**endpoint).execute()
+    old.close()
+
+    db.connect(database_url, migrations_of("identity"))
+
+    assert (Endpoint.get_by_id("e1").interface, Endpoint.get_by_id("e1").address) == (
+        "public",
+        "h:1",
+    )
+    Endpoint.create(service="s1", region="RegionOne", address="h:2")
+    Endpoint.create(service="s1", region="RegionOne", address="h:1", interface="internal")
+    with pytest.raises(peewee.IntegrityError):
+        Endpoint.create(service="s1", region="RegionOne", address="h:1")

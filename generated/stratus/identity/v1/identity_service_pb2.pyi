@@ -119,18 +119,20 @@ class Service(_message.Message):
     def __init__(self, id: _Optional[str] = ..., type: _Optional[str] = ..., name: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class Endpoint(_message.Message):
-    __slots__ = ("id", "service_id", "region", "address", "create_time")
+    __slots__ = ("id", "service_id", "region", "address", "create_time", "interface")
     ID_FIELD_NUMBER: _ClassVar[int]
     SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
     id: str
     service_id: str
     region: str
     address: str
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., service_id: _Optional[str] = ..., region: _Optional[str] = ..., address: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    interface: str
+    def __init__(self, id: _Optional[str] = ..., service_id: _Optional[str] = ..., region: _Optional[str] = ..., address: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class CatalogEntry(_message.Message):
     __slots__ = ("service_id", "type", "name", "endpoints")
@@ -623,28 +625,32 @@ class DeleteServiceResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class CreateEndpointRequest(_message.Message):
-    __slots__ = ("service_id", "region", "address", "request_id")
+    __slots__ = ("service_id", "region", "address", "request_id", "interface")
     SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
     ADDRESS_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
     service_id: str
     region: str
     address: str
     request_id: str
-    def __init__(self, service_id: _Optional[str] = ..., region: _Optional[str] = ..., address: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    interface: str
+    def __init__(self, service_id: _Optional[str] = ..., region: _Optional[str] = ..., address: _Optional[str] = ..., request_id: _Optional[str] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class ListEndpointsRequest(_message.Message):
-    __slots__ = ("page_size", "page_token", "service_id", "region")
+    __slots__ = ("page_size", "page_token", "service_id", "region", "interface")
     PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
     PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
     SERVICE_ID_FIELD_NUMBER: _ClassVar[int]
     REGION_FIELD_NUMBER: _ClassVar[int]
+    INTERFACE_FIELD_NUMBER: _ClassVar[int]
     page_size: int
     page_token: str
     service_id: str
     region: str
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., service_id: _Optional[str] = ..., region: _Optional[str] = ...) -> None: ...
+    interface: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., service_id: _Optional[str] = ..., region: _Optional[str] = ..., interface: _Optional[str] = ...) -> None: ...
 
 class ListEndpointsResponse(_message.Message):
     __slots__ = ("endpoints", "next_page_token")

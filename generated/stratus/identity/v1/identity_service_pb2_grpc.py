@@ -1655,6 +1655,13 @@ class CatalogStub:
     """Catalog manages the service catalog: which services exist and at which
     addresses they listen. Components find each other through it; only the
     identity address is configured.
+
+    Like Keystone's catalog, an endpoint has an interface: "public" for users
+    (TLS, no client certificate), "internal" for Stratus components (mutual
+    TLS) and "admin". A component serving both listens twice and has an
+    endpoint of each; one that has no internal endpoint is reached by
+    components at its public one. A service has several endpoints of one
+    region and interface when it runs as several replicas.
     """
 
     def __init__(self, channel):
@@ -1699,6 +1706,13 @@ class CatalogServicer:
     """Catalog manages the service catalog: which services exist and at which
     addresses they listen. Components find each other through it; only the
     identity address is configured.
+
+    Like Keystone's catalog, an endpoint has an interface: "public" for users
+    (TLS, no client certificate), "internal" for Stratus components (mutual
+    TLS) and "admin". A component serving both listens twice and has an
+    endpoint of each; one that has no internal endpoint is reached by
+    components at its public one. A service has several endpoints of one
+    region and interface when it runs as several replicas.
     """
 
     def CreateService(self, request, context):
@@ -1735,22 +1749,27 @@ class CatalogServicer:
         raise NotImplementedError('Method not implemented!')
 
     def CreateEndpoint(self, request, context):
-        """CreateEndpoint publishes the address of a service in a region.
+        """CreateEndpoint publishes an address of a service in a region, on one
+        interface.
 
-        Admin only. A service has at most one endpoint per region: a second one
-        answers ALREADY_EXISTS. A service_id that names no service answers
-        NOT_FOUND; an address that is not "host:port" INVALID_ARGUMENT.
+        Admin only. A service may have several endpoints of one region and
+        interface (one per replica), but the same address twice for one
+        service, region and interface answers ALREADY_EXISTS. A service_id that
+        names no service answers NOT_FOUND; an address that is not "host:port",
+        or an interface other than "public", "internal" or "admin" (empty means
+        "public"), answers INVALID_ARGUMENT.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListEndpoints(self, request, context):
-        """ListEndpoints lists endpoints, optionally of one service and/or region,
-        one page at a time.
+        """ListEndpoints lists endpoints, optionally of one service, region and/or
+        interface, one page at a time.
 
-        Any authenticated caller. An invalid page_token answers
-        INVALID_ARGUMENT. Idempotent.
+        Any authenticated caller. An invalid page_token, or an interface other
+        than "public", "internal" or "admin", answers INVALID_ARGUMENT.
+        Idempotent.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -1812,6 +1831,13 @@ class Catalog:
     """Catalog manages the service catalog: which services exist and at which
     addresses they listen. Components find each other through it; only the
     identity address is configured.
+
+    Like Keystone's catalog, an endpoint has an interface: "public" for users
+    (TLS, no client certificate), "internal" for Stratus components (mutual
+    TLS) and "admin". A component serving both listens twice and has an
+    endpoint of each; one that has no internal endpoint is reached by
+    components at its public one. A service has several endpoints of one
+    region and interface when it runs as several replicas.
     """
 
     @staticmethod
