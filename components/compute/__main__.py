@@ -25,6 +25,8 @@ COMPONENT = Component(
     config_cls=ComputeConfig,
     on_start=start_background,
     on_stop=stop_background,
+    # Only other components call it: with TLS, every caller shows a certificate.
+    serves_users=False,
 )
 
 if __name__ == "__main__":

@@ -47,6 +47,8 @@ COMPONENT = Component(
     database="compute",
     migrations=components.compute_db.MIGRATIONS,
     on_start=start_sweep,
+    # Only other components call it: with TLS, every caller shows a certificate.
+    serves_users=False,
 )
 
 if __name__ == "__main__":

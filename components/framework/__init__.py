@@ -105,6 +105,8 @@ _TOOLS: dict[str, str] = {
     "load_config": "config",
     # The CLI reports the ErrorInfo reason of a failed call.
     "error_info": "errors",
+    # Both reach components over TLS as components reach each other.
+    "tls": "tls",
 }
 
 # Public names that differ from their internal one (a submodule is called database).

@@ -33,7 +33,7 @@ from typing import TypeVar
 
 import grpc
 
-from components.framework import auth, errors
+from components.framework import auth, errors, tls
 from components.framework.logs import REQUEST_ID_HEADER, current_request_id, new_request_id
 
 log = logging.getLogger(__name__)
@@ -73,6 +73,9 @@ def retry_service_config(pb2: ModuleType) -> str:
         if method.name.startswith(IDEMPOTENT_PREFIXES) and not method.client_streaming
     ]
     config = {
+        # A target listing several replicas ("ipv4:a:p,b:p") spreads calls over all of
+        # them; a replica that stops answering is skipped until it is back.
+        "loadBalancingConfig": [{"round_robin": {}}],
         "methodConfig": [
             {
                 "name": names,
@@ -86,7 +89,7 @@ def retry_service_config(pb2: ModuleType) -> str:
             }
         ]
         if names
-        else []
+        else [],
     }
     return json.dumps(config)
 
@@ -178,10 +181,13 @@ class Clients:
         resolve: Callable[[str], str],
         service_token: ServiceToken | None = None,
         timeout: float = 10.0,
+        security: tls.Tls | None = None,
     ) -> None:
         self._resolve = resolve
         self.service_token = service_token
         self.timeout = timeout
+        # The CA peers are verified against and the certificate presented (None: plaintext).
+        self.tls = security
         self._channels: dict[tuple[str, str, bool], grpc.Channel] = {}
         self._lock = threading.Lock()
 
@@ -206,9 +212,11 @@ class Clients:
         with self._lock:
             channel = self._channels.get(key)
             if channel is None:
-                raw = grpc.insecure_channel(
+                raw = tls.channel(
                     address,
-                    options=(*CHANNEL_OPTIONS, ("grpc.service_config", retry_service_config(pb2))),
+                    self.tls,
+                    (*CHANNEL_OPTIONS, ("grpc.service_config", retry_service_config(pb2))),
+                    server_name=tls.service_name(pb2.DESCRIPTOR.package),
                 )
                 token = self._service_token if as_service else self._user_token
                 channel = grpc.intercept_channel(raw, _ClientInterceptor(self.timeout, token))

@@ -75,6 +75,9 @@ class Component:
     validator: Callable[[Runtime], TokenValidator] | None = None
     on_start: Callable[[Runtime], None] | None = None
     on_stop: Callable[[Runtime], None] | None = None
+    # False for a component only other components call (conductor, compute): with TLS it
+    # has one port, demanding a client certificate (framework/tls.py).
+    serves_users: bool = True
     # Management commands: ``python -m components.<name> <command> [args]``.
     commands: dict[str, Callable[[Runtime, list[str]], int]] = dataclasses.field(
         default_factory=dict
@@ -126,7 +129,13 @@ def start(component: Component, config: Config, port: int | None = None) -> Runt
     services = component.services(runtime)
     replies = keep_replies(runtime) if component.database is not None else None
     server, bound = build_server(
-        config, services, component.policy, runtime.validator, port, replies
+        config,
+        services,
+        component.policy,
+        runtime.validator,
+        port,
+        replies,
+        serves_users=component.serves_users,
     )
     runtime.server, runtime.port = server, bound
     if port is not None:
@@ -134,7 +143,17 @@ def start(component: Component, config: Config, port: int | None = None) -> Runt
     server.start()
     if component.on_start is not None:
         component.on_start(runtime)
-    log.info("%s serving on %s:%d", component.name, config.host, bound)
+    if server.internal_port:
+        log.info(
+            "%s serving on %s:%d (TLS), services on %s:%d (mutual TLS)",
+            component.name,
+            config.host,
+            bound,
+            config.host,
+            server.internal_port,
+        )
+    else:
+        log.info("%s serving on %s:%d", component.name, config.host, bound)
     return runtime
 
 

@@ -55,6 +55,16 @@ class Config:
     service_user: str = ""
     # Empty: read from <data_dir>/secrets/<service_user>.password.
     service_password: str = ""
+    # TLS (framework/tls.py): the CA peers are verified against, and this component's
+    # certificate and key. All three, or none (plaintext, only on loopback).
+    tls_ca_file: str = ""
+    tls_cert_file: str = ""
+    tls_key_file: str = ""
+    # Plaintext on a non-loopback address: refused unless this is set (a warning is logged).
+    allow_insecure: bool = False
+    # With TLS, a component serving users and services takes the services' calls (mutual
+    # TLS) on this port; 0: its port + 1000.
+    internal_port: int = 0
 
     @property
     def data_path(self) -> Path:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 import grpc
 
-from components.framework import auth, enums, errors
+from components.framework import auth, enums, errors, tls
 from components.framework.logs import REQUEST_ID_HEADER, new_request_id, request_id_var
 
 if TYPE_CHECKING:  # a component without a database does not load the database layer
@@ -49,7 +49,7 @@ class _Call:
     def enter(self, context: grpc.ServicerContext) -> None:
         self._rid_token = request_id_var.set(self.request_id)
         context.send_initial_metadata(((REQUEST_ID_HEADER, self.request_id),))
-        who = self.interceptor.authenticate(self.method, self.metadata)
+        who = self.interceptor.authenticate(self.method, self.metadata, context)
         self._caller_token = auth.set_caller(who)
 
     def fail(self, exc: BaseException, context: grpc.ServicerContext):
@@ -85,14 +85,19 @@ class ServerInterceptor(grpc.ServerInterceptor):
         policy: auth.Policy,
         validator: auth.TokenValidator | None,
         replies: Replies | None = None,
+        mutual_tls: bool = False,
     ) -> None:
         self.component = component
         self.policy = policy
         self.validator = validator
         # None: no database to keep replies in (a test's fake); every call runs.
         self.replies = replies
+        # Served over TLS: a service token counts only with a verified client certificate.
+        self.mutual_tls = mutual_tls
 
-    def authenticate(self, method: str, metadata: dict[str, str]) -> auth.Caller | None:
+    def authenticate(
+        self, method: str, metadata: dict[str, str], context: grpc.ServicerContext | None = None
+    ) -> auth.Caller | None:
         if self.policy.is_public(method):
             return None
         token = metadata.get(auth.TOKEN_HEADER, "")
@@ -101,6 +106,12 @@ class ServerInterceptor(grpc.ServerInterceptor):
         if self.validator is None:
             raise errors.Unavailable("no token validator is configured")
         who = self.validator.validate(token)
+        if self.mutual_tls and auth.SERVICE in who.roles and not tls.peer_verified(context):
+            raise errors.Unauthenticated(
+                "a service token is accepted only from a peer with a service certificate "
+                "(mutual TLS, on the component's internal endpoint)",
+                reason="SERVICE_CERTIFICATE_REQUIRED",
+            )
         self.policy.check(method, who)
         return who
 

@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
-from components.framework import reflection
+from components.framework import reflection, tls
 from components.framework.auth import Policy, TokenValidator
 from components.framework.config import Config
+from components.framework.errors import InvalidArgument
 from components.framework.interceptors import ServerInterceptor
 
 if TYPE_CHECKING:
@@ -56,9 +57,17 @@ class Service:
 class Server:
     """A started-or-not gRPC server with its health service."""
 
-    def __init__(self, grpc_server: grpc.Server, port: int, services: Sequence[Service]):
+    def __init__(
+        self,
+        grpc_server: grpc.Server,
+        port: int,
+        services: Sequence[Service],
+        internal_port: int = 0,
+    ):
         self.grpc = grpc_server
         self.port = port
+        # With TLS and users: the port of mutual TLS for services (0: none, one port).
+        self.internal_port = internal_port
         self.services = services
         self.health = health.HealthServicer(experimental_non_blocking=True)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, grpc_server)
@@ -87,17 +96,24 @@ def build_server(
     validator: TokenValidator | None,
     port: int | None = None,
     replies: Replies | None = None,
+    serves_users: bool = True,
 ) -> tuple[Server, int]:
     """A server for ``services`` on ``config.host`` (``port`` 0 picks a free one).
 
     With ``replies`` (a component with a database), a call whose request has a
-    ``request_id`` runs once and its retries get the first reply.
+    ``request_id`` runs once and its retries get the first reply. With TLS
+    configured, a component that ``serves_users`` also listens on its internal
+    port (mutual TLS; ``port`` 0 picks a free one there too); one that does not
+    demands a client certificate on its only port (framework/tls.py).
     """
+    security = tls.Tls.of(config)
+    tls.check_listening(config, security)
+    mutual = security is not None
     grpc_server = grpc.server(
         futures.ThreadPoolExecutor(
             max_workers=config.max_workers, thread_name_prefix=f"{config.component}-rpc"
         ),
-        interceptors=[ServerInterceptor(config.component, policy, validator, replies)],
+        interceptors=[ServerInterceptor(config.component, policy, validator, replies, mutual)],
         options=SERVER_OPTIONS,
         maximum_concurrent_rpcs=config.max_workers * 8,
     )
@@ -107,10 +123,35 @@ def build_server(
     reflection.enable(
         [*names, health_pb2.DESCRIPTOR.services_by_name["Health"].full_name], grpc_server
     )
-    bound = grpc_server.add_insecure_port(f"{config.host}:{config.port if port is None else port}")
+    wanted = config.port if port is None else port
+    if security is None:
+        bound = _listen(grpc_server, config.host, wanted, None)
+        return Server(grpc_server, bound, services), bound
+    bound = _listen(grpc_server, config.host, wanted, security.server_credentials(not serves_users))
+    internal = 0
+    if serves_users:
+        wanted_internal = (
+            0 if port == 0 else config.internal_port or config.port + tls.INTERNAL_PORT_STEP
+        )
+        if wanted_internal == bound:
+            raise InvalidArgument(f"internal_port {wanted_internal} is the public port")
+        internal = _listen(
+            grpc_server, config.host, wanted_internal, security.server_credentials(True)
+        )
+    return Server(grpc_server, bound, services, internal), bound
+
+
+def _listen(
+    grpc_server: grpc.Server, host: str, port: int, credentials: grpc.ServerCredentials | None
+) -> int:
+    address = f"{host}:{port}"
+    if credentials is None:
+        bound = grpc_server.add_insecure_port(address)
+    else:
+        bound = grpc_server.add_secure_port(address, credentials)
     if bound == 0:
-        raise OSError(f"cannot listen on {config.host}:{port if port is not None else config.port}")
-    return Server(grpc_server, bound, services), bound
+        raise OSError(f"cannot listen on {address}")
+    return bound
 
 
 def serve_until_signalled(server: Server, grace: float, on_stop: Callable[[], None] | None = None):
