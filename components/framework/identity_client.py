@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import ipaddress
 import logging
 import threading
 import time
@@ -19,6 +20,8 @@ from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 log = logging.getLogger(__name__)
 
 CATALOG_TTL_SECONDS = 60.0
+# Keystone's endpoint interfaces; an endpoint of an older identity has none: public.
+INTERFACES = ("public", "internal", "admin")
 # Between attempts to (re)open the revocation watch: doubling from min to max.
 WATCH_BACKOFF_MIN_SECONDS = 0.1
 WATCH_BACKOFF_MAX_SECONDS = 5.0
@@ -179,27 +182,58 @@ class RevocationWatcher:
 
 
 class CatalogResolver:
-    """Service type → address: explicit config first, then the identity catalog (cached)."""
+    """Service type → gRPC target: explicit config first, then the identity catalog (cached).
 
-    def __init__(self, config: Config) -> None:
+    ``interface`` says who asks: "internal" (a component: the type's internal
+    endpoints in this region if it has any, else its public ones) or "public"
+    (users, the CLI: public ones only). Several addresses (replicas) make one
+    target, "ipv4:a:p,b:p", for a channel that spreads calls over them; one
+    address is the target as it is ("host:port").
+    """
+
+    def __init__(self, config: Config, interface: str = "internal") -> None:
+        if interface not in INTERFACES:
+            raise ValueError(f"interface {interface!r} is not one of {', '.join(INTERFACES)}")
         self.config = config
+        self.interface = interface
         self.clients: Clients | None = None
-        self._catalog: dict[str, str] = {}
+        self._catalog: dict[str, list[str]] = {}
         self._fetched = 0.0
         self._lock = threading.Lock()
+        self._warned: set[str] = set()
 
     def __call__(self, service_type: str) -> str:
-        if service_type in self.config.endpoints:
-            return self.config.endpoints[service_type]
-        if service_type == "identity":
+        if service_type == "identity" and service_type not in self.config.endpoints:
             return self.config.identity_address
+        addresses = self.addresses(service_type)
+        target = grpc_target(addresses)
+        if target is None:
+            with self._lock:
+                if service_type not in self._warned:
+                    self._warned.add(service_type)
+                    log.warning(
+                        "%s has addresses %s, not all IP addresses of one family: "
+                        "calls go to %s alone",
+                        service_type,
+                        ", ".join(addresses),
+                        addresses[0],
+                    )
+            return addresses[0]
+        return target
+
+    def addresses(self, service_type: str) -> list[str]:
+        """Every address ``service_type`` is reached at ("host:port"), at least one."""
+        if service_type in self.config.endpoints:
+            return split_addresses(self.config.endpoints[service_type])
+        if service_type == "identity":
+            return [self.config.identity_address]
         with self._lock:
             if service_type not in self._catalog or self._stale():
                 self._refresh()
-            address = self._catalog.get(service_type)
-        if address is None:
+            addresses = self._catalog.get(service_type)
+        if not addresses:
             raise errors.Unavailable(f"no {service_type!r} service in the identity catalog")
-        return address
+        return list(addresses)
 
     def _stale(self) -> bool:
         return time.monotonic() - self._fetched > CATALOG_TTL_SECONDS
@@ -211,13 +245,51 @@ class CatalogResolver:
             reply = stub.GetCatalog(identity_pb2.GetCatalogRequest())
         except grpc.RpcError as exc:
             raise errors.from_rpc_error(exc) from None
-        catalog = {}
-        for entry in reply.catalog:
-            for endpoint in entry.endpoints:
-                if not endpoint.region or endpoint.region == self.config.region:
-                    catalog[entry.type] = endpoint.address
-                    break
-        self._catalog, self._fetched = catalog, time.monotonic()
+        self._catalog = {entry.type: self._pick(entry) for entry in reply.catalog}
+        self._fetched = time.monotonic()
+
+    def _pick(self, entry: identity_pb2.CatalogEntry) -> list[str]:
+        """The addresses of ``entry`` in this region, of the first interface that has any."""
+        by_interface: dict[str, list[str]] = {}
+        for endpoint in entry.endpoints:
+            if not endpoint.region or endpoint.region == self.config.region:
+                found = by_interface.setdefault(endpoint.interface or "public", [])
+                if endpoint.address not in found:
+                    found.append(endpoint.address)
+        for interface in dict.fromkeys((self.interface, "public")):
+            if by_interface.get(interface):
+                return by_interface[interface]
+        return []
+
+
+def split_addresses(setting: str) -> list[str]:
+    """The addresses of one endpoints setting: "host:port", or replicas "a:p|b:p"."""
+    return [item.strip() for item in setting.split("|") if item.strip()] or [setting]
+
+
+def grpc_target(addresses: list[str]) -> str | None:
+    """One gRPC target for ``addresses``: the address itself when alone, else
+    "ipv4:a:p,b:p" or "ipv6:[a]:p,[b]:p"; None when they are not all IP addresses of
+    one family (a host name, or both families), which no single target can list."""
+    if len(addresses) == 1:
+        return addresses[0]
+    families = {_family(address) for address in addresses}
+    if families == {4}:
+        return "ipv4:" + ",".join(addresses)
+    if families == {6}:
+        return "ipv6:" + ",".join(addresses)
+    return None
+
+
+def _family(address: str) -> int | None:
+    """4 for "a.b.c.d:port", 6 for "[v6]:port", None for anything else (a host name)."""
+    host = address.rpartition(":")[0]
+    bracketed = host.startswith("[") and host.endswith("]")
+    try:
+        ip = ipaddress.ip_address(host[1:-1] if bracketed else host)
+    except ValueError:
+        return None
+    return ip.version if (ip.version == 6) == bracketed else None
 
 
 def service_token_for(config: Config) -> ServiceToken:
@@ -255,7 +327,7 @@ def service_token_for(config: Config) -> ServiceToken:
 
 def clients_for(config: Config) -> Clients:
     """The clients of a component: catalog lookup and its service token."""
-    resolver = CatalogResolver(config)
+    resolver = CatalogResolver(config, interface="internal")
     clients = Clients(resolver, service_token_for(config), config.call_timeout_seconds)
     resolver.clients = clients
     return clients
