@@ -11,7 +11,7 @@ from pathlib import Path
 
 import grpc
 
-from components.framework import auth, errors
+from components.framework import auth, errors, tls
 from components.framework.clients import Clients, ServiceToken
 from components.framework.config import Config
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -132,8 +132,11 @@ class RevocationWatcher:
             if self._stopped.is_set():
                 return None
             if self._channel is None:
-                self._channel = grpc.insecure_channel(
-                    self.clients.address("identity"), options=WATCH_CHANNEL_OPTIONS
+                self._channel = tls.channel(
+                    self.clients.address("identity"),
+                    self.clients.tls,
+                    WATCH_CHANNEL_OPTIONS,
+                    server_name="identity",
                 )
             stub = identity_grpc.IdentityStub(self._channel)
             self._call = stub.WatchRevocations(
@@ -292,7 +295,7 @@ def _family(address: str) -> int | None:
     return ip.version if (ip.version == 6) == bracketed else None
 
 
-def service_token_for(config: Config) -> ServiceToken:
+def service_token_for(config: Config, security: tls.Tls | None = None) -> ServiceToken:
     """The component's service token: its service user, scoped to the service project."""
     user = config.service_user or config.component
 
@@ -308,7 +311,7 @@ def service_token_for(config: Config) -> ServiceToken:
                     f"or run identity bootstrap (expected {path})"
                 ) from None
         if not channel:
-            channel.append(grpc.insecure_channel(config.identity_address))
+            channel.append(tls.channel(config.identity_address, security, server_name="identity"))
         stub = identity_grpc.IdentityStub(channel[0])
         try:
             reply = stub.IssueToken(
@@ -328,6 +331,9 @@ def service_token_for(config: Config) -> ServiceToken:
 def clients_for(config: Config) -> Clients:
     """The clients of a component: catalog lookup and its service token."""
     resolver = CatalogResolver(config, interface="internal")
-    clients = Clients(resolver, service_token_for(config), config.call_timeout_seconds)
+    security = tls.Tls.of(config)
+    clients = Clients(
+        resolver, service_token_for(config, security), config.call_timeout_seconds, security
+    )
     resolver.clients = clients
     return clients
