@@ -189,7 +189,9 @@ def namespace_exists(name: str) -> bool:
 
 
 def namespace_pids(name: str) -> list[int]:
-    result = subprocess.run(["ip", "netns", "pids", name], capture_output=True, text=True)
+    result = subprocess.run(
+        ["ip", "netns", "pids", name], capture_output=True, text=True, timeout=30
+    )
     return [int(pid) for pid in result.stdout.split()]
 
 
@@ -208,11 +210,11 @@ def delete_namespace(name: str, grace: float = 5.0) -> None:
     _run(["ip", "netns", "del", name])
 
 
-def start_reaper(namespace: str) -> subprocess.Popen:
-    """A process that deletes ``namespace`` once its standard input closes, which happens
-    when run-all exits, however it exits (the pipe's write end is run-all's alone)."""
+def start_reaper(*namespaces: str) -> subprocess.Popen:
+    """A process that deletes ``namespaces`` (in order) once its standard input closes, which
+    happens when run-all exits, however it exits (the pipe's write end is run-all's alone)."""
     return subprocess.Popen(
-        [sys.executable, "-m", "components.supervisor.qemu_host", "reap", namespace],
+        [sys.executable, "-m", "components.supervisor.qemu_host", "reap", *namespaces],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         start_new_session=True,  # the terminal's signals are not for it
@@ -230,16 +232,23 @@ def stop_reaper(reaper: subprocess.Popen, timeout: float = 30.0) -> None:
         reaper.wait()
 
 
-def reap(namespace: str) -> int:
-    """Wait for standard input to close, then end everything in ``namespace`` and delete it."""
+def reap(*namespaces: str) -> int:
+    """Wait for standard input to close, then end everything in each of ``namespaces`` and
+    delete it; one that cannot be deleted does not keep the others."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
         pass
-    if namespace_exists(namespace):
-        log.warning("run-all is gone: deleting network namespace %s", namespace)
-        delete_namespace(namespace)
-    return 0
+    failed = 0
+    for namespace in namespaces:
+        if namespace_exists(namespace):
+            log.warning("run-all is gone: deleting network namespace %s", namespace)
+            try:
+                delete_namespace(namespace)
+            except (HostSetupError, subprocess.TimeoutExpired) as error:
+                log.error("%s", error)
+                failed = 1
+    return failed
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -264,7 +273,7 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 3 or sys.argv[1] != "reap":
-        sys.exit("usage: python -m components.supervisor.qemu_host reap NAMESPACE")
+    if len(sys.argv) < 3 or sys.argv[1] != "reap":
+        sys.exit("usage: python -m components.supervisor.qemu_host reap NAMESPACE...")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s reaper: %(message)s")
-    sys.exit(reap(sys.argv[2]))
+    sys.exit(reap(*sys.argv[2:]))
