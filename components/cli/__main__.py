@@ -119,6 +119,19 @@ def _credential_option(name: str, variable: str, help_text: str, **kwargs):
 @_credential_option(
     "region-name", "OS_REGION_NAME", "Region whose endpoints to use (default: the first listed)."
 )
+@_credential_option(
+    "cacert",
+    "OS_CACERT",
+    "CA bundle (PEM) that verifies the services' certificates; given, every call uses TLS.",
+    metavar="FILE",
+)
+@_credential_option(
+    "cert",
+    "OS_CERT",
+    "Client certificate (PEM) to present over TLS (only services' internal endpoints ask).",
+    metavar="FILE",
+)
+@_credential_option("key", "OS_KEY", "Private key (PEM) of --os-cert.", metavar="FILE")
 @click.option(
     "--timeout",
     type=click.FloatRange(min=0.1),
@@ -149,9 +162,11 @@ def cli(ctx: click.Context, os_cloud, timeout, wait_timeout, no_cache, debug, **
 
     Credentials come from --os-cloud (clouds.yaml), from OS_AUTH_URL, OS_USERNAME,
     OS_PASSWORD, OS_PROJECT_NAME, ... (as an openrc sets them), or from the --os-*
-    flags, each overriding the one before. The token is kept in a private file of
-    your cache directory and reused by later commands until shortly before it
-    expires (--no-cache or OS_TOKEN_CACHE=0 to sign in every time).
+    flags, each overriding the one before. With --os-cacert (OS_CACERT, cacert in
+    clouds.yaml) every call uses TLS and verifies the service's certificate. The
+    token is kept in a private file of your cache directory and reused by later
+    commands until shortly before it expires (--no-cache or OS_TOKEN_CACHE=0 to
+    sign in every time).
 
     Every NOUN VERB has --help; show and list commands take -f table|json|yaml|value
     and -c COLUMN.

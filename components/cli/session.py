@@ -10,6 +10,13 @@ The IssueToken reply is kept in the user's token cache (see token_cache) and
 reused by the next commands until shortly before it expires; a cached token a
 service refuses (UNAUTHENTICATED) is dropped and the command signs in once
 more. ``--debug`` logs the sign-in like any other call.
+
+A service is reached at its public endpoints of the cloud's region (Keystone's
+interfaces: the internal ones are for Stratus's components); several of them
+are replicas, called round-robin through one channel. With a CA bundle in the
+credentials (``--os-cacert``) every channel is TLS and verifies the service's
+certificate: a single address by its IP name, replicas by the service type
+each replica's certificate names.
 """
 
 from __future__ import annotations
@@ -22,8 +29,9 @@ from typing import Any
 
 import grpc
 
-from components.cli import errors
+from components.cli import cloud_config, errors, targets
 from components.cli.cloud_config import Credentials
+from components.cli.targets import Target
 from components.cli.token_cache import TokenCache
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
@@ -83,6 +91,7 @@ class Session:
         self._login: identity_pb2.IssueTokenResponse | None = None
         self._login_cached = False
         self._channels: dict[str, grpc.Channel] = {}
+        self._tls: grpc.ChannelCredentials | None = None
 
     @property
     def credentials(self) -> Credentials:
@@ -139,9 +148,9 @@ class Session:
         return True
 
     def client(self, service: str, stub_class: type) -> Client:
-        """A client of ``service`` ("api", "image", ...) at its catalog address."""
-        address = self.credentials.auth_url if service == "identity" else self._address(service)
-        return Client(self, stub_class(self._channel(address)), service, address)
+        """A client of ``service`` ("api", "image", ...) at its public catalog endpoints."""
+        target = self._identity() if service == "identity" else self._target(service)
+        return Client(self, stub_class(self._channel(target)), service, str(target))
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
         return ((TOKEN_HEADER, self.login.token), (REQUEST_ID_HEADER, self.request_id))
@@ -187,10 +196,21 @@ class Session:
             finally:
                 replies.cancel()
 
-    @staticmethod
-    def _failure(exc: grpc.RpcError, client: Client, method: str, timeout: float):
-        return errors.from_rpc_error(
+    def _failure(self, exc: grpc.RpcError, client: Client, method: str, timeout: float):
+        error = errors.from_rpc_error(
             exc, service=client.service, method=method, address=client.address, timeout=timeout
+        )
+        hint = targets.tls_hint(error, self.credentials)
+        if not hint:
+            return error
+        return errors.RemoteError(
+            error.code,
+            error.details + hint,
+            reason=error.reason,
+            service=error.service,
+            method=error.method,
+            address=error.address,
+            timeout=error.timeout,
         )
 
     def close(self) -> None:
@@ -198,26 +218,31 @@ class Session:
             channel.close()
         self._channels.clear()
 
-    def _channel(self, address: str) -> grpc.Channel:
-        if address not in self._channels:
-            self._channels[address] = grpc.insecure_channel(address, options=CHANNEL_OPTIONS)
-        return self._channels[address]
+    def _channel(self, target: Target) -> grpc.Channel:
+        """One channel per target: plaintext, or TLS when the credentials name a CA."""
+        if target.uri not in self._channels:
+            self._channels[target.uri] = targets.channel(
+                target, self._channel_credentials(), CHANNEL_OPTIONS
+            )
+        return self._channels[target.uri]
 
-    def _address(self, service: str) -> str:
-        region = self.credentials.region_name
-        entries = {entry.type: entry for entry in self.login.catalog}
-        entry = entries.get(service)
-        if entry is None or not entry.endpoints:
-            known = ", ".join(sorted(entries)) or "nothing"
-            raise errors.CliError(f"The catalog has no {service} service (it lists {known})")
-        for endpoint in entry.endpoints:
-            if not region or endpoint.region == region:
-                return endpoint.address
-        raise errors.CliError(f"The catalog has no {service} endpoint in region '{region}'")
+    def _channel_credentials(self) -> grpc.ChannelCredentials | None:
+        """The CA to verify services with and our client certificate, read once."""
+        if self._tls is None and self.credentials.tls:
+            files = cloud_config.read_tls(self.credentials)
+            self._tls = grpc.ssl_channel_credentials(files.ca, files.key, files.cert)
+        return self._tls
+
+    def _identity(self) -> Target:
+        return Target("identity", (self.credentials.auth_url,))
+
+    def _target(self, service: str) -> Target:
+        """The public endpoints of ``service`` in the cloud's region (else the first listed)."""
+        return targets.choose(self.login.catalog, service, self.credentials.region_name)
 
     def _issue_token(self) -> identity_pb2.IssueTokenResponse:
         creds = self.credentials
-        stub = identity_grpc.IdentityStub(self._channel(creds.auth_url))
+        stub = identity_grpc.IdentityStub(self._channel(self._identity()))
         request = identity_pb2.IssueTokenRequest(
             username=creds.username,
             password=creds.password,
@@ -272,7 +297,8 @@ def _login_failure(exc: grpc.RpcError, creds: Credentials, timeout: float) -> er
         )
     if error.code == grpc.StatusCode.UNAVAILABLE:
         return errors.CliError(
-            f"Cannot reach the identity service at {creds.auth_url} (OS_AUTH_URL): {error.details}"
+            f"Cannot reach the identity service at {creds.auth_url} (OS_AUTH_URL): "
+            f"{error.details}{targets.tls_hint(error, creds)}"
         )
     return error
 
