@@ -1,4 +1,9 @@
-"""What run-all prints when everything is up, and the credential files it writes."""
+"""What run-all prints when everything is up, and the credential files it writes.
+
+With TLS (a CA given), clouds.yaml and openrc name the CA bundle (``cacert``,
+``OS_CACERT``) so that the CLI verifies every service, and the banner's grpcurl
+lines verify against it too instead of ``-plaintext``.
+"""
 
 from __future__ import annotations
 
@@ -10,23 +15,14 @@ import yaml
 PICK = "python3 -c 'import json,sys; print(json.load(sys.stdin)[\"{key}\"])'"
 
 
-def write_credentials(data_dir: Path, identity: str, passwords: dict[str, str]) -> Path:
-    """clouds.yaml (clouds admin and demo) and openrc, mode 0600, in the data directory."""
+def write_credentials(
+    data_dir: Path, identity: str, passwords: dict[str, str], cacert: Path | None = None
+) -> Path:
+    """clouds.yaml (clouds admin and demo) and openrc, mode 0600, in the data directory.
+
+    ``cacert``: the CA bundle that signed the services' certificates (TLS), or None."""
     clouds = {
-        "clouds": {
-            user: {
-                "auth": {
-                    "auth_url": identity,
-                    "username": user,
-                    "password": passwords[user],
-                    "project_name": user,
-                    "user_domain_name": "default",
-                    "project_domain_name": "default",
-                },
-                "region_name": "RegionOne",
-            }
-            for user in ("admin", "demo")
-        }
+        "clouds": {user: _cloud(user, identity, passwords, cacert) for user in ("admin", "demo")}
     }
     path = data_dir / "clouds.yaml"
     _private_write(path, yaml.safe_dump(clouds, sort_keys=False))
@@ -39,10 +35,28 @@ def write_credentials(data_dir: Path, identity: str, passwords: dict[str, str]) 
             ("OS_PROJECT_NAME", "demo"),
             ("OS_USER_DOMAIN_NAME", "default"),
             ("OS_PROJECT_DOMAIN_NAME", "default"),
+            *((("OS_CACERT", str(cacert)),) if cacert is not None else ()),
         )
     )
     _private_write(data_dir / "openrc", openrc)
     return path
+
+
+def _cloud(user: str, identity: str, passwords: dict[str, str], cacert: Path | None) -> dict:
+    cloud = {
+        "auth": {
+            "auth_url": identity,
+            "username": user,
+            "password": passwords[user],
+            "project_name": user,
+            "user_domain_name": "default",
+            "project_domain_name": "default",
+        },
+        "region_name": "RegionOne",
+    }
+    if cacert is not None:
+        cloud["cacert"] = str(cacert)
+    return cloud
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -57,8 +71,13 @@ def banner(
     passwords: dict[str, str],
     clouds: Path,
     image_name: str = "demo",
+    cacert: Path | None = None,
+    operator: tuple[Path, Path] | None = None,
 ) -> str:
+    """The text run-all prints. ``cacert``: the run's CA (TLS; None: plaintext);
+    ``operator``: a client certificate and key from it, for services' internal ports."""
     identity, api = addresses["identity"], addresses["api"]
+    tls = "-plaintext" if cacert is None else f"-cacert {cacert}"
     body = (
         f'{{"name":"vm1","flavor_id":"{ids["flavor"]}","image_id":"{ids["image"]}",'
         f'"network_ids":["{ids["network"]}"]}}'
@@ -73,12 +92,12 @@ Stratus is up. Every component is its own process; logs are in {clouds.parent}/l
 Try the boot flow with grpcurl (paste line by line, from the repository root):
 
   export PATH=$PWD/.venv/bin:$PATH
-  export TOKEN=$(grpcurl -plaintext -d '{{"username":"demo","password":"{passwords["demo"]}","project_name":"demo"}}' {identity} stratus.identity.v1.Identity/IssueToken | {PICK.format(key="token")})
-  export SERVER=$(grpcurl -plaintext {auth} -d '{body}' {api} stratus.api.v1.Servers/CreateServer | {PICK.format(key="id")})
-  grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/WatchServer
-  grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/GetConsoleOutput
-  grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/DeleteServer
-  grpcurl -plaintext {auth} -d {server} {api} stratus.api.v1.Servers/GetServer    # NOT_FOUND once the host has cleaned up
+  export TOKEN=$(grpcurl {tls} -d '{{"username":"demo","password":"{passwords["demo"]}","project_name":"demo"}}' {identity} stratus.identity.v1.Identity/IssueToken | {PICK.format(key="token")})
+  export SERVER=$(grpcurl {tls} {auth} -d '{body}' {api} stratus.api.v1.Servers/CreateServer | {PICK.format(key="id")})
+  grpcurl {tls} {auth} -d {server} {api} stratus.api.v1.Servers/WatchServer
+  grpcurl {tls} {auth} -d {server} {api} stratus.api.v1.Servers/GetConsoleOutput
+  grpcurl {tls} {auth} -d {server} {api} stratus.api.v1.Servers/DeleteServer
+  grpcurl {tls} {auth} -d {server} {api} stratus.api.v1.Servers/GetServer    # NOT_FOUND once the host has cleaned up
 
 Or with the stratus CLI:
 
@@ -86,10 +105,33 @@ Or with the stratus CLI:
   stratus server create --flavor m1.tiny --image {image_name} --network private --wait vm2
   stratus server list
 
-{_real_guest_note(image_name)}Every service answers `grpcurl -plaintext ADDRESS list` (reflection) and grpc.health.v1.Health/Check.
+{_real_guest_note(image_name)}{_operator_note(addresses, passwords, tls, operator)}Every service answers `grpcurl {tls} ADDRESS list` (reflection) and grpc.health.v1.Health/Check.
 Addresses: {", ".join(f"{k} {v}" for k, v in addresses.items())}
 Ctrl-C stops everything.
 """
+
+
+def _operator_note(
+    addresses: dict[str, str],
+    passwords: dict[str, str],
+    tls: str,
+    operator: tuple[Path, Path] | None,
+) -> str:
+    """With TLS: how an operator calls a port that asks for a client certificate."""
+    compute = next((v for k, v in addresses.items() if k.startswith("compute")), None)
+    if operator is None or compute is None:
+        return ""
+    cert, key = operator
+    login = f'{{"username":"admin","password":"{passwords["admin"]}","project_name":"admin"}}'
+    return (
+        "Conductor and compute hosts, and every service's internal port, take only callers\n"
+        "with a certificate from the cloud's CA (mutual TLS: add -cert and -key to grpcurl);\n"
+        "as an operator, with an admin token:\n\n"
+        f"  export ADMIN_TOKEN=$(grpcurl {tls} -d '{login}' {addresses['identity']} "
+        f"stratus.identity.v1.Identity/IssueToken | {PICK.format(key='token')})\n"
+        f'  grpcurl {tls} -cert {cert} -key {key} -H "x-auth-token: $ADMIN_TOKEN" {compute} '
+        "stratus.compute.v1.Compute/GetHostStatus\n\n"
+    )
 
 
 def _real_guest_note(image_name: str) -> str:
