@@ -13,8 +13,9 @@ import yaml
 from click.testing import CliRunner
 
 from components.cli.__main__ import cli
+from components.supervisor.pki import Authority
 from tests.unit.cli.fakes import PASSWORD, FakeCloud
-from tests.unit.cli.tls_certs import Ca, serving_tls
+from tests.unit.cli.tls_certs import Ca, Pair, serving_tls
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -206,3 +207,24 @@ def test_the_stratus_process_prints_one_line_for_a_wrong_ca(tls_cloud, tmp_path)
     assert done.returncode == 1
     assert done.stderr.count("\n") == 1, done.stderr
     assert done.stderr.startswith("Error: Cannot reach the identity service")
+
+
+def test_certificates_of_run_alls_authority_serve_the_cli(tmp_path):
+    """The CA run-all writes into clouds.yaml verifies the certificates it issues."""
+    authority = Authority.load_or_create(tmp_path / "pki")
+    issued = authority.issue("identity-1", "identity", ["127.0.0.1:5000"])
+    operator = authority.issue("operator", "operator", [])
+    cloud = FakeCloud()
+    pair = Pair(issued.cert_file, issued.key_file)
+    with serving_tls(cloud.services(), pair, client_ca=authority.ca_file) as port:
+        cloud.address = cloud.identity.address = f"127.0.0.1:{port}"
+        result = run(
+            cloud.address,
+            "flavor",
+            "list",
+            OS_CACERT=str(authority.ca_file),
+            OS_CERT=str(operator.cert_file),
+            OS_KEY=str(operator.key_file),
+        )
+    assert result.exit_code == 0, result.output
+    assert "m1.tiny" in result.stdout
