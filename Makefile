@@ -21,6 +21,12 @@ PORT_OFFSET ?= $(or $(STRATUS_PORT_OFFSET),0)
 COMPUTE_VCPUS ?=
 COMPUTE_RAM_MIB ?=
 COMPUTE_DISK_GIB ?=
+# make run-all MACHINES=3: a rack of network namespaces (a controller and 3 compute machines),
+# mutual TLS, PostgreSQL, 2 replicas of api/scheduler/conductor (REPLICAS=1 for one).
+# make run-all TLS=1: TLS on one machine. DATABASE_URL: a PostgreSQL of yours (MACHINES).
+MACHINES ?= 0
+TLS ?=
+REPLICAS ?=
 
 .PHONY: help install proto new-component lint test test-unit test-e2e run-all example guest-image bench bench-quick clean
 
@@ -85,8 +91,10 @@ COMPUTE_SIZE = $(if $(COMPUTE_VCPUS), --compute-vcpus $(COMPUTE_VCPUS))$(if \
   $(COMPUTE_RAM_MIB), --compute-ram-mib $(COMPUTE_RAM_MIB))$(if \
   $(COMPUTE_DISK_GIB), --compute-disk-gib $(COMPUTE_DISK_GIB))
 
-run-all: install  ## Start every component on loopback, bootstrap a demo cloud, print commands
-	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1) \
+RUN_MODE = --machines $(MACHINES)$(if $(filter-out 0,$(TLS)), --tls)$(if $(REPLICAS), --replicas $(REPLICAS))
+
+run-all: install  ## Start every component (MACHINES=3: across a rack), bootstrap a demo cloud, print commands
+	$(PY) -m components.supervisor --compute-hosts $(or $(COMPUTE_HOSTS),1) $(RUN_MODE) \
 	  --hypervisor $(HYPERVISOR) --data-dir $(DATA_DIR) --port-offset $(PORT_OFFSET)$(COMPUTE_SIZE)
 
 # make example: the example component of docs/framework.md, against run-all's identity (start

@@ -1,4 +1,10 @@
-"""``python -m components.supervisor`` (``make run-all``): the whole cloud on loopback.
+"""``python -m components.supervisor`` (``make run-all``): the whole cloud.
+
+On one machine everything listens on loopback (plaintext, or TLS with
+``--tls``). ``--machines N`` (``make run-all MACHINES=3``) builds a rack of
+network namespaces (rack.py): the control plane on machine ``controller`` on
+PostgreSQL (postgres.py) with api, scheduler and conductor twice, each compute
+host on a machine of its own, mutual TLS everywhere with the run's CA (pki.py).
 
 ``--hypervisor qemu`` (``make run-all HYPERVISOR=qemu``) runs real guests:
 it installs what is missing, starts virtlogd and libvirtd in a network
@@ -20,15 +26,18 @@ from pathlib import Path
 
 import grpc
 
-from components.framework import PRIVATE_UMASK, lifeline, private_dir
+from components.framework import PRIVATE_UMASK, lifeline, private_dir, tls
 from components.supervisor import guest_image, instructions, ports, qemu_host, seed
-from components.supervisor.plan import HostSize, Plan
+from components.supervisor.plan import CONTROLLER, DATABASES, HostSize, Plan, Tls
 from components.supervisor.processes import Supervisor
+from components.supervisor.rack import RackError
 from components.supervisor.restarts import RestartPolicy
 
 log = logging.getLogger("stratus.supervisor")
 # How long the compute hosts get to register before run-all gives up.
 HOSTS_TIMEOUT_SECONDS = 120.0
+# The control plane's PostgreSQL on the controller machine (a port of its own there).
+POSTGRES_PORT = 5432
 
 
 def parse(argv) -> argparse.Namespace:
@@ -71,13 +80,38 @@ def parse(argv) -> argparse.Namespace:
         default=os.environ.get("STRATUS_NETNS", "stratus"),
         help="the network namespace of guest networks (--hypervisor qemu)",
     )
+    parser.add_argument(
+        "--machines",
+        type=int,
+        default=int(os.environ.get("MACHINES") or 0),
+        help="compute machines of a rack of network namespaces (0: everything on loopback)",
+    )
+    parser.add_argument(
+        "--tls",
+        action="store_true",
+        default=os.environ.get("TLS", "") not in ("", "0"),
+        help="TLS on every connection, mutual between components (always with --machines)",
+    )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=int(os.environ.get("REPLICAS") or 0),
+        help="processes of each of api, scheduler and conductor (default 2 with --machines)",
+    )
+    parser.add_argument(
+        "--database-url",
+        default=os.environ.get("DATABASE_URL", ""),
+        help="with --machines: the PostgreSQL of the control plane, reachable from the "
+        "controller machine (default: a cluster of the run's own in <data_dir>/postgres)",
+    )
     parser.add_argument("--ready-file", help="write addresses and ids here once ready (tests)")
     parser.add_argument("--quiet", action="store_true", help="only the log files get output")
     return parser.parse_args(argv)
 
 
 def bootstrap(plan: Plan) -> None:
-    env = {**plan.base_env(), lifeline.PARENT_ENV: str(os.getpid())}
+    identity = next(spec for spec in plan.components() if spec.name == "identity")
+    env = {**identity.env, lifeline.PARENT_ENV: str(os.getpid())}
     result = subprocess.run(
         [sys.executable, "-m", "components.identity", "bootstrap", "--demo"],
         env=env,
@@ -88,20 +122,29 @@ def bootstrap(plan: Plan) -> None:
         raise RuntimeError(f"identity bootstrap failed:\n{result.stdout}{result.stderr}")
 
 
+def connect(addresses: dict[str, str], name: str, security: tls.Tls | None) -> grpc.Channel:
+    """A channel to a component as the operator reaches it (TLS when the run has it)."""
+    return tls.channel(addresses[name], security, server_name=name if security else "")
+
+
 def seed_cloud(
-    plan: Plan, addresses: dict[str, str], guest: guest_image.Guest | None
+    plan: Plan,
+    addresses: dict[str, str],
+    guest: guest_image.Guest | None,
+    security: tls.Tls | None = None,
 ) -> tuple[dict, dict]:
     passwords = {u: seed.password(plan.data_dir, u) for u in ("admin", "demo")}
-    admin = seed.token(addresses["identity"], "admin", passwords["admin"], "admin")
-    demo = seed.token(addresses["identity"], "demo", passwords["demo"], "demo")
-    with grpc.insecure_channel(addresses["api"]) as api:
+    with connect(addresses, "identity", security) as identity:
+        admin = seed.token(identity, "admin", passwords["admin"], "admin")
+        demo = seed.token(identity, "demo", passwords["demo"], "demo")
+    with connect(addresses, "api", security) as api:
         seed.flavors(api, admin)
-    with grpc.insecure_channel(addresses["image"]) as image:
+    with connect(addresses, "image", security) as image:
         image_id = seed.image(image, admin)
         guest_ids = seed.guest_images(image, admin, guest) if guest else {}
-    with grpc.insecure_channel(addresses["network"]) as network:
+    with connect(addresses, "network", security) as network:
         network_id = seed.network(network, demo)
-    with grpc.insecure_channel(addresses["api"]) as api:
+    with connect(addresses, "api", security) as api:
         from stratus.api.v1 import api_service_pb2 as api_pb2
         from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 
@@ -111,7 +154,7 @@ def seed_cloud(
             .flavors
         )
     flavor_id = next(f.id for f in flavors if f.name == "m1.tiny")
-    with grpc.insecure_channel(addresses["scheduler"]) as scheduler:
+    with connect(addresses, "scheduler", security) as scheduler:
         hosts = [spec.name for spec in plan.computes()]
         seed.wait_for_hosts(scheduler, admin, hosts, timeout=HOSTS_TIMEOUT_SECONDS)
     ids = {"image": guest_ids.get("guest", image_id), "network": network_id, "flavor": flavor_id}
@@ -120,24 +163,48 @@ def seed_cloud(
 
 
 def check_ports(plan: Plan) -> None:
-    """Every port the cloud needs is free, or PortBusy says which is not and what to do."""
-    specs = [*plan.components(), *plan.computes()]
+    """Every port the cloud needs on this machine is free, or PortBusy says which is not
+    and what to do (a machine of the rack has ports of its own)."""
+    specs = [s for s in [*plan.components(), *plan.computes()] if not s.exec_prefix]
+    taken = [p for s in specs for p in (s.port, s.internal_port) if p]
     for spec in specs:
-        if not ports.is_free(spec.port):
-            taken = [s.port for s in specs]
-            raise ports.PortBusy(ports.busy_message(spec.name, spec.port, taken, plan.port_offset))
+        for port in (spec.port, spec.internal_port):
+            if port and not ports.is_free(port):
+                raise ports.PortBusy(ports.busy_message(spec.name, port, taken, plan.port_offset))
 
 
-def make_plan(options, qemu: qemu_host.QemuHost | None) -> Plan:
+def make_plan(options, qemu: qemu_host.QemuHost | None, machines=None, databases=None) -> Plan:
+    data_dir = Path(options.data_dir).resolve()
+    extra = {"machines": machines} if machines is not None else {}
     return Plan(
-        Path(options.data_dir).resolve(),
+        data_dir,
         options.port_offset,
-        options.compute_hosts,
+        options.machines or options.compute_hosts,
         qemu.uri if qemu else options.libvirt_uri,
         compute_env=qemu.compute_env() if qemu else {},
         host_size=HostSize(
             options.compute_vcpus, options.compute_ram_mib, options.compute_disk_gib
         ),
+        replicas=options.replicas or (2 if options.machines else 1),
+        tls=Tls(data_dir / "pki") if options.tls or options.machines else None,
+        database_urls=databases or {},
+        **extra,
+    )
+
+
+def issue_certificates(plan: Plan) -> tls.Tls | None:
+    """A key and certificate for every process (its service type, name and address) and
+    one for the operator; the operator's credentials (health checks, seeding), or None."""
+    if plan.tls is None:
+        return None
+    from components.supervisor.pki import Authority
+
+    authority = Authority.load_or_create(plan.tls.pki_dir)
+    for spec in [*plan.components(), *plan.computes()]:
+        authority.issue(spec.name, spec.service, [spec.host])
+    operator = authority.issue("operator", "operator", ["127.0.0.1"])
+    return tls.Tls.from_files(
+        str(authority.ca_file), str(operator.cert_file), str(operator.key_file)
     )
 
 
@@ -158,17 +225,54 @@ def prepare_qemu(options) -> tuple[qemu_host.QemuHost, guest_image.Guest]:
     return qemu, guest
 
 
-def announce(options, plan: Plan, addresses: dict[str, str], guest) -> None:
-    passwords, ids = seed_cloud(plan, addresses, guest)
-    clouds = instructions.write_credentials(plan.data_dir, addresses["identity"], passwords)
+def announce(
+    options,
+    plan: Plan,
+    addresses: dict[str, str],
+    guest,
+    security: tls.Tls | None = None,
+    details: dict | None = None,
+) -> None:
+    """Seed the cloud, write the credentials, print the banner (and the ready file)."""
+    passwords, ids = seed_cloud(plan, addresses, guest, security)
+    cacert = plan.tls.ca_file if plan.tls is not None else None
+    operator = plan.tls.files("operator") if plan.tls is not None else None
+    clouds = instructions.write_credentials(
+        plan.data_dir, addresses["identity"], passwords, cacert=cacert
+    )
     if options.ready_file:
-        Path(options.ready_file).write_text(
-            json.dumps(
-                {"addresses": addresses, "ids": ids, "passwords": passwords, "clouds": str(clouds)}
-            )
-        )
+        ready = {"addresses": addresses, "ids": ids, "passwords": passwords, "clouds": str(clouds)}
+        Path(options.ready_file).write_text(json.dumps({**ready, **(details or {})}))
     image_name = seed.GUEST_IMAGE if guest else seed.DEMO_IMAGE
-    print(instructions.banner(addresses, ids, passwords, clouds, image_name), flush=True)
+    text = instructions.banner(
+        addresses, ids, passwords, clouds, image_name, cacert=cacert, operator=operator
+    )
+    print(text, flush=True)
+
+
+def run_details(plan: Plan, supervisor: Supervisor, rack, security: tls.Tls | None) -> dict:
+    """What a test of the run needs beyond the banner: pids, internal addresses, machines,
+    the operator's certificate."""
+    specs = [*plan.components(), *plan.computes()]
+    details: dict = {
+        "pids": {c.spec.name: c.process.pid for c in supervisor.children},
+        "internal": {s.name: s.internal_address for s in specs},
+        "replicas": plan.replicas,
+    }
+    if plan.tls is not None and security is not None:
+        operator = plan.tls.files("operator")
+        details["tls"] = {
+            "ca": str(plan.tls.ca_file),
+            "cert": str(operator[0]),
+            "key": str(operator[1]),
+        }
+    if rack is not None:
+        details["machines"] = {
+            name: {"namespace": rack.namespace(name), "addresses": list(rack.addresses(name))}
+            for name in rack.machines()
+        }
+        details["operator_address"] = rack.operator_address
+    return details
 
 
 def watch(supervisor: Supervisor, stop: threading.Event) -> int:
@@ -197,37 +301,95 @@ def handle_stop_signals(stop: threading.Event, starting: threading.Event) -> Non
         signal.signal(signum, on_signal)
 
 
+def build_rack(options, data_dir: Path, replicas: int):
+    """The machines of a --machines run: a controller (one address per replica) and the
+    compute machines, after removing what a previous run that was killed left behind."""
+    from components.supervisor.rack import Rack, tag_for_port_offset
+
+    tag = tag_for_port_offset(options.port_offset)
+    rack = Rack(f"stratus{tag}", data_dir, tag).create()
+    try:
+        rack.add(CONTROLLER, addresses=replicas)
+        for index in range(1, options.machines + 1):
+            rack.add(f"compute-{index}")
+    except BaseException:
+        rack.destroy()
+        raise
+    return rack
+
+
+def control_plane_database(options, rack, data_dir: Path):
+    """With machines: the PostgreSQL cluster to start (None when DATABASE_URL names one)
+    and the URL of each database."""
+    names = sorted(set(DATABASES.values()))
+    if options.database_url:
+        return None, {name: options.database_url for name in names}
+    from components.supervisor.postgres import Cluster
+
+    cluster = Cluster(
+        data_dir, rack.address(CONTROLLER), POSTGRES_PORT, rack.exec_prefix(CONTROLLER)
+    )
+    cluster.ensure()
+    return cluster, {name: cluster.url(name) for name in names}
+
+
 def run(options) -> int:
     stop, starting = threading.Event(), threading.Event()
     starting.set()
     handle_stop_signals(stop, starting)
+    if options.machines and options.hypervisor == "qemu":
+        log.error("real guests across machines are not supported yet: use --hypervisor test")
+        return 1
     qemu, guest = prepare_qemu(options) if options.hypervisor == "qemu" else (None, None)
-    plan = make_plan(options, qemu)
-    check_ports(plan)
-    private_dir(plan.data_dir)
-    write_test_nodes(plan)
-    supervisor = Supervisor(
-        plan.data_dir / "logs", echo=not options.quiet, policy=RestartPolicy.from_env(os.environ)
-    )
-    # Deletes the guests' namespace if run-all dies without doing it (SIGKILL).
-    reaper = qemu_host.start_reaper(qemu.namespace) if qemu else None
+    data_dir = Path(options.data_dir).resolve()
+    private_dir(data_dir)
+    rack = cluster = None
+    reapers = []
+    supervisor = None
     try:
+        databases = {}
+        if options.machines:
+            rack = build_rack(options, data_dir, options.replicas or 2)
+            # Deletes the machines if run-all dies without doing it (SIGKILL).
+            reapers.append(rack.start_reaper())
+            cluster, databases = control_plane_database(options, rack, data_dir)
+        plan = make_plan(options, qemu, rack, databases)
+        check_ports(plan)
+        write_test_nodes(plan)
+        security = issue_certificates(plan)
+        supervisor = Supervisor(
+            plan.data_dir / "logs",
+            echo=not options.quiet,
+            policy=RestartPolicy.from_env(os.environ),
+            security=security,
+        )
+        if qemu:  # deletes the guests' namespace if run-all dies without doing it
+            reapers.append(qemu_host.start_reaper(qemu.namespace))
+        if cluster is not None:
+            supervisor.start(cluster.spec())
+            cluster.wait_ready()
+            cluster.create_databases(sorted(databases))
         bootstrap(plan)
+        specs = [*plan.components(), *plan.computes()]
         # The daemons first: they stop last, after the compute hosts using them.
-        for spec in [*(qemu.daemons() if qemu else []), *plan.components(), *plan.computes()]:
+        for spec in [*(qemu.daemons() if qemu else []), *specs]:
             supervisor.start(spec)
-        addresses = {s.name: s.address for s in [*plan.components(), *plan.computes()]}
-        announce(options, plan, addresses, guest)
+        addresses = {s.name: s.address for s in specs}
+        details = run_details(plan, supervisor, rack, security)
+        announce(options, plan, addresses, guest, security, details)
         starting.clear()
         return watch(supervisor, stop)
     except Stopped:
         return 0
     finally:
         starting.clear()
-        supervisor.stop()
+        if supervisor is not None:
+            supervisor.stop()
         if qemu:
             qemu.teardown()
-        if reaper:
+        if rack is not None:
+            rack.destroy()
+        for reaper in reapers:
             qemu_host.stop_reaper(reaper)
 
 
@@ -245,6 +407,9 @@ def main(argv=None) -> int:
         return 0
     except ports.PortBusy as exc:
         print(f"run-all: {exc}", file=sys.stderr, flush=True)
+        return 1
+    except RackError as exc:
+        log.error("the machines cannot be built here: %s", exc)
         return 1
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
-from components.framework import lifeline
+from components.framework import lifeline, tls
 from components.supervisor import ports
 from components.supervisor.plan import ProcessSpec
 from components.supervisor.restarts import RestartBudget, RestartPolicy
@@ -83,18 +83,27 @@ def _echo(text: str) -> bool:
 
 
 def ensure_free(spec: ProcessSpec) -> None:
-    """Refuse to start on a port something else holds (its health check would fool us)."""
-    if spec.port and not ports.is_free(spec.port):
-        raise ports.PortBusy(ports.busy_message(spec.name, spec.port))
+    """Refuse to start on a port something else holds (its health check would fool us).
+
+    Only on this machine: a process on a machine of the rack has that machine's ports."""
+    if spec.exec_prefix:
+        return
+    for port in (spec.port, spec.internal_port):
+        if port and not ports.is_free(port):
+            raise ports.PortBusy(ports.busy_message(spec.name, port))
 
 
-def wait_serving(spec: ProcessSpec, child: Child, timeout: float = 60.0) -> None:
-    """Until the component's health service says SERVING (or it exits)."""
+def wait_serving(
+    spec: ProcessSpec, child: Child, timeout: float = 60.0, security: tls.Tls | None = None
+) -> None:
+    """Until the component's health service says SERVING (or it exits); over TLS with
+    ``security`` (the operator's certificate, which service-only ports demand)."""
     if spec.unix_socket:
         wait_listening(spec, child, timeout)
         return
     deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(spec.address) as channel:
+    name = spec.service or spec.name
+    with tls.channel(spec.address, security, server_name=name if security else "") as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if not child.alive():
@@ -143,9 +152,12 @@ class Supervisor:
         echo: bool = True,
         policy: RestartPolicy | None = None,
         clock: Callable[[], float] = time.monotonic,
+        security: tls.Tls | None = None,
     ) -> None:
         self.log_dir = log_dir
         self.echo = echo
+        # How health checks reach a component over TLS (None: plaintext).
+        self.security = security
         self.policy = policy or RestartPolicy()
         self.children: list[Child] = []
         # Names of the children given up on, with the exits that made it so.
@@ -159,7 +171,7 @@ class Supervisor:
         ensure_free(spec)
         child = Child(spec, self.log_dir, COLOURS[len(self.children) % len(COLOURS)], self.echo)
         self.children.append(child)
-        wait_serving(spec, child)
+        wait_serving(spec, child, security=self.security)
         return child
 
     def tend(self) -> None:

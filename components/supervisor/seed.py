@@ -50,12 +50,11 @@ def password(data_dir, user: str) -> str:
     return secret_path(data_dir, user).read_text().strip()
 
 
-def token(identity_address: str, user: str, secret: str, project: str) -> str:
-    with grpc.insecure_channel(identity_address) as channel:
-        reply = identity_grpc.IdentityStub(channel).IssueToken(
-            identity_pb2.IssueTokenRequest(username=user, password=secret, project_name=project),
-            timeout=30,
-        )
+def token(identity: grpc.Channel, user: str, secret: str, project: str) -> str:
+    reply = identity_grpc.IdentityStub(identity).IssueToken(
+        identity_pb2.IssueTokenRequest(username=user, password=secret, project_name=project),
+        timeout=30,
+    )
     return reply.token
 
 
