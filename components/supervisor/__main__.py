@@ -245,9 +245,30 @@ def announce(
         Path(options.ready_file).write_text(json.dumps({**ready, **(details or {})}))
     image_name = seed.GUEST_IMAGE if guest else seed.DEMO_IMAGE
     text = instructions.banner(
-        addresses, ids, passwords, clouds, image_name, cacert=cacert, operator=operator
+        addresses,
+        ids,
+        passwords,
+        clouds,
+        image_name,
+        cacert=cacert,
+        operator=operator,
+        reach=reach_note(details or {}),
     )
     print(text, flush=True)
+
+
+def reach_note(details: dict) -> str:
+    """How the operator's shell reaches a rack's machines (nothing on one machine)."""
+    machines = details.get("machines")
+    if not machines:
+        return ""
+    where = ", ".join(f"{name} {', '.join(m['addresses'])}" for name, m in machines.items())
+    prefix = machines[CONTROLLER]["namespace"].removesuffix(f"-{CONTROLLER}")
+    return (
+        f"\n  Machines (network namespaces {prefix}-*): {where}.\n"
+        f"  This shell reaches them over {prefix}-op ({details['operator_address']}), the rack's\n"
+        f"  switch; a machine's own view: sudo ip netns exec {prefix}-controller ss -ltn\n"
+    )
 
 
 def run_details(plan: Plan, supervisor: Supervisor, rack, security: tls.Tls | None) -> dict:

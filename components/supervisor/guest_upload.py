@@ -15,9 +15,11 @@ import json
 import logging
 import os
 import sys
+from pathlib import Path
 
-import grpc
+import yaml
 
+from components.framework import tls
 from components.supervisor import guest_image, seed
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
@@ -32,9 +34,21 @@ def parse(argv) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def image_address(identity: str, admin_password: str) -> tuple[str, str]:
-    """An admin token and the image service's address from the catalog."""
-    with grpc.insecure_channel(identity) as channel:
+def run_tls(data_dir: str) -> tls.Tls | None:
+    """The CA of the running cloud, as its clouds.yaml names it (None: plaintext)."""
+    try:
+        clouds = yaml.safe_load((Path(data_dir) / "clouds.yaml").read_text()) or {}
+    except FileNotFoundError:
+        return None
+    cacert = clouds.get("clouds", {}).get("admin", {}).get("cacert")
+    return tls.Tls.from_files(cacert) if cacert else None
+
+
+def image_address(
+    identity: str, admin_password: str, security: tls.Tls | None = None
+) -> tuple[str, str]:
+    """An admin token and the image service's public address from the catalog."""
+    with tls.channel(identity, security, server_name="identity" if security else "") as channel:
         reply = identity_grpc.IdentityStub(channel).IssueToken(
             identity_pb2.IssueTokenRequest(
                 username="admin", password=admin_password, project_name="admin"
@@ -42,8 +56,9 @@ def image_address(identity: str, admin_password: str) -> tuple[str, str]:
             timeout=30,
         )
     for entry in reply.catalog:
-        if entry.type == "image" and entry.endpoints:
-            return reply.token, entry.endpoints[0].address
+        public = [e for e in entry.endpoints if e.interface in ("", "public")]
+        if entry.type == "image" and public:
+            return reply.token, public[0].address
     raise SystemExit(f"the catalog of {identity} has no image service")
 
 
@@ -57,8 +72,9 @@ def main(argv=None) -> int:
         raise SystemExit(
             f"no admin password in {options.data_dir}/secrets: start the cloud first (make run-all)"
         ) from None
-    token, address = image_address(options.identity, password)
-    with grpc.insecure_channel(address) as channel:
+    security = run_tls(options.data_dir)
+    token, address = image_address(options.identity, password, security)
+    with tls.channel(address, security, server_name="image" if security else "") as channel:
         ids = seed.guest_images(channel, token, guest)
     print(json.dumps(ids, indent=2))
     return 0

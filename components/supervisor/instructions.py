@@ -73,9 +73,11 @@ def banner(
     image_name: str = "demo",
     cacert: Path | None = None,
     operator: tuple[Path, Path] | None = None,
+    reach: str = "",
 ) -> str:
     """The text run-all prints. ``cacert``: the run's CA (TLS; None: plaintext);
-    ``operator``: a client certificate and key from it, for services' internal ports."""
+    ``operator``: a client certificate and key from it, for services' internal ports;
+    ``reach``: how this shell reaches the machines (a rack), said first."""
     identity, api = addresses["identity"], addresses["api"]
     tls = "-plaintext" if cacert is None else f"-cacert {cacert}"
     body = (
@@ -86,7 +88,7 @@ def banner(
     server = '"{\\"server_id\\":\\"$SERVER\\"}"'
     return f"""
 Stratus is up. Every component is its own process; logs are in {clouds.parent}/logs/.
-
+{reach}
   admin password: {passwords["admin"]}     demo password: {passwords["demo"]}
 
 Try the boot flow with grpcurl (paste line by line, from the repository root):
