@@ -31,6 +31,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "image": ("bench_image", [], ["--size-mib", "64", "--runs", "2"]),
     "network": ("bench_network", [], ["--ports", "100", "--runs", "2"]),
     "cli": ("bench_cli", [], ["--size-mib", "128", "--runs", "2"]),
+    "machines": ("bench_machines", [], ["--quick"]),
 }
 
 

@@ -49,6 +49,7 @@ from pathlib import Path
 import grpc
 from google.protobuf import field_mask_pb2
 
+from components.framework import tls
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -76,16 +77,32 @@ class Boot:
     fault: str = ""
 
 
+ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
+
+
+def connect(info: dict, name: str) -> grpc.Channel:
+    """A channel to component ``name`` of the run whose ready file is ``info``: plaintext
+    when the run has no TLS; else verified against its CA with the operator's certificate,
+    every replica (``api``, ``api-2``, ...) in one round-robin target."""
+    addresses = info["addresses"]
+    if "tls" not in info:
+        return grpc.insecure_channel(addresses[name])
+    security = tls.Tls.from_files(info["tls"]["ca"], info["tls"]["cert"], info["tls"]["key"])
+    replicas = [f"{name}-{i}" for i in range(2, info.get("replicas", 1) + 1)]
+    found = [addresses[name], *(addresses[r] for r in replicas if r in addresses)]
+    if len(found) == 1:
+        return tls.channel(found[0], security, server_name=name)
+    options = (("grpc.service_config", ROUND_ROBIN),)
+    return tls.channel("ipv4:" + ",".join(found), security, options, server_name=name)
+
+
 class Cloud:
     """The running cloud seen from a user: tokens, stubs, and what they do."""
 
     def __init__(self, info: dict, process: subprocess.Popen, data_dir: Path) -> None:
         self.info, self.process, self.data_dir = info, process, data_dir
         self.ids = info["ids"]
-        addresses = info["addresses"]
-        self.channels = {
-            n: grpc.insecure_channel(addresses[n]) for n in ("identity", "api", "image")
-        }
+        self.channels = {n: connect(info, n) for n in ("identity", "api", "image")}
         self.admin = self._token("admin")
         self.demo = self._token("demo")
         self.servers = api_grpc.ServersStub(self.channels["api"])
@@ -184,13 +201,19 @@ class Cloud:
 
 
 @contextlib.contextmanager
-def running_cloud(data_dir: Path) -> Iterator[Cloud]:
-    """``python -m components.supervisor`` as run-all starts it; SIGTERM at the end."""
+def running_cloud(
+    data_dir: Path,
+    port_offset: int = PORT_OFFSET,
+    extra: tuple[str, ...] = (),
+    stop: signal.Signals = signal.SIGTERM,
+) -> Iterator[Cloud]:
+    """``python -m components.supervisor`` as run-all starts it (with ``extra`` arguments
+    such as ``--machines 3``); ``stop`` (SIGTERM) at the end."""
     ready = data_dir / "ready.json"
     env = dict(os.environ, STRATUS_COMPUTE_RAM_MIB=str(HOST_RAM_MIB))
     argv = [sys.executable, "-m", "components.supervisor", "--data-dir", str(data_dir)]
-    argv += ["--port-offset", str(PORT_OFFSET), "--compute-hosts", str(COMPUTE_HOSTS)]
-    argv += ["--ready-file", str(ready), "--quiet"]
+    argv += ["--port-offset", str(port_offset), "--compute-hosts", str(COMPUTE_HOSTS)]
+    argv += ["--ready-file", str(ready), "--quiet", *extra]
     output = open(data_dir.parent / "supervisor.out", "wb")  # noqa: SIM115
     process = subprocess.Popen(argv, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
@@ -208,7 +231,7 @@ def running_cloud(data_dir: Path) -> Iterator[Cloud]:
         finally:
             cloud.close()
     finally:
-        process.send_signal(signal.SIGTERM)
+        process.send_signal(stop)
         try:
             process.wait(60)
         except subprocess.TimeoutExpired:
