@@ -363,19 +363,20 @@ def run(options) -> int:
         return 1
     qemu, guest = prepare_qemu(options) if options.hypervisor == "qemu" else (None, None)
     data_dir = Path(options.data_dir).resolve()
-    private_dir(data_dir)
     rack = cluster = None
     reapers = []
     supervisor = None
     try:
         databases = {}
         if options.machines:
+            private_dir(data_dir)  # the rack's state file goes there
             rack = build_rack(options, data_dir, options.replicas or 2)
             # Deletes the machines if run-all dies without doing it (SIGKILL).
             reapers.append(rack.start_reaper())
             cluster, databases = control_plane_database(options, rack, data_dir)
         plan = make_plan(options, qemu, rack, databases)
-        check_ports(plan)
+        check_ports(plan)  # before anything is written: a busy port changes nothing
+        private_dir(plan.data_dir)
         write_test_nodes(plan)
         security = issue_certificates(plan)
         supervisor = Supervisor(
