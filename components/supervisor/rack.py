@@ -41,6 +41,7 @@ import logging
 import os
 import re
 import subprocess
+import time
 from pathlib import Path
 
 from components.supervisor import qemu_host
@@ -57,6 +58,9 @@ MACHINE_LINK = "eth0"
 RESERVED = frozenset({BRIDGE, OPERATOR_PORT, "underlay", "lo", "op"})
 IFNAMSIZ = 15  # the longest interface name Linux takes
 MAX_PREFIX = IFNAMSIZ - len("-op")
+# How long processes a killed run left in its machines get to end before the rack
+# counts as in use by another run.
+IN_USE_SETTLE_SECONDS = 10.0
 NAME = re.compile(r"[a-z][a-z0-9-]*\Z")
 MARK = "stratus-rack"  # an interface's alias: "stratus-rack <prefix>"
 STATE_FILE = "rack.json"
@@ -210,10 +214,12 @@ class Rack:
         """Put in front of a command to run it inside ``machine``."""
         return ["ip", "netns", "exec", self.namespace(machine)]
 
-    def create(self) -> Rack:
+    def create(self, settle_seconds: float = IN_USE_SETTLE_SECONDS) -> Rack:
         """Clean a previous run's leftovers, then make the underlay, its switch and the
         operator's veth. Refuses a subnet the root namespace routes already. A failed
-        create leaves nothing behind."""
+        create leaves nothing behind. Refuses a rack of the same prefix that is alive (its
+        machines run processes): another run-all at the same port offset."""
+        self.refuse_if_in_use(settle_seconds)
         Rack.clean_leftovers(self.prefix, self.data_dir)
         clashes = overlapping_routes(self.subnet, _ip_json(["-4", "route", "show", "table", "all"]))
         if clashes:
@@ -297,6 +303,29 @@ class Rack:
         _delete(self._namespaces[::-1], self._links)  # the underlay (made first) last
         self._namespaces, self._links = [], []
         self.state_file.unlink(missing_ok=True)
+
+    def refuse_if_in_use(self, settle_seconds: float = IN_USE_SETTLE_SECONDS) -> None:
+        """RackError if a machine of this prefix still runs processes after
+        ``settle_seconds`` (those of a run killed a moment ago stop by themselves)."""
+        listing = _ip(["netns", "list"])
+        machines = [
+            name
+            for name in namespaces_with_prefix(listing, self.prefix)
+            if _marked(name, self.layout.mark)
+        ]
+        deadline = time.monotonic() + settle_seconds
+        while True:
+            running = {name: qemu_host.namespace_pids(name) for name in machines}
+            running = {name: pids for name, pids in running.items() if pids}
+            if not running:
+                return
+            if time.monotonic() >= deadline:
+                where = "; ".join(f"{n}: pids {' '.join(map(str, p))}" for n, p in running.items())
+                raise RackError(
+                    f"rack {self.prefix} is in use by another run ({where}): stop that run, "
+                    "or start this one with another STRATUS_PORT_OFFSET"
+                )
+            time.sleep(0.25)
 
     @staticmethod
     def clean_leftovers(prefix: str, data_dir: Path) -> list[str]:

@@ -219,3 +219,20 @@ def gone(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] == "Z"
     except OSError:
         return True
+
+
+def test_a_rack_in_use_by_another_run_is_refused_not_torn_down(data_dir):
+    with Rack(PREFIX, data_dir, TAG) as rack:
+        rack.add("controller")
+        sleeper = subprocess.Popen([*rack.exec_prefix("controller"), "sleep", "60"])
+        try:
+            assert wait_until(lambda: qemu_host.namespace_pids(rack.namespace("controller")))
+            second = Rack(PREFIX, data_dir / "second", TAG)
+            with pytest.raises(RackError, match="in use by another run"):
+                second.refuse_if_in_use(settle_seconds=0.5)
+            with pytest.raises(RackError, match="STRATUS_PORT_OFFSET"):
+                second.create(settle_seconds=0.5)  # refused before anything of the live rack is touched
+            assert rack.namespace("controller") in leftovers(PREFIX)
+        finally:
+            sleeper.kill()
+            sleeper.wait()
