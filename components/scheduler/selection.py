@@ -6,6 +6,12 @@ best first, and the best host that can still be claimed gets the claim and the
 BuildAndRunInstance cast. A host that another scheduler filled meanwhile is
 skipped; a host whose compute service cannot be reached gives its claim back
 and the next alternate is tried.
+
+A repeated request for an instance already placed and still waiting for its
+host casts the build to that host again: the request that placed it may have
+died between its claim and its cast (the api then asks another scheduler),
+and the host ignores a build it has begun. If that host cannot be reached
+now, its claim is given back and the instance is placed anew elsewhere.
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ import random
 from google.rpc import code_pb2
 
 from components.compute_db import lifecycle
-from components.compute_db.models import Instance
+from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
 from components.framework import (
     CastFailed,
@@ -98,13 +104,44 @@ class Scheduler:
             raise InvalidArgument(
                 "spec.project_id is not the project of the instance", field="spec.project_id"
             )
+        alternates = self.config.alternates_for(max_alternates)
         earlier = placement.existing(instance)
         if earlier is not None:
-            # A repeated request: the first one placed it and cast the build.
-            log.info("instance %s is already placed on %s", instance_id, earlier.host)
-            return earlier
+            return self._cast_again(instance, spec, earlier, alternates, who)
         ordered = self._candidates(instance_id, spec)
-        return self._place(instance, spec, ordered, self.config.alternates_for(max_alternates), who)
+        return self._place(instance, spec, ordered, alternates, who)
+
+    def _cast_again(
+        self,
+        instance: Instance,
+        spec: RequestSpec,
+        earlier: Placement,
+        alternates: int,
+        who: OnBehalfOf,
+    ) -> Placement:
+        """A repeated request for a placed instance still SCHEDULING: cast its build again,
+        or, if its host cannot be reached, release the claim and place it anew elsewhere."""
+        log.info("instance %s is already placed on %s; casting again", instance.id, earlier.host)
+        node = ComputeNode.get_or_none(ComputeNode.host == earlier.host)
+        try:
+            if node is None:
+                raise CastFailed(f"host {earlier.host} is no longer registered")
+            self.caster.build(node.address, instance.id, earlier, who)
+        except CastFailed as exc:
+            log.warning(
+                "host %s is unreachable (%s); releasing claim %s",
+                earlier.host,
+                exc,
+                earlier.claim_id,
+            )
+            placement.undo(instance.id, earlier)
+            instance = placement.schedulable(instance.id)
+            meanwhile = placement.existing(instance)
+            if meanwhile is not None:  # a concurrent request placed it (and cast)
+                return meanwhile
+            ordered = self._candidates(instance.id, spec)
+            return self._place(instance, spec, ordered, alternates, who, [earlier.host])
+        return earlier
 
     def _candidates(self, instance_id: str, spec: RequestSpec) -> list[HostState]:
         hosts = host_state.load(self.config.ratios, self.config.service_down_time_seconds)
@@ -141,9 +178,13 @@ class Scheduler:
         ordered: list[HostState],
         alternates: int,
         who: OnBehalfOf,
+        unreachable: list[str] | None = None,
     ) -> Placement:
+        """Claim on the first host of ``ordered`` that has room and cast to it; hosts in
+        ``unreachable`` (found so already) are skipped and named if none is left."""
         expected_claim = instance.claim_id
-        unreachable: list[str] = []
+        unreachable = list(unreachable or ())
+        ordered = [host for host in ordered if host.host not in unreachable]
         for index, host in enumerate(ordered):
             rest = [h.host for h in ordered[index + 1 : index + 1 + alternates]]
             try:

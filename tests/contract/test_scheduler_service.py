@@ -15,10 +15,12 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
+from components.compute_db import claims
 from components.compute_db.models import Claim, ComputeNode, Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
 from components.framework import errors
 from components.framework.clock import utcnow
+from components.scheduler import host_state, placement
 from components.scheduler.__main__ import COMPONENT
 from components.scheduler.config import SchedulerConfig
 from stratus.scheduler.v1 import scheduler_service_pb2 as pb2
@@ -251,6 +253,79 @@ def test_repeated_request_without_id_answers_the_placement_already_made(schedule
     assert again.selection == first.selection
     assert Claim.select().count() == 1
     assert sum(n.instances_used for n in ComputeNode.select()) == 1
+    # Still SCHEDULING: the build was cast again, with the same claim (the host
+    # ignores a build it has begun).
+    builds = scheduler.compute.wait_for(2)
+    assert [b.claim_id for _, b in builds] == [first.selection.claim_id] * 2
+
+
+def claimed_without_cast(server, node, alternates=()) -> placement.Placement:
+    """What a scheduler replica that died between its claim and its cast leaves behind."""
+    config = SchedulerConfig()
+    state = host_state.from_node(reload(node), config.ratios, config.service_down_time_seconds)
+    resources = claims.Resources(server.vcpus, server.ram_mib, server.disk_gib)
+    placed = placement.claim_and_record(
+        server.id, "", state, resources, config.ratios, list(alternates)
+    )
+    assert placed is not None
+    return placed
+
+
+def test_repeated_request_for_a_server_claimed_but_never_cast_casts_the_build(scheduler):
+    node = add_node("a", scheduler.compute_address)
+    add_node("b", scheduler.compute_address, ram_mib=4096)
+    server = instance()
+    placed = claimed_without_cast(server, node, ["b"])
+    assert scheduler.compute.wait_for(1, timeout=0.2) == []
+
+    reply = scheduler.select(server)
+
+    assert (reply.selection.host, reply.selection.claim_id) == ("a", placed.claim_id)
+    assert list(reply.selection.alternates) == ["b"]
+    ((context, build),) = scheduler.compute.wait_for(1)
+    assert (build.instance_id, build.claim_id, build.attempt) == (server.id, placed.claim_id, 1)
+    assert list(build.alternates) == ["b"]
+    assert context.auth_token == USER_TOKEN
+    assert Claim.select().count() == 1
+    assert reload(node).instances_used == 1
+
+
+def test_repeated_request_whose_host_is_unreachable_releases_the_claim_and_places_anew(
+    scheduler,
+):
+    gone = add_node("gone", dead_address(), ram_mib=65536)
+    add_node("good", scheduler.compute_address, ram_mib=8192)
+    server = instance()
+    first = claimed_without_cast(server, gone)
+
+    reply = scheduler.select(server)
+
+    assert reply.selection.host == "good"
+    assert reply.selection.claim_id != first.claim_id
+    assert claims_on(gone) == []
+    node = reload(gone)
+    assert (node.vcpus_used, node.ram_mib_used, node.instances_used) == (0, 0, 0)
+    ((_, build),) = scheduler.compute.wait_for(1)
+    assert build.claim_id == reply.selection.claim_id
+    row = reload(server)
+    assert (row.host, row.claim_id) == ("good", reply.selection.claim_id)
+    assert row.task_state == TaskState.SCHEDULING
+    assert Claim.select().count() == 1
+
+
+def test_repeated_request_whose_only_host_is_unreachable_is_no_reachable_host(scheduler):
+    gone = add_node("gone", dead_address())
+    server = instance()
+    claimed_without_cast(server, gone)
+
+    error = fails(scheduler.select, server)
+
+    assert error.code() == grpc.StatusCode.UNAVAILABLE
+    assert reason(error) == "NO_REACHABLE_HOST"
+    assert Claim.select().count() == 0 and reload(gone).instances_used == 0
+    row = reload(server)
+    assert row.vm_state == VmState.ERROR and (row.host, row.claim_id) == ("", "")
+    assert "gone" in row.faults[0].message
 
 
 # SelectDestinations: failures --------------------------------------------------------

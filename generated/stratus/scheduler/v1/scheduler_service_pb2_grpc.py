@@ -108,9 +108,19 @@ class SchedulerServicer:
         next alternate the same way.
         It answers with the Selection that got the cast.
 
-        Service only (the API, calling with its own token; PERMISSION_DENIED
-        otherwise). A request_id seen before, with the same request, returns the
-        first Selection without claiming or casting again.
+        Safe to repeat (the API repeats it after UNAVAILABLE, on another
+        scheduler replica, and an API replica repeats it for a build whose first
+        API replica died). A repeated request for a server already placed and
+        still waiting for its host (task_state SCHEDULING) claims nothing more:
+        it casts BuildAndRunInstance again to the placed host and answers with
+        the same Selection, so a build whose first request died between its
+        claim and its cast is still handed over (a host ignores a build it has
+        begun, and handles the casts of one server in order). If that host's
+        stream is broken, the claim is released and the server is placed anew
+        on another host, as in step 3. Service only (the API, calling with its
+        own token; PERMISSION_DENIED otherwise). A request_id seen before, with
+        the same request, returns the first Selection without claiming or
+        casting again.
 
         No host passes the filters or can be claimed: RESOURCE_EXHAUSTED with
         reason NO_VALID_HOST (nothing is claimed). Hosts fit but none could be
