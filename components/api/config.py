@@ -18,3 +18,9 @@ class ApiConfig(Config):
     # How long a recorded server waits for an unreachable scheduler (one
     # restarting, say) before it goes to ERROR; the sweep's limit is 60 s.
     scheduler_retry_seconds: float = 20.0
+    # A recorded build is held by the api replica that took it for this long,
+    # renewed while it waits; a build whose lease has lapsed (its replica
+    # died) is taken by another replica and handed to the scheduler.
+    build_request_lease_seconds: float = 10.0
+    # How often each replica renews its leases and looks for lapsed ones.
+    build_request_poll_seconds: float = 1.0

@@ -44,11 +44,12 @@ def _check_request(request) -> tuple[str, list[str], list[str], dict]:
 def create(
     who: Caller, request, clients: Clients, config: ApiConfig
 ) -> tuple[Instance, scheduling.Build | None]:
-    """Check, reserve quota and record the server (in SCHEDULING); the build to schedule.
+    """Check, reserve quota and record the server (in SCHEDULING) and its build; the build.
 
-    The caller answers with the instance, then hands the build to the
-    scheduler (scheduling.py). A retry with a request_id already used returns
-    the first server and no build.
+    The caller answers with the instance, then queues the build for the
+    scheduler (scheduling.py); the build is recorded with the instance, so
+    another api replica hands it over if this process dies first. A retry
+    with a request_id already used returns the first server and no build.
     """
     name, network_ids, volume_ids, metadata = _check_request(request)
     try:
@@ -61,24 +62,39 @@ def create(
     checks.volumes(clients, volume_ids)
     checks.availability_zone(request.availability_zone)
     limits = quotas.Limits(config.quota_instances, config.quota_cores, config.quota_ram_mib)
+    fields = {
+        "name": name,
+        "metadata": metadata,
+        "requested_networks": requested,
+        "volume_ids": volume_ids,
+    }
     try:
-        instance = _record(who, request, flavor, limits, name, metadata, requested, volume_ids)
+        return _record(
+            who,
+            request,
+            flavor,
+            limits,
+            fields,
+            image_properties,
+            config.build_request_lease_seconds,
+        )
     except peewee.IntegrityError:
         # The same request_id raced itself: answer with the first server.
         first = Instance.get(
             (Instance.project_id == who.project_id) & (Instance.request_id == request.request_id)
         )
         return first, None
-    return instance, _build(who, instance, image_properties)
 
 
-def _record(who, request, flavor, limits, name, metadata, requested, volume_ids) -> Instance:
-    """Reserve quota and write the instance, in one transaction (seed step 4)."""
+def _record(
+    who, request, flavor, limits, fields, image_properties, lease_seconds
+) -> tuple[Instance, scheduling.Build]:
+    """Reserve quota, write the instance and its build, in one transaction (seed step 4)."""
 
-    def write() -> Instance:
+    def write() -> tuple[Instance, scheduling.Build]:
         quotas.reserve(who.project_id, flavor.vcpus, flavor.ram_mib, limits)
-        return Instance.create(
-            name=name,
+        instance = Instance.create(
+            **fields,
             project_id=who.project_id,
             user_id=who.user_id,
             flavor_id=flavor.id,
@@ -89,13 +105,13 @@ def _record(who, request, flavor, limits, name, metadata, requested, volume_ids)
             extra_specs=flavor.extra_specs,
             image_id=request.image_id,
             availability_zone=request.availability_zone,
-            metadata=metadata,
-            requested_networks=requested,
-            volume_ids=volume_ids,
             vm_state=VmState.BUILDING,
             task_state=TaskState.SCHEDULING,
             request_id=request.request_id or None,
         )
+        build = _build(who, instance, image_properties)
+        scheduling.record(build, lease_seconds)
+        return instance, build
 
     return transactions.run(write)
 

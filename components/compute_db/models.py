@@ -108,4 +108,24 @@ class ProjectQuota(BaseModel):
     is_default = peewee.BooleanField(default=True)
 
 
-MODELS = [Flavor, Instance, InstanceFault, ComputeNode, Claim, ProjectQuota]
+class BuildRequest(BaseModel):
+    """A build recorded by CreateServer and not yet handed to the scheduler.
+
+    Written in the transaction that records the instance and deleted once the
+    scheduler's answer is recorded, so a build outlives the api process that
+    took it: an api replica whose lease has lapsed (it died) leaves the build
+    to another replica, which takes it by a compare-and-swap on lease_until
+    (components/api/scheduling.py).
+    """
+
+    instance = peewee.ForeignKeyField(Instance, unique=True, on_delete="CASCADE")
+    # The scheduler.v1.RequestSpec message, serialized.
+    spec = peewee.BlobField()
+    # The user's token, for the host to act as the user. A secret kept only
+    # until the build is handed to the scheduler: the row is deleted then.
+    auth_token = peewee.TextField()
+    # Until when the api replica that holds the build is taken to be working on it.
+    lease_until = peewee.DateTimeField(index=True)
+
+
+MODELS = [Flavor, Instance, InstanceFault, ComputeNode, Claim, ProjectQuota, BuildRequest]

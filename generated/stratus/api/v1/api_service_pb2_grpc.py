@@ -165,12 +165,19 @@ class ServersServicer:
 
         The api hands the server to the scheduler after answering, from a
         bounded queue in its own process: under a burst of more than 1000
-        waiting servers, CreateServer waits for room before answering. If the
-        api process stops before handing a server over, the server stays in
-        SCHEDULING until the conductor's sweep puts it in ERROR (fault code 4,
-        DEADLINE_EXCEEDED, "not scheduled within 60s" with the default
-        build_start_timeout_seconds); as for any server in ERROR, deleting it
-        gives its quota back.
+        waiting servers, CreateServer waits for room before answering. The
+        build is stored with the server, in the same transaction, before the
+        answer: if the api process stops (or is killed) before handing it over,
+        another api replica on the same database hands it over once the first
+        one's lease on it lapses (build_request_lease_seconds, 10 s by default),
+        so an answered CreateServer is never lost while one api replica runs.
+        The server may reach the scheduler twice this way; it is still placed
+        and built once. The user's token is stored with the build only until
+        the scheduler has answered. With no api replica left running, the server
+        stays in SCHEDULING until one starts, or until the conductor's sweep
+        puts it in ERROR (fault code 4, DEADLINE_EXCEEDED, "not scheduled within
+        60s" with the default build_start_timeout_seconds); as for any server in
+        ERROR, deleting it gives its quota back.
 
         Not idempotent by itself (server names need not be unique): a retry with
         the same request_id returns the first server instead of creating two.
