@@ -12,7 +12,7 @@ from collections.abc import Collection
 import peewee
 
 from components.compute_db import claims, quotas, state_machine
-from components.compute_db.models import Instance, InstanceFault
+from components.compute_db.models import BuildRequest, Instance, InstanceFault
 from components.compute_db.states import TaskState, VmState
 from components.framework import transactions, utcnow
 
@@ -23,7 +23,8 @@ NOT_DELETING = frozenset(TaskState) - {TaskState.DELETING}
 
 
 def finish_delete(instance_id: str) -> bool:
-    """Mark the instance deleted and give back its claim and quota, exactly once."""
+    """Mark the instance deleted and give back its claim and quota, exactly once; a build
+    request still waiting for the scheduler goes too (with the user's token it kept)."""
 
     def write() -> bool:
         if not state_machine.move(
@@ -32,6 +33,7 @@ def finish_delete(instance_id: str) -> bool:
             return False
         instance = Instance.get_by_id(instance_id)
         quotas.release(instance.project_id, instance.vcpus, instance.ram_mib)
+        BuildRequest.delete().where(BuildRequest.instance == instance_id).execute()
         return True
 
     if not transactions.run(write):

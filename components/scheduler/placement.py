@@ -97,15 +97,24 @@ def claim_and_record(
     return transactions.run(write)
 
 
-def undo(instance_id: str, placement: Placement) -> None:
-    """Give the claim back and leave the instance without a host (its host is unreachable)."""
+def undo(instance_id: str, placement: Placement) -> bool:
+    """Give the claim back and leave the instance without a host (its host is unreachable),
+    if the build has not begun there: False (nothing changed) once the host moved it on."""
     # The instance update comes first so that, on SQLite, the transaction holds
     # the write lock before release() reads the claim.
 
-    def write() -> None:
-        Instance.update(host="", claim_id="", alternates=[], update_time=utcnow()).where(
-            (Instance.id == instance_id) & (Instance.claim_id == placement.claim_id)
-        ).execute()
-        claims.release(placement.claim_id)
+    def write() -> bool:
+        moved = (
+            Instance.update(host="", claim_id="", alternates=[], update_time=utcnow())
+            .where(
+                (Instance.id == instance_id)
+                & (Instance.claim_id == placement.claim_id)
+                & (Instance.task_state == TaskState.SCHEDULING)
+            )
+            .execute()
+        )
+        if moved:
+            claims.release(placement.claim_id)
+        return bool(moved)
 
-    transactions.run(write)
+    return transactions.run(write)

@@ -134,7 +134,10 @@ class Scheduler:
                 exc,
                 earlier.claim_id,
             )
-            placement.undo(instance.id, earlier)
+            if not placement.undo(instance.id, earlier):
+                # The host began the build meanwhile (an earlier cast got there).
+                log.info("instance %s: its build began on %s after all", instance.id, earlier.host)
+                return earlier
             instance = placement.schedulable(instance.id)
             meanwhile = placement.existing(instance)
             if meanwhile is not None:  # a concurrent request placed it (and cast)

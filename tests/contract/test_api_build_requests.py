@@ -203,6 +203,7 @@ def test_a_lapsed_build_of_a_deleted_server_is_dropped_without_scheduling(apis):
     apis.alive.servers.DeleteServer(
         pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
     )
+    assert rows() == {}  # the user's token goes with the server
     lapse(server.id)
     assert apis.alive.builds.adopt() == []
     assert apis.selected() == []

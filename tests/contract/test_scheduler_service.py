@@ -313,6 +313,19 @@ def test_repeated_request_whose_host_is_unreachable_releases_the_claim_and_place
     assert Claim.select().count() == 1
 
 
+def test_a_claim_is_not_released_once_its_host_began_the_build(scheduler):
+    node = add_node("a", scheduler.compute_address)
+    server = instance()
+    placed = claimed_without_cast(server, node)
+    Instance.update(task_state=TaskState.SPAWNING).where(Instance.id == server.id).execute()
+
+    assert placement.undo(server.id, placed) is False
+
+    row = reload(server)
+    assert (row.host, row.claim_id) == ("a", placed.claim_id)
+    assert Claim.select().count() == 1 and reload(node).instances_used == 1
+
+
 def test_repeated_request_whose_only_host_is_unreachable_is_no_reachable_host(scheduler):
     gone = add_node("gone", dead_address())
     server = instance()
