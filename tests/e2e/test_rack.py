@@ -231,7 +231,8 @@ def test_a_rack_in_use_by_another_run_is_refused_not_torn_down(data_dir):
             with pytest.raises(RackError, match="in use by another run"):
                 second.refuse_if_in_use(settle_seconds=0.5)
             with pytest.raises(RackError, match="STRATUS_PORT_OFFSET"):
-                second.create(settle_seconds=0.5)  # refused before anything of the live rack is touched
+                # Refused before anything of the live rack is touched.
+                second.create(settle_seconds=0.5)
             assert rack.namespace("controller") in leftovers(PREFIX)
         finally:
             sleeper.kill()
