@@ -226,3 +226,10 @@ def test_unknown_image_is_named(stratus):
     result = stratus.run("server", "create", "--flavor", "m1.tiny", "--image", "foo", "vm")
     assert result.returncode == 1
     assert result.stderr.strip() == "Error: No image with name or id 'foo'"
+
+
+def test_catalog_list_shows_each_endpoint_with_its_interface(stratus, cloud):
+    listed = {row["Name"]: row["Endpoints"] for row in stratus.json("catalog", "list")}
+    assert f"RegionOne public: {cloud.addresses['api']}" in listed["api"]
+    endpoints = [e for each in listed.values() for e in each]
+    assert endpoints and all(" public: " in e or " internal: " in e for e in endpoints)

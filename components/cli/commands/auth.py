@@ -66,7 +66,10 @@ def catalog_list(session: Session) -> Listing:
         [
             entry.name,
             entry.type,
-            [f"{endpoint.region}: {endpoint.address}" for endpoint in entry.endpoints],
+            [
+                f"{endpoint.region} {endpoint.interface or 'public'}: {endpoint.address}"
+                for endpoint in entry.endpoints
+            ],
         ]
         for entry in session.login.catalog
     ]
