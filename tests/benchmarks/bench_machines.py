@@ -21,8 +21,11 @@ the client retries UNAVAILABLE with it; counted: ACTIVE, ERROR, lost (no
 server settled before the deadline) and duplicated (one boot, several servers).
 
 Each cloud is stopped by SIGINT to the supervisor and waited for; afterwards no
-namespace of its rack is left. Skips (exit 0, the reason printed) when not root,
-without ``ip netns`` or without PostgreSQL. Asserts nothing.
+namespace of its rack is left. A run in which a call fails (other than the
+chaos run's retried UNAVAILABLE) is left out of the figures, its error and the
+cloud's log lines of its request id printed, and the exit code is 1. Skips
+(exit 0, the reason printed) when not root, without ``ip netns`` or without
+PostgreSQL. Asserts nothing.
 """
 
 from __future__ import annotations
@@ -31,9 +34,11 @@ import argparse
 import collections
 import dataclasses
 import os
+import re
 import shutil
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -111,18 +116,38 @@ def namespaces(prefix: str) -> list[str]:
 # ------------------------------------------------------------------ one cloud
 
 
-def measure(cloud: Cloud, setup: Setup, sizes: Sizes) -> dict[str, float]:
-    """One-boot p50 and create+delete per second of ``cloud``, recorded; their medians."""
+def explain(cloud: Cloud, exc: grpc.RpcError) -> str:
+    """Print a call's failure and the lines the cloud's logs have of its request id."""
+    what = f"{exc.code().name}: {exc.details()}"
+    print(f"  a run failed: {what}", flush=True)
+    request_id = re.search(r"req-[0-9a-f-]{36}", exc.details() or "")
+    if request_id is None:
+        return what
+    for path in sorted((cloud.data_dir / "logs").glob("*.log")):
+        lines = path.read_text(errors="replace").splitlines()
+        for index in [i for i, line in enumerate(lines) if request_id.group() in line][:3]:
+            print("\n".join(f"  {path.name}: {line}" for line in lines[index : index + 15]))
+    return what
+
+
+def measure(cloud: Cloud, setup: Setup, sizes: Sizes, failures: list[str]) -> dict[str, float]:
+    """One-boot p50 and create+delete per second of ``cloud``, recorded; their medians.
+    A run a call fails in is left out, and the failure added to ``failures``."""
     image = cloud.ids["image"]
     p50s, rates = [], []
     for _ in range(sizes.runs):
-        boots = [b for _ in range(sizes.sequential) for b in boot_round(cloud, image, 1)]
+        try:
+            boots = [b for _ in range(sizes.sequential) for b in boot_round(cloud, image, 1)]
+            rate = cycles_per_second(cloud, [image], sizes.users, sizes.per_user)
+        except grpc.RpcError as exc:
+            failures.append(f"{setup.label}: {explain(cloud, exc)}")
+            continue
         good = [b.ms for b in boots if b.ok]
         if len(good) < len(boots):
             print(f"  {len(boots) - len(good)} of {len(boots)} boots ended in ERROR")
         if good:
             p50s.append(percentile(good, 0.5))
-        rates.append(cycles_per_second(cloud, [image], sizes.users, sizes.per_user))
+        rates.append(rate)
     note = f"{setup.label}; load average {os.getloadavg()[0]:.2f}"
     figures = {}
     if p50s:
@@ -130,16 +155,18 @@ def measure(cloud: Cloud, setup: Setup, sizes: Sizes) -> dict[str, float]:
         figures["p50"] = record(
             name, p50s, "ms", f"{sizes.sequential} boots one at a time per run; {note}"
         )["median"]
-    figures["rate"] = record(
-        f"machines.{setup.label}.create_delete_per_second.c{sizes.users}",
-        rates,
-        "cycles/s",
-        f"{sizes.users} users each doing {sizes.per_user} create, ACTIVE, delete, DELETED; {note}",
-    )["median"]
+    if rates:
+        figures["rate"] = record(
+            f"machines.{setup.label}.create_delete_per_second.c{sizes.users}",
+            rates,
+            "cycles/s",
+            f"{sizes.users} users each doing {sizes.per_user} create, ACTIVE, delete, DELETED; "
+            + note,
+        )["median"]
     return figures
 
 
-def with_cloud(setup: Setup, sizes: Sizes, chaos: bool) -> dict[str, float]:
+def with_cloud(setup: Setup, sizes: Sizes, chaos: bool, failures: list[str]) -> dict[str, float]:
     """Start the cloud of ``setup``, measure it (and the chaos run), stop it by SIGINT."""
     print(f"--- {setup.label}: supervisor {' '.join(setup.extra) or '(one machine)'}", flush=True)
     started = time.monotonic()
@@ -151,7 +178,7 @@ def with_cloud(setup: Setup, sizes: Sizes, chaos: bool) -> dict[str, float]:
         time.sleep(2)  # let start-up work settle, as bench_boot does
         cloud.unlimited_quota()
         warm(cloud)
-        figures = measure(cloud, setup, sizes)
+        figures = measure(cloud, setup, sizes, failures)
         if chaos:
             kill_replicas_while_booting(cloud)
     if setup.rack_prefix and (left := namespaces(setup.rack_prefix)):
@@ -314,29 +341,33 @@ def side_by_side(results: dict[str, dict[str, float]], users: int) -> None:
         print(f"{what:<46} {two['rate']:>10.1f} {one['rate']:>10.1f} {change['replicas']:>17.2f}x")
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m tests.benchmarks.bench_machines")
     parser.add_argument("--quick", action="store_true", help="small sizes, no chaos run")
-    parser.add_argument("--runs", type=int, help="runs per figure (default 2; quick 1)")
+    parser.add_argument("--runs", type=int, help="runs per figure (default 3; quick 1)")
     parser.add_argument("--no-chaos", action="store_true", help="skip the SIGKILL run")
     options = parser.parse_args()
     reason = why_not()
     if reason:
         print(f"skipped: {reason}")
-        return
+        return 0
     if options.quick:
         sizes = Sizes(options.runs or 1, 10, 10, 1)
     else:
-        sizes = Sizes(options.runs or 2, 20, 50, 3)
+        sizes = Sizes(options.runs or 3, 20, 50, 3)
     chaos = not (options.quick or options.no_chaos)
     print(f"load average before start-up {os.getloadavg()[0]:.2f}", flush=True)
     results: dict[str, dict[str, float]] = {}
+    failures: list[str] = []
     for setup in (LOOPBACK, TWO, ONE):
         phase = time.monotonic()
-        results[setup.label] = with_cloud(setup, sizes, chaos and setup is TWO)
+        results[setup.label] = with_cloud(setup, sizes, chaos and setup is TWO, failures)
         print(f"({setup.label}: {time.monotonic() - phase:.1f}s)", flush=True)
     side_by_side(results, sizes.users)
+    for failure in failures:
+        print(f"failed run (left out of the figures): {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
