@@ -45,8 +45,11 @@ from components.supervisor.plan import ProcessSpec
 log = logging.getLogger(__name__)
 
 USER = "stratus"
-# About ten processes, each with a pool of connections, and the tools.
-MAX_CONNECTIONS = 300
+# Ten processes of the control plane, each holding a connection per thread that used
+# the database (up to its 64 RPC workers and its background threads): 195 were open
+# with 10 boots in flight, and 300 ran out at 50 (an INTERNAL error). Idle backends
+# cost a few MB each.
+MAX_CONNECTIONS = 1000
 # The longest unix socket path the kernel takes (sun_path, with its final NUL).
 MAX_SOCKET_PATH = 107
 DATABASE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,62}")
