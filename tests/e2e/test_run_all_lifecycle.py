@@ -224,7 +224,7 @@ def test_sigkill_of_run_all_with_real_guests_leaves_no_daemon_guest_or_namespace
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         assert wait_until(lambda: all(gone(pid) for pid in pids)), [
-            pid for pid in pids if not gone(pid)
+            (pid, Path(f"/proc/{pid}/cmdline").read_bytes()[:200]) for pid in pids if not gone(pid)
         ]
         assert wait_until(lambda: not qemu_host.namespace_exists(namespace))
     finally:
