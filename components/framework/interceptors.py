@@ -106,12 +106,10 @@ class ServerInterceptor(grpc.ServerInterceptor):
         if self.validator is None:
             raise errors.Unavailable("no token validator is configured")
         who = self.validator.validate(token)
-        if self.mutual_tls and auth.SERVICE in who.roles and not tls.peer_verified(context):
-            raise errors.Unauthenticated(
-                "a service token is accepted only from a peer with a service certificate "
-                "(mutual TLS, on the component's internal endpoint)",
-                reason="SERVICE_CERTIFICATE_REQUIRED",
-            )
+        if self.mutual_tls and auth.SERVICE in who.roles:
+            problem = tls.service_certificate_problem(who.user_name, context)
+            if problem:
+                raise errors.Unauthenticated(problem, reason="SERVICE_CERTIFICATE_REQUIRED")
         self.policy.check(method, who)
         return who
 

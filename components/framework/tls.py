@@ -14,8 +14,9 @@ certificate from the run's CA gets in). A component only services call
 (conductor, compute) has the internal kind of port alone.
 
 A token with the ``service`` role is accepted only on a connection whose peer
-presented a verified certificate (:func:`peer_verified`), so a stolen service
-token alone is not enough.
+presented a verified certificate naming that service
+(:func:`service_certificate_problem`), so a stolen service token alone is not
+enough.
 """
 
 from __future__ import annotations
@@ -116,6 +117,34 @@ def peer_verified(context: grpc.ServicerContext) -> bool:
         return bool(context.auth_context().get("x509_pem_cert"))
     except (AttributeError, ValueError):
         return False
+
+
+def peer_names(context: grpc.ServicerContext) -> frozenset[str]:
+    """The DNS names of the caller's verified certificate (its service type, its instance);
+    empty without one."""
+    if not peer_verified(context):
+        return frozenset()
+    return frozenset(name.decode() for name in context.auth_context().get("peer_dns", ()))
+
+
+def service_certificate_problem(user_name: str, context: grpc.ServicerContext) -> str:
+    """Why a service token of ``user_name`` is not accepted from this peer, or "".
+
+    The peer must have shown a certificate of the run's CA that names the service the
+    token belongs to: a stolen service token is of no use without that service's key,
+    and one service's key does not lend another service's token its rights."""
+    names = peer_names(context)
+    if not names:
+        return (
+            "a service token is accepted only from a peer with a service certificate "
+            "(mutual TLS, on the component's internal endpoint)"
+        )
+    if user_name not in names:
+        return (
+            f"the service token of {user_name!r} came with a certificate of "
+            f"{', '.join(sorted(names))}: each service calls with its own certificate"
+        )
+    return ""
 
 
 def is_loopback(host: str) -> bool:

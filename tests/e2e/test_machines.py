@@ -165,8 +165,14 @@ def test_a_service_token_needs_a_certificate_of_the_runs_ca(run):
         grpc.StatusCode.UNAUTHENTICATED,
         "SERVICE_CERTIFICATE_REQUIRED",
     )
-    # With a certificate of the run's CA the same token gets past authentication.
-    code, _ = refusal(select(run.operator_channel("scheduler")))
+    # With another certificate of the run's CA (the operator's) it is still refused: the
+    # certificate must name the service whose token it is.
+    assert refusal(select(run.operator_channel("scheduler"))) == (
+        grpc.StatusCode.UNAUTHENTICATED,
+        "SERVICE_CERTIFICATE_REQUIRED",
+    )
+    # With the scheduler's own certificate the token gets past authentication.
+    code, _ = refusal(select(own_channel(run, "scheduler", "scheduler-2")))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
 
     conductor_token = (("x-auth-token", run.service_token("conductor")),)
@@ -179,8 +185,16 @@ def test_a_service_token_needs_a_certificate_of_the_runs_ca(run):
     # The conductor's only port demands a certificate: the TLS handshake already fails.
     ca_only = run.channel(run.internal["conductor"], run.ca_only, "conductor")
     assert refusal(get_instance(ca_only))[0] == grpc.StatusCode.UNAVAILABLE
-    code, _ = refusal(get_instance(run.operator_channel("conductor")))
+    code, _ = refusal(get_instance(own_channel(run, "conductor", "conductor")))
     assert code == grpc.StatusCode.INVALID_ARGUMENT
+
+
+def own_channel(run, name: str, holder: str):
+    """A channel to ``name``'s internal address with the certificate run-all gave ``holder``."""
+    pki = run.data_dir / "pki"
+    files = (pki / "ca.pem", pki / f"{holder}.pem", pki / f"{holder}-key.pem")
+    security = tls.Tls.from_files(*map(str, files))
+    return run.channel(run.internal[name], security, service_of(name))
 
 
 # ------------------------------------------------------------------- capture

@@ -7,6 +7,7 @@ the far side of the token contract is a fixed table.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 
 import grpc
@@ -23,7 +24,12 @@ from stratus.scheduler.v1 import scheduler_service_pb2_grpc as pb2_grpc
 from tests.harness import StaticValidator, caller, metadata
 
 VALIDATOR = StaticValidator(
-    {"svc": caller(["service"], token="svc"), "adm": caller(["admin"], token="adm")}
+    {
+        # The api's service token (its user is the service's name) and the conductor's.
+        "svc": dataclasses.replace(caller(["service"], token="svc"), user_name="api"),
+        "cond": dataclasses.replace(caller(["service"], token="cond"), user_name="conductor"),
+        "adm": caller(["admin"], token="adm"),
+    }
 )
 
 
@@ -107,6 +113,17 @@ def test_a_service_with_its_certificate_is_served_on_the_internal_port(pki):
         assert server.internal_port and server.internal_port != server.port
         with client(pki, server.internal_port, pki["client"]) as channel:
             call(channel, "SelectDestinations", "svc")
+
+
+def test_a_service_token_with_another_services_certificate_is_refused(pki):
+    with (
+        serving(pki) as server,
+        client(pki, server.internal_port, pki["client"]) as channel,  # the api's certificate
+        pytest.raises(grpc.RpcError) as caught,
+    ):
+        call(channel, "SelectDestinations", "cond")  # the conductor's token
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    assert "'conductor' came with a certificate of api" in caught.value.details()
 
 
 def test_the_internal_port_refuses_a_peer_without_a_certificate(pki):
