@@ -156,6 +156,19 @@ class ServersServicer:
         project's quota for instances, cores and ram_mib (RESOURCE_EXHAUSTED,
         reason QUOTA_EXCEEDED).
 
+        Pinning to a host (Nova's forced host): an availability_zone of the form
+        "ZONE:HOST" (or "ZONE::HOST", or "ZONE:HOST:HOST"; here a host is its own
+        node) builds the server on that host alone. Admin only (rule
+        create:forced_host, PERMISSION_DENIED with reason POLICY_DENIED
+        otherwise, before any other check but the request fields). The host must
+        be a registered compute host in ZONE (INVALID_ARGUMENT, field
+        availability_zone); an empty ZONE, as in ":HOST", means any zone, as
+        with Nova's default default_schedule_zone. The server records ZONE (not
+        the host) as its availability_zone. The host must still pass the
+        scheduler's filters: if it cannot take the server, the server goes to
+        ERROR ("No valid host", naming the requested host). A pinned server has
+        no alternates, so a failed build there is not retried on another host.
+
         Everything else fails later and puts the server in ERROR with a fault:
         a scheduler that cannot be reached for scheduler_retry_seconds (20 s by
         default; the api keeps trying meanwhile) (fault code 14, UNAVAILABLE), no

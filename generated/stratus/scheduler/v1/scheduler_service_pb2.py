@@ -26,7 +26,7 @@ from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mas
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,stratus/scheduler/v1/scheduler_service.proto\x12\x14stratus.scheduler.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\x9f\x02\n\x0bRequestSpec\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05vcpus\x18\x03 \x01(\x05\x12\x0f\n\x07ram_mib\x18\x04 \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\x05 \x01(\x03\x12\x19\n\x11\x61vailability_zone\x18\x06 \x01(\t\x12P\n\x10image_properties\x18\x07 \x03(\x0b\x32\x36.stratus.scheduler.v1.RequestSpec.ImagePropertiesEntry\x12\x14\n\x0cignore_hosts\x18\x08 \x03(\t\x1a\x36\n\x14ImagePropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\tSelection\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12\x12\n\nalternates\x18\x03 \x03(\t\x12\x10\n\x08\x63laim_id\x18\x04 \x01(\t\"\x99\x04\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x03 \x01(\t\x12\x17\n\x0fhypervisor_type\x18\x04 \x01(\t\x12\x1a\n\x12hypervisor_version\x18\x05 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x06 \x01(\t\x12/\n\x05state\x18\x07 \x01(\x0e\x32 .stratus.scheduler.v1.Host.State\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x17\n\x0f\x64isabled_reason\x18\t \x01(\t\x12\r\n\x05vcpus\x18\n \x01(\x05\x12\x0f\n\x07ram_mib\x18\x0b \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\x0c \x01(\x03\x12\x12\n\nused_vcpus\x18\r \x01(\x05\x12\x14\n\x0cused_ram_mib\x18\x0e \x01(\x03\x12\x15\n\rused_disk_gib\x18\x0f \x01(\x03\x12\x16\n\x0einstance_count\x18\x10 \x01(\x05\x12\x37\n\x13last_heartbeat_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x0c\n\x08STATE_UP\x10\x01\x12\x0e\n\nSTATE_DOWN\x10\x02\"\xa1\x01\n\x19SelectDestinationsRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12/\n\x04spec\x18\x02 \x01(\x0b\x32!.stratus.scheduler.v1.RequestSpec\x12\x16\n\x0emax_alternates\x18\x03 \x01(\x05\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x12\n\nauth_token\x18\x05 \x01(\t\"P\n\x1aSelectDestinationsResponse\x12\x32\n\tselection\x18\x01 \x01(\x0b\x32\x1f.stratus.scheduler.v1.Selection\"T\n\x10ListHostsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x03 \x01(\t\"W\n\x11ListHostsResponse\x12)\n\x05hosts\x18\x01 \x03(\x0b\x32\x1a.stratus.scheduler.v1.Host\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x01\n\x11UpdateHostRequest\x12(\n\x04host\x18\x01 \x01(\x0b\x32\x1a.stratus.scheduler.v1.Host\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"5\n\x11\x44\x65leteHostRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteHostResponse2\x96\x03\n\tScheduler\x12w\n\x12SelectDestinations\x12/.stratus.scheduler.v1.SelectDestinationsRequest\x1a\x30.stratus.scheduler.v1.SelectDestinationsResponse\x12\\\n\tListHosts\x12&.stratus.scheduler.v1.ListHostsRequest\x1a\'.stratus.scheduler.v1.ListHostsResponse\x12Q\n\nUpdateHost\x12\'.stratus.scheduler.v1.UpdateHostRequest\x1a\x1a.stratus.scheduler.v1.Host\x12_\n\nDeleteHost\x12\'.stratus.scheduler.v1.DeleteHostRequest\x1a(.stratus.scheduler.v1.DeleteHostResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,stratus/scheduler/v1/scheduler_service.proto\x12\x14stratus.scheduler.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb7\x02\n\x0bRequestSpec\x12\x12\n\nproject_id\x18\x01 \x01(\t\x12\x0f\n\x07user_id\x18\x02 \x01(\t\x12\r\n\x05vcpus\x18\x03 \x01(\x05\x12\x0f\n\x07ram_mib\x18\x04 \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\x05 \x01(\x03\x12\x19\n\x11\x61vailability_zone\x18\x06 \x01(\t\x12P\n\x10image_properties\x18\x07 \x03(\x0b\x32\x36.stratus.scheduler.v1.RequestSpec.ImagePropertiesEntry\x12\x14\n\x0cignore_hosts\x18\x08 \x03(\t\x12\x16\n\x0erequested_host\x18\t \x01(\t\x1a\x36\n\x14ImagePropertiesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"M\n\tSelection\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x0c\n\x04node\x18\x02 \x01(\t\x12\x12\n\nalternates\x18\x03 \x03(\t\x12\x10\n\x08\x63laim_id\x18\x04 \x01(\t\"\x99\x04\n\x04Host\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x03 \x01(\t\x12\x17\n\x0fhypervisor_type\x18\x04 \x01(\t\x12\x1a\n\x12hypervisor_version\x18\x05 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x06 \x01(\t\x12/\n\x05state\x18\x07 \x01(\x0e\x32 .stratus.scheduler.v1.Host.State\x12\x0f\n\x07\x65nabled\x18\x08 \x01(\x08\x12\x17\n\x0f\x64isabled_reason\x18\t \x01(\t\x12\r\n\x05vcpus\x18\n \x01(\x05\x12\x0f\n\x07ram_mib\x18\x0b \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\x0c \x01(\x03\x12\x12\n\nused_vcpus\x18\r \x01(\x05\x12\x14\n\x0cused_ram_mib\x18\x0e \x01(\x03\x12\x15\n\rused_disk_gib\x18\x0f \x01(\x03\x12\x16\n\x0einstance_count\x18\x10 \x01(\x05\x12\x37\n\x13last_heartbeat_time\x18\x11 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x12 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"<\n\x05State\x12\x15\n\x11STATE_UNSPECIFIED\x10\x00\x12\x0c\n\x08STATE_UP\x10\x01\x12\x0e\n\nSTATE_DOWN\x10\x02\"\xa1\x01\n\x19SelectDestinationsRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12/\n\x04spec\x18\x02 \x01(\x0b\x32!.stratus.scheduler.v1.RequestSpec\x12\x16\n\x0emax_alternates\x18\x03 \x01(\x05\x12\x12\n\nrequest_id\x18\x04 \x01(\t\x12\x12\n\nauth_token\x18\x05 \x01(\t\"P\n\x1aSelectDestinationsResponse\x12\x32\n\tselection\x18\x01 \x01(\x0b\x32\x1f.stratus.scheduler.v1.Selection\"T\n\x10ListHostsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x03 \x01(\t\"W\n\x11ListHostsResponse\x12)\n\x05hosts\x18\x01 \x03(\x0b\x32\x1a.stratus.scheduler.v1.Host\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x82\x01\n\x11UpdateHostRequest\x12(\n\x04host\x18\x01 \x01(\x0b\x32\x1a.stratus.scheduler.v1.Host\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x03 \x01(\t\"5\n\x11\x44\x65leteHostRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x12\n\nrequest_id\x18\x02 \x01(\t\"\x14\n\x12\x44\x65leteHostResponse2\x96\x03\n\tScheduler\x12w\n\x12SelectDestinations\x12/.stratus.scheduler.v1.SelectDestinationsRequest\x1a\x30.stratus.scheduler.v1.SelectDestinationsResponse\x12\\\n\tListHosts\x12&.stratus.scheduler.v1.ListHostsRequest\x1a\'.stratus.scheduler.v1.ListHostsResponse\x12Q\n\nUpdateHost\x12\'.stratus.scheduler.v1.UpdateHostRequest\x1a\x1a.stratus.scheduler.v1.Host\x12_\n\nDeleteHost\x12\'.stratus.scheduler.v1.DeleteHostRequest\x1a(.stratus.scheduler.v1.DeleteHostResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,29 +36,29 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REQUESTSPEC_IMAGEPROPERTIESENTRY']._loaded_options = None
   _globals['_REQUESTSPEC_IMAGEPROPERTIESENTRY']._serialized_options = b'8\001'
   _globals['_REQUESTSPEC']._serialized_start=138
-  _globals['_REQUESTSPEC']._serialized_end=425
-  _globals['_REQUESTSPEC_IMAGEPROPERTIESENTRY']._serialized_start=371
-  _globals['_REQUESTSPEC_IMAGEPROPERTIESENTRY']._serialized_end=425
-  _globals['_SELECTION']._serialized_start=427
-  _globals['_SELECTION']._serialized_end=504
-  _globals['_HOST']._serialized_start=507
-  _globals['_HOST']._serialized_end=1044
-  _globals['_HOST_STATE']._serialized_start=984
-  _globals['_HOST_STATE']._serialized_end=1044
-  _globals['_SELECTDESTINATIONSREQUEST']._serialized_start=1047
-  _globals['_SELECTDESTINATIONSREQUEST']._serialized_end=1208
-  _globals['_SELECTDESTINATIONSRESPONSE']._serialized_start=1210
-  _globals['_SELECTDESTINATIONSRESPONSE']._serialized_end=1290
-  _globals['_LISTHOSTSREQUEST']._serialized_start=1292
-  _globals['_LISTHOSTSREQUEST']._serialized_end=1376
-  _globals['_LISTHOSTSRESPONSE']._serialized_start=1378
-  _globals['_LISTHOSTSRESPONSE']._serialized_end=1465
-  _globals['_UPDATEHOSTREQUEST']._serialized_start=1468
-  _globals['_UPDATEHOSTREQUEST']._serialized_end=1598
-  _globals['_DELETEHOSTREQUEST']._serialized_start=1600
-  _globals['_DELETEHOSTREQUEST']._serialized_end=1653
-  _globals['_DELETEHOSTRESPONSE']._serialized_start=1655
-  _globals['_DELETEHOSTRESPONSE']._serialized_end=1675
-  _globals['_SCHEDULER']._serialized_start=1678
-  _globals['_SCHEDULER']._serialized_end=2084
+  _globals['_REQUESTSPEC']._serialized_end=449
+  _globals['_REQUESTSPEC_IMAGEPROPERTIESENTRY']._serialized_start=395
+  _globals['_REQUESTSPEC_IMAGEPROPERTIESENTRY']._serialized_end=449
+  _globals['_SELECTION']._serialized_start=451
+  _globals['_SELECTION']._serialized_end=528
+  _globals['_HOST']._serialized_start=531
+  _globals['_HOST']._serialized_end=1068
+  _globals['_HOST_STATE']._serialized_start=1008
+  _globals['_HOST_STATE']._serialized_end=1068
+  _globals['_SELECTDESTINATIONSREQUEST']._serialized_start=1071
+  _globals['_SELECTDESTINATIONSREQUEST']._serialized_end=1232
+  _globals['_SELECTDESTINATIONSRESPONSE']._serialized_start=1234
+  _globals['_SELECTDESTINATIONSRESPONSE']._serialized_end=1314
+  _globals['_LISTHOSTSREQUEST']._serialized_start=1316
+  _globals['_LISTHOSTSREQUEST']._serialized_end=1400
+  _globals['_LISTHOSTSRESPONSE']._serialized_start=1402
+  _globals['_LISTHOSTSRESPONSE']._serialized_end=1489
+  _globals['_UPDATEHOSTREQUEST']._serialized_start=1492
+  _globals['_UPDATEHOSTREQUEST']._serialized_end=1622
+  _globals['_DELETEHOSTREQUEST']._serialized_start=1624
+  _globals['_DELETEHOSTREQUEST']._serialized_end=1677
+  _globals['_DELETEHOSTRESPONSE']._serialized_start=1679
+  _globals['_DELETEHOSTRESPONSE']._serialized_end=1699
+  _globals['_SCHEDULER']._serialized_start=1702
+  _globals['_SCHEDULER']._serialized_end=2108
 # @@protoc_insertion_point(module_scope)

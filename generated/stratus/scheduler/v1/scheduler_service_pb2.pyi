@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class RequestSpec(_message.Message):
-    __slots__ = ("project_id", "user_id", "vcpus", "ram_mib", "disk_gib", "availability_zone", "image_properties", "ignore_hosts")
+    __slots__ = ("project_id", "user_id", "vcpus", "ram_mib", "disk_gib", "availability_zone", "image_properties", "ignore_hosts", "requested_host")
     class ImagePropertiesEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -28,6 +28,7 @@ class RequestSpec(_message.Message):
     AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
     IMAGE_PROPERTIES_FIELD_NUMBER: _ClassVar[int]
     IGNORE_HOSTS_FIELD_NUMBER: _ClassVar[int]
+    REQUESTED_HOST_FIELD_NUMBER: _ClassVar[int]
     project_id: str
     user_id: str
     vcpus: int
@@ -36,7 +37,8 @@ class RequestSpec(_message.Message):
     availability_zone: str
     image_properties: _containers.ScalarMap[str, str]
     ignore_hosts: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., vcpus: _Optional[int] = ..., ram_mib: _Optional[int] = ..., disk_gib: _Optional[int] = ..., availability_zone: _Optional[str] = ..., image_properties: _Optional[_Mapping[str, str]] = ..., ignore_hosts: _Optional[_Iterable[str]] = ...) -> None: ...
+    requested_host: str
+    def __init__(self, project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., vcpus: _Optional[int] = ..., ram_mib: _Optional[int] = ..., disk_gib: _Optional[int] = ..., availability_zone: _Optional[str] = ..., image_properties: _Optional[_Mapping[str, str]] = ..., ignore_hosts: _Optional[_Iterable[str]] = ..., requested_host: _Optional[str] = ...) -> None: ...
 
 class Selection(_message.Message):
     __slots__ = ("host", "node", "alternates", "claim_id")

@@ -108,6 +108,11 @@ class SchedulerServicer:
         next alternate the same way.
         It answers with the Selection that got the cast.
 
+        A spec with requested_host considers that host alone: it must still pass
+        the filters and be claimed, else RESOURCE_EXHAUSTED with reason
+        NO_VALID_HOST, saying the requested host could not take the server; the
+        Selection then names no alternates.
+
         Safe to repeat (the API repeats it after UNAVAILABLE, on another
         scheduler replica, and an API replica repeats it for a build whose first
         API replica died). A repeated request for a server already placed and
