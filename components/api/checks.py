@@ -79,7 +79,45 @@ def volumes(clients: Clients, volume_ids: list[str]) -> None:
             )
 
 
-def availability_zone(zone: str) -> None:
+def parse_availability_zone(value: str) -> tuple[str, str]:
+    """``(zone, host)`` from CreateServer's availability_zone, as Nova parses it.
+
+    ``ZONE`` asks for a zone; ``ZONE:HOST``, ``ZONE::NODE`` and ``ZONE:HOST:NODE``
+    (Nova's forced host, for admins) also name the host. A Stratus host is its own
+    node, so NODE names the host too and, with HOST, must equal it. An empty ZONE
+    is Nova's default_schedule_zone, which by default (and in Stratus) is any zone.
+    """
+    parts = value.split(":")
+    if len(parts) == 1:
+        return value, ""
+    if len(parts) == 2:
+        zone, host = parts
+    elif len(parts) == 3 and (not parts[1] or parts[1] == parts[2]):
+        zone, host = parts[0], parts[2]
+    else:
+        raise InvalidArgument(
+            f"unable to parse availability_zone {quote(value)} (ZONE, ZONE:HOST or ZONE::NODE)",
+            field="availability_zone",
+        )
+    if not host:
+        raise InvalidArgument(
+            f"availability_zone {quote(value)} names no host", field="availability_zone"
+        )
+    return zone, host
+
+
+def availability_zone(zone: str, host: str = "") -> None:
+    """Some compute host is in ``zone``; a requested ``host`` exists and is in it."""
+    if host:
+        node = ComputeNode.get_or_none(ComputeNode.host == host)
+        if node is None:
+            raise InvalidArgument(f"no compute host named {quote(host)}", field="availability_zone")
+        if zone and node.availability_zone != zone:
+            raise InvalidArgument(
+                f"compute host {quote(host)} is not in availability zone {quote(zone)}",
+                field="availability_zone",
+            )
+        return
     if zone and not ComputeNode.select().where(ComputeNode.availability_zone == zone).exists():
         raise InvalidArgument(
             f"no compute host is in availability zone {quote(zone)}", field="availability_zone"

@@ -31,3 +31,8 @@ POLICY = Policy.of(
         },
     }
 )
+
+# CreateServer naming a host in availability_zone ("ZONE:HOST"), checked in servers.py;
+# Nova's os_compute_api:servers:create:forced_host, admin only by default.
+FORCED_HOST_RULE = "create:forced_host"
+forced_host = admin_required

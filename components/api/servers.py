@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from components.api import checks, flavors, scheduling
+from components.api import checks, flavors, policy, scheduling
 from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import Instance
@@ -41,6 +41,18 @@ def _check_request(request) -> tuple[str, list[str], list[str], dict]:
     return name, network_ids, volume_ids, dict(request.metadata)
 
 
+def _zone_and_host(who: Caller, value: str) -> tuple[str, str]:
+    """The zone and the requested host of availability_zone; only admins may name a host."""
+    zone, host = checks.parse_availability_zone(value)
+    if host and not policy.forced_host(who):
+        raise PermissionDenied(
+            f"only admins may choose the host (rule {policy.FORCED_HOST_RULE})",
+            reason="POLICY_DENIED",
+            rule=policy.FORCED_HOST_RULE,
+        )
+    return zone, host
+
+
 def create(
     who: Caller, request, clients: Clients, config: ApiConfig
 ) -> tuple[Instance, scheduling.Build | None]:
@@ -52,6 +64,7 @@ def create(
     with a request_id already used returns the first server and no build.
     """
     name, network_ids, volume_ids, metadata = _check_request(request)
+    zone, host = _zone_and_host(who, request.availability_zone)
     try:
         flavor = flavors.get(who, request.flavor_id)
     except NotFound as exc:
@@ -60,13 +73,14 @@ def create(
     image_properties = checks.image(clients, request.image_id, flavor)
     requested = checks.networks(clients, network_ids)
     checks.volumes(clients, volume_ids)
-    checks.availability_zone(request.availability_zone)
+    checks.availability_zone(zone, host)
     limits = quotas.Limits(config.quota_instances, config.quota_cores, config.quota_ram_mib)
     fields = {
         "name": name,
         "metadata": metadata,
         "requested_networks": requested,
         "volume_ids": volume_ids,
+        "availability_zone": zone,
     }
     try:
         return _record(
@@ -76,6 +90,7 @@ def create(
             limits,
             fields,
             image_properties,
+            host,
             config.build_request_lease_seconds,
         )
     except peewee.IntegrityError:
@@ -87,7 +102,7 @@ def create(
 
 
 def _record(
-    who, request, flavor, limits, fields, image_properties, lease_seconds
+    who, request, flavor, limits, fields, image_properties, requested_host, lease_seconds
 ) -> tuple[Instance, scheduling.Build]:
     """Reserve quota, write the instance and its build, in one transaction (seed step 4)."""
 
@@ -104,19 +119,21 @@ def _record(
             disk_gib=flavor.disk_gib,
             extra_specs=flavor.extra_specs,
             image_id=request.image_id,
-            availability_zone=request.availability_zone,
             vm_state=VmState.BUILDING,
             task_state=TaskState.SCHEDULING,
             request_id=request.request_id or None,
         )
-        build = _build(who, instance, image_properties)
+        build = _build(who, instance, image_properties, requested_host)
         scheduling.record(build, lease_seconds)
         return instance, build
 
     return transactions.run(write)
 
 
-def _build(who: Caller, instance: Instance, image_properties: dict) -> scheduling.Build:
+def _build(
+    who: Caller, instance: Instance, image_properties: dict, requested_host: str
+) -> scheduling.Build:
+    """The build to hand over; its spec (with any requested host) is stored with it."""
     spec = scheduler_pb2.RequestSpec(
         project_id=who.project_id,
         user_id=who.user_id,
@@ -125,6 +142,7 @@ def _build(who: Caller, instance: Instance, image_properties: dict) -> schedulin
         disk_gib=instance.disk_gib,
         availability_zone=instance.availability_zone,
         image_properties=image_properties,
+        requested_host=requested_host,
     )
     return scheduling.Build(instance_id=instance.id, spec=spec, auth_token=who.token)
 

@@ -32,6 +32,7 @@ def request_spec(spec: pb2.RequestSpec) -> RequestSpec:
         availability_zone=spec.availability_zone,
         image_properties=dict(spec.image_properties),
         ignore_hosts=frozenset(spec.ignore_hosts),
+        requested_host=spec.requested_host,
     )
 
 

@@ -17,6 +17,8 @@ class RequestSpec:
     availability_zone: str = ""
     image_properties: dict[str, str] = dataclasses.field(default_factory=dict)
     ignore_hosts: frozenset[str] = frozenset()
+    # The only host to consider (an admin's "ZONE:HOST"); empty means any.
+    requested_host: str = ""
 
     @property
     def resources(self) -> Resources:

@@ -42,6 +42,7 @@ from components.scheduler.filters.disk import DiskFilter
 from components.scheduler.filters.ignore_hosts import IgnoreHostsFilter
 from components.scheduler.filters.image_properties import ImagePropertiesFilter
 from components.scheduler.filters.ram import RamFilter
+from components.scheduler.filters.requested_host import RequestedHostFilter
 from components.scheduler.host_state import HostState
 from components.scheduler.placement import Placement
 from components.scheduler.request_spec import RequestSpec
@@ -54,6 +55,7 @@ log = logging.getLogger(__name__)
 def default_filters() -> list[filters.BaseHostFilter]:
     """Every request goes through these, the cheapest and most selective first."""
     return [
+        RequestedHostFilter(),
         ComputeFilter(),
         IgnoreHostsFilter(),
         AvailabilityZoneFilter(),
@@ -104,7 +106,8 @@ class Scheduler:
             raise InvalidArgument(
                 "spec.project_id is not the project of the instance", field="spec.project_id"
             )
-        alternates = self.config.alternates_for(max_alternates)
+        # A pinned server has one candidate and nowhere else to go.
+        alternates = 0 if spec.requested_host else self.config.alternates_for(max_alternates)
         earlier = placement.existing(instance)
         if earlier is not None:
             return self._cast_again(instance, spec, earlier, alternates, who)
@@ -158,7 +161,9 @@ class Scheduler:
                     report.removed,
                     report.before,
                 )
-            message = "No valid host was found. " + filters.summary(len(hosts), reports)
+            message = (
+                "No valid host was found. " + _pinned(spec) + filters.summary(len(hosts), reports)
+            )
             raise _give_up(
                 instance_id,
                 NoValidHost(message, instance_id=instance_id),
@@ -205,7 +210,7 @@ class Scheduler:
             unreachable.append(host.host)
             if len(unreachable) > alternates:
                 break
-        raise self._exhausted(instance.id, len(ordered), unreachable)
+        raise self._exhausted(instance.id, len(ordered), unreachable, spec)
 
     def _hand_over(
         self, instance_id: str, host: HostState, placed: Placement, who: OnBehalfOf
@@ -238,7 +243,9 @@ class Scheduler:
             )
         return earlier
 
-    def _exhausted(self, instance_id: str, fitting: int, unreachable: list[str]) -> StratusError:
+    def _exhausted(
+        self, instance_id: str, fitting: int, unreachable: list[str], spec: RequestSpec
+    ) -> StratusError:
         if unreachable:
             message = (
                 "No reachable host was found. The compute service of "
@@ -247,11 +254,18 @@ class Scheduler:
             error = Unavailable(message, reason="NO_REACHABLE_HOST", instance_id=instance_id)
             return _give_up(instance_id, error, code_pb2.UNAVAILABLE)
         message = (
-            f"No valid host was found. {fitting} hosts passed the filters but none had room "
-            "left when claimed."
+            f"No valid host was found. {_pinned(spec)}{fitting} hosts passed the filters but "
+            "none had room left when claimed."
         )
         error = NoValidHost(message, instance_id=instance_id)
         return _give_up(instance_id, error, code_pb2.RESOURCE_EXHAUSTED)
+
+
+def _pinned(spec: RequestSpec) -> str:
+    """The sentence a NO_VALID_HOST message opens with for a pinned server, else nothing."""
+    if not spec.requested_host:
+        return ""
+    return f"The requested host {spec.requested_host} could not take the server. "
 
 
 def _give_up(instance_id: str, error: StratusError, code: int) -> StratusError:

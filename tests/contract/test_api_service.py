@@ -13,7 +13,7 @@ from google.rpc import code_pb2
 
 from components.api.__main__ import COMPONENT
 from components.api.config import ApiConfig
-from components.compute_db.models import ComputeNode, Instance, InstanceFault
+from components.compute_db.models import BuildRequest, ComputeNode, Instance, InstanceFault
 from components.compute_db.states import PowerState, TaskState, VmState
 from components.framework import auth, errors
 from components.framework.server import Service
@@ -24,6 +24,7 @@ from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2_grpc as network_grpc
+from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 from stratus.type.v1 import instance_state_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
@@ -157,6 +158,7 @@ CONTRACT_CASES = {
     "stratus.api.v1.Servers/CreateServer": {
         "INVALID_ARGUMENT": "test_create_server_refuses_bad_requests_and_records_nothing",
         "FAILED_PRECONDITION": "test_create_server_refuses_bad_requests_and_records_nothing",
+        "PERMISSION_DENIED": "test_only_admins_may_pin_a_server_to_a_host",
     },
     "stratus.api.v1.Servers/GetServer": {
         "INVALID_ARGUMENT": "test_get_with_a_huge_id_is_invalid_argument_with_a_short_message",
@@ -288,6 +290,106 @@ def test_create_server_refuses_bad_requests_and_records_nothing(cloud, fields, c
     assert error.code() == code and reason(error) == why
     assert Instance.select().count() == 0
     assert cloud.scheduler.named("SelectDestinations") == []
+
+
+# Pinning to a host: availability_zone "ZONE:HOST" (Nova's forced host) --------------------
+
+
+def add_host_b(zone="nova"):
+    return ComputeNode.create(
+        host="host-b",
+        address="127.0.0.1:1",
+        availability_zone=zone,
+        vcpus=8,
+        ram_mib=8192,
+        disk_gib=100,
+    )
+
+
+@pytest.mark.parametrize(
+    "asked, zone",
+    [
+        ("nova:host-b", "nova"),
+        (":host-b", ""),
+        ("nova::host-b", "nova"),
+        ("nova:host-b:host-b", "nova"),
+    ],
+)
+def test_admin_pins_a_server_to_a_host_through_availability_zone(cloud, asked, zone):
+    add_host_b()
+    server = cloud.create(token="admin", availability_zone=asked)
+    assert server.status == pb2.Server.STATUS_BUILD
+    assert Instance.get_by_id(server.id).availability_zone == zone  # never the host
+    (call,) = cloud.scheduler.named("SelectDestinations")
+    assert call.spec.availability_zone == zone and call.spec.requested_host == "host-b"
+
+
+def test_a_pinned_build_keeps_its_host_in_the_stored_spec(cloud):
+    """Another api replica that adopts the build asks for the same host."""
+    add_host_b()
+    asked, release = threading.Event(), threading.Event()
+
+    def slow_scheduler(request):
+        asked.set()
+        release.wait(10)
+        place_on_fake_host(request)
+
+    cloud.scheduler.place = slow_scheduler
+    server = cloud.create(token="admin", scheduled=False, availability_zone="nova:host-b")
+    try:
+        assert asked.wait(10)
+        row = BuildRequest.get(BuildRequest.instance == server.id)
+        stored = scheduler_pb2.RequestSpec.FromString(bytes(row.spec))
+        assert (stored.availability_zone, stored.requested_host) == ("nova", "host-b")
+    finally:
+        release.set()
+    cloud.scheduled()
+
+
+def test_only_admins_may_pin_a_server_to_a_host(cloud):
+    add_host_b()
+    error = fails(cloud.create, token="alice", availability_zone="nova:host-b")
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    info = errors.error_info(error)
+    assert info.reason == "POLICY_DENIED" and info.metadata["rule"] == "create:forced_host"
+    assert "create:forced_host" in error.details()
+    assert Instance.select().count() == 0
+    assert cloud.scheduler.named("SelectDestinations") == []
+
+
+@pytest.mark.parametrize(
+    "asked",
+    [
+        "nova:no-such-host",  # unknown host
+        "az-2:host-b",  # host-b is in nova
+        "nova:host-b:other",  # a host is its own node
+        "nova:host-b:host-b:x",  # not a form Nova parses
+        "nova:",  # no host
+    ],
+)
+def test_pinning_to_an_unknown_host_or_one_outside_the_zone_is_invalid_argument(cloud, asked):
+    add_host_b()
+    ComputeNode.create(
+        host="host-c",
+        address="127.0.0.1:1",
+        availability_zone="az-2",
+        vcpus=8,
+        ram_mib=8192,
+        disk_gib=100,
+    )
+    error = fails(cloud.create, token="admin", availability_zone=asked)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "availability_zone"
+    assert Instance.select().count() == 0
+    assert cloud.scheduler.named("SelectDestinations") == []
+
+
+def test_a_plain_zone_asks_for_no_host(cloud):
+    add_host_b(zone="az-2")
+    server = cloud.create(availability_zone="az-2")
+    assert Instance.get_by_id(server.id).availability_zone == "az-2"
+    (call,) = cloud.scheduler.named("SelectDestinations")
+    assert call.spec.availability_zone == "az-2" and call.spec.requested_host == ""
 
 
 def test_a_network_listed_twice_gets_two_interfaces(cloud):

@@ -212,6 +212,39 @@ def test_filters_apply_zone_image_properties_and_ignore_hosts(scheduler):
     assert list(reply.selection.alternates) == []
 
 
+def test_a_pinned_server_lands_on_its_requested_host_with_no_alternates(scheduler):
+    address = scheduler.compute_address
+    add_node("a", address, ram_mib=65536)  # the emptier host, which would win otherwise
+    b = add_node("b", address, ram_mib=8192)
+    server = instance()
+
+    reply = scheduler.select(server, max_alternates=2, requested_host="b")
+
+    assert reply.selection.host == "b" and list(reply.selection.alternates) == []
+    (held,) = claims_on(b)
+    row = reload(server)
+    assert (row.host, row.claim_id, row.alternates) == ("b", held.id, [])
+    ((_, build),) = scheduler.compute.wait_for(1)
+    assert list(build.alternates) == []
+
+
+@pytest.mark.parametrize("host", ["b", "no-such-host"])
+def test_a_pinned_server_its_host_cannot_take_is_no_valid_host(scheduler, host):
+    address = scheduler.compute_address
+    add_node("a", address, ram_mib=65536)
+    add_node("b", address, ram_mib=1024)
+    server = instance(ram_mib=4096)
+
+    error = fails(scheduler.select, server, requested_host=host)
+
+    assert error.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert reason(error) == "NO_VALID_HOST"
+    assert f"The requested host {host} could not take the server." in error.details()
+    assert "RequestedHostFilter removed" in error.details()
+    assert reload(server).vm_state == VmState.ERROR
+    assert Claim.select().count() == 0
+
+
 def test_disabled_or_stale_hosts_are_never_chosen(scheduler):
     address = scheduler.compute_address
     add_node("disabled", address, ram_mib=65536, enabled=False, disabled_reason="maintenance")
