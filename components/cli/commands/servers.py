@@ -186,8 +186,9 @@ def follow(session: Session, s: Server, gone_ok: bool = False) -> Server | None:
 @click.option(
     "--availability-zone",
     default="",
-    metavar="ZONE",
-    help="Build in this availability zone (default: any).",
+    metavar="ZONE[:HOST]",
+    help="Build in this availability zone (default: any); ZONE:HOST also picks the host "
+    "(admins only, as in Nova).",
 )
 @click.option("--wait", is_flag=True, help=WAIT_HELP)
 @formatted
