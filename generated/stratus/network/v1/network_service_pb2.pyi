@@ -12,7 +12,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class VirtualNetwork(_message.Message):
-    __slots__ = ("id", "name", "project_id", "admin_state_up", "shared", "mtu", "subnet_ids", "create_time", "update_time")
+    __slots__ = ("id", "name", "project_id", "admin_state_up", "shared", "mtu", "subnet_ids", "create_time", "update_time", "network_type", "segmentation_id")
     ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
@@ -22,6 +22,8 @@ class VirtualNetwork(_message.Message):
     SUBNET_IDS_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTATION_ID_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -31,7 +33,9 @@ class VirtualNetwork(_message.Message):
     subnet_ids: _containers.RepeatedScalarFieldContainer[str]
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., admin_state_up: _Optional[bool] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., subnet_ids: _Optional[_Iterable[str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    network_type: str
+    segmentation_id: int
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., admin_state_up: _Optional[bool] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., subnet_ids: _Optional[_Iterable[str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., network_type: _Optional[str] = ..., segmentation_id: _Optional[int] = ...) -> None: ...
 
 class Subnet(_message.Message):
     __slots__ = ("id", "name", "project_id", "network_id", "cidr", "ip_version", "gateway_ip", "allocation_pools", "dns_nameservers", "enable_dhcp", "create_time", "update_time")

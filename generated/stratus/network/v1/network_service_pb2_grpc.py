@@ -152,14 +152,19 @@ class NetworkServicer:
     """
 
     def CreateNetwork(self, request, context):
-        """CreateNetwork creates a network owned by the caller's project.
+        """CreateNetwork creates a network owned by the caller's project, with a
+        VXLAN segment of its own: a VNI no other network holds, from the ranges
+        the service is configured with (vni_ranges, as Neutron's ml2_type_vxlan).
 
         Not idempotent by itself: each call creates a new network (names need
         not be unique). Retrying with the same request_id returns the first
         network instead of creating a second one.
         INVALID_ARGUMENT for a name longer than 255 characters or an mtu out of
         range. PERMISSION_DENIED if a non-admin sets shared, or the caller has only
-        the reader role.
+        the reader role. RESOURCE_EXHAUSTED (reason RESOURCE_EXHAUSTED) when
+        every VNI of the configured ranges is held by a network; deleting a
+        network gives its VNI back. UNAVAILABLE in the unlikely case that
+        concurrent creations kept taking the VNIs this call chose; retrying helps.
         Who may call: member of the caller's project, or admin.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -213,7 +218,7 @@ class NetworkServicer:
 
     def DeleteNetwork(self, request, context):
         """DeleteNetwork deletes a network that has no ports left, together with its
-        subnets.
+        subnets, and releases its VNI for later networks.
 
         Idempotent in effect: a deleted network stays deleted. A second call for
         it answers NOT_FOUND, unless it repeats the first call's request_id, which
