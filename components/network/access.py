@@ -19,6 +19,11 @@ def sees_all(who: Caller) -> bool:
     return who.is_admin or who.is_service
 
 
+def sees_segments(who: Caller) -> bool:
+    """Whether ``who`` sees a network's network_type and segmentation_id (Neutron: admins)."""
+    return who.is_admin or who.is_service
+
+
 def owns(who: Caller, project_id: str) -> bool:
     """Whether ``who`` may change what ``project_id`` owns (admins may change anything)."""
     return who.is_admin or who.project_id == project_id

@@ -15,3 +15,6 @@ class NetworkConfig(Config):
     default_mtu: int = 1500
     # The most fixed IPs one CreatePort may ask for (Neutron's max_fixed_ips_per_port).
     max_fixed_ips_per_port: int = 5
+    # The VXLAN VNIs networks are given, as Neutron's ml2_type_vxlan vni_ranges:
+    # comma-separated inclusive "min:max" ranges, within 1:16777215.
+    vni_ranges: str = "1:16777215"

@@ -8,8 +8,9 @@ from components.network.models import Network, Port, Subnet
 from stratus.network.v1 import network_service_pb2 as pb2
 
 
-def network(row: Network) -> pb2.VirtualNetwork:
-    return pb2.VirtualNetwork(
+def network(row: Network, segment: bool) -> pb2.VirtualNetwork:
+    """The network; with ``segment``, its network_type and segmentation_id too."""
+    message = pb2.VirtualNetwork(
         id=row.id,
         name=row.name,
         project_id=row.project_id,
@@ -20,6 +21,10 @@ def network(row: Network) -> pb2.VirtualNetwork:
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
     )
+    if segment:
+        message.network_type = row.network_type
+        message.segmentation_id = row.segmentation_id
+    return message
 
 
 def subnet(row: Subnet) -> pb2.Subnet:

@@ -19,9 +19,16 @@ class Network(BaseModel):
     shared = peewee.BooleanField(default=False)
     admin_state_up = peewee.BooleanField(default=True)
     mtu = peewee.IntegerField()
+    # The network's segment (Neutron's provider attributes): "vxlan" and its
+    # VNI; the UNIQUE index makes a VNI held by one network at a time.
+    network_type = peewee.CharField(max_length=16)
+    segmentation_id = peewee.IntegerField()
 
     # Filled in by the domain code before conversion (not a column).
     subnet_ids: list[str] = []
+
+    class Meta:
+        indexes = ((("network_type", "segmentation_id"), True),)
 
 
 class Subnet(BaseModel):

@@ -18,7 +18,7 @@ from components.framework import (
     transactions,
     validation,
 )
-from components.network import access
+from components.network import access, segments
 from components.network.models import AllocationPool, Network, Port, Subnet
 
 log = logging.getLogger(__name__)
@@ -60,19 +60,26 @@ def _mtu(value: int, default: int) -> int:
     return value
 
 
-def create(who: Caller, spec: NetworkSpec, default_mtu: int = 1500) -> Network:
+def create(
+    who: Caller,
+    spec: NetworkSpec,
+    default_mtu: int = 1500,
+    vni_ranges: tuple[segments.Range, ...] = segments.DEFAULT_RANGES,
+) -> Network:
+    """A new network of the caller's project, with a free VNI of ``vni_ranges``."""
     name = validation.name("name", spec.name, required=False)
     mtu = _mtu(spec.mtu, default_mtu)
     if spec.shared and not who.is_admin:
         raise PermissionDenied("only admins may create a shared network", field="shared")
-    row = Network.create(
-        name=name,
-        project_id=who.project_id,
-        shared=spec.shared,
-        admin_state_up=spec.admin_state_up,
-        mtu=mtu,
-    )
-    log.info("created network %s (project %s)", row.id, row.project_id)
+    fields = {
+        "name": name,
+        "project_id": who.project_id,
+        "shared": spec.shared,
+        "admin_state_up": spec.admin_state_up,
+        "mtu": mtu,
+    }
+    row = segments.create_network(vni_ranges, fields)
+    log.info("created network %s (project %s, VNI %d)", row.id, row.project_id, row.segmentation_id)
     return with_subnets([row])[0]
 
 
@@ -129,7 +136,7 @@ def _delete_subnets(network_ids: Iterable[str]) -> None:
 
 
 def delete(who: Caller, network_id: str) -> None:
-    """Delete a network with no ports, and its subnets."""
+    """Delete a network with no ports, and its subnets; its VNI goes with its row."""
 
     def work() -> None:
         row = access.owned_network(who, network_id, "delete it")

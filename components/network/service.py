@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.framework import caller, validation
-from components.network import messages, networks, ports, subnets
+from components.network import access, messages, networks, ports, segments, subnets
 from components.network.config import NetworkConfig
 from stratus.network.v1 import network_service_pb2 as pb2
 from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
@@ -16,6 +16,7 @@ def _changes(resource, mask, allowed: set[str]) -> dict[str, object]:
 class NetworkServicer(pb2_grpc.NetworkServicer):
     def __init__(self, config: NetworkConfig) -> None:
         self.config = config
+        self.vni_ranges = segments.parse_ranges(config.vni_ranges)
 
     # Networks ---------------------------------------------------------------------
 
@@ -26,23 +27,27 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
             admin_state_up=request.admin_state_up if request.HasField("admin_state_up") else True,
             mtu=request.mtu,
         )
-        return messages.network(networks.create(caller(), spec, self.config.default_mtu))
+        who = caller()
+        row = networks.create(who, spec, self.config.default_mtu, self.vni_ranges)
+        return messages.network(row, access.sees_segments(who))
 
     def GetNetwork(self, request, context):
-        return messages.network(networks.get(caller(), request.network_id))
+        who = caller()
+        return messages.network(networks.get(who, request.network_id), access.sees_segments(who))
 
     def ListNetworks(self, request, context):
-        rows, token = networks.list_page(
-            caller(), request.name, request.page_size, request.page_token
-        )
+        who = caller()
+        rows, token = networks.list_page(who, request.name, request.page_size, request.page_token)
+        segment = access.sees_segments(who)
         return pb2.ListNetworksResponse(
-            networks=[messages.network(row) for row in rows], next_page_token=token
+            networks=[messages.network(row, segment) for row in rows], next_page_token=token
         )
 
     def UpdateNetwork(self, request, context):
         changes = _changes(request.network, request.update_mask, networks.UPDATABLE)
-        row = networks.update(caller(), request.network.id, changes)
-        return messages.network(row)
+        who = caller()
+        row = networks.update(who, request.network.id, changes)
+        return messages.network(row, access.sees_segments(who))
 
     def DeleteNetwork(self, request, context):
         networks.delete(caller(), request.network_id)
