@@ -26,7 +26,8 @@ without a restart; a new subnet needs a restart (its range is an argument).
 After a crash of the caller the dnsmasq outlives it; :meth:`DhcpServer.start`
 stops the one named by the pid file first (a pid reused by another program is
 left alone). Every file is in ``data_dir`` (0700, files 0600), owned by the
-user dnsmasq drops root for, so that it can re-read them after the drop.
+user dnsmasq drops root for (``nobody``), so that it can re-read them after
+the drop: the parents of ``data_dir`` must be searchable by that user.
 """
 
 from __future__ import annotations

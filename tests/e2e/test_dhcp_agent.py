@@ -13,6 +13,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import time
 import uuid
 from pathlib import Path
 
@@ -71,6 +72,47 @@ while result is None and (left := deadline - time.monotonic()) > 0:
 print(json.dumps(result))
 """
 
+# One DHCPv6 SOLICIT (DUID-LL of the MAC, one IA_NA) from [link-local]:546; prints
+# the ADVERTISE's IA_NA addresses and DNS servers (23) as JSON, or null.
+CLIENT6 = r"""
+import ipaddress, json, os, socket, struct, sys, time
+iface, mac, timeout = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), float(sys.argv[3])
+opt = lambda code, data: struct.pack("!HH", code, len(data)) + data
+xid = os.urandom(3)
+packet = (b"\x01" + xid + opt(1, struct.pack("!HH", 3, 1) + mac) + opt(8, b"\0\0")
+          + opt(6, struct.pack("!H", 23)) + opt(3, b"\0\0\0\1" + bytes(8)))
+s = socket.socket(socket.AF_INET6, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+s.bind(("::", 546, 0, socket.if_nametoindex(iface)))
+def options(data):
+    found, i = {}, 0
+    while i + 4 <= len(data):
+        code, size = struct.unpack("!HH", data[i : i + 4])
+        found.setdefault(code, []).append(data[i + 4 : i + 4 + size])
+        i += 4 + size
+    return found
+deadline, sent = time.monotonic() + timeout, 0.0
+result = None
+while result is None and time.monotonic() < deadline:
+    if time.monotonic() - sent > 0.5:  # resend: the link may still be coming up
+        s.sendto(packet, ("ff02::1:2", 547, 0, socket.if_nametoindex(iface)))
+        sent = time.monotonic()
+    s.settimeout(0.2)
+    try:
+        data = s.recv(2048)
+    except socket.timeout:
+        continue
+    if data[0] != 2 or data[1:4] != xid:
+        continue
+    top = options(data[4:])
+    addrs = [str(ipaddress.IPv6Address(a[:16]))
+             for ia in top.get(3, []) for a in options(ia[12:]).get(5, [])]
+    dns = [str(ipaddress.IPv6Address(d[j : j + 16]))
+           for d in top.get(23, []) for j in range(0, len(d), 16)]
+    result = {"addresses": addrs, "dns": dns}
+print(json.dumps(result))
+"""
+
 NET = str(uuid.uuid4())
 S1 = DhcpSubnet(
     str(uuid.uuid4()), "10.91.0.0/24", "10.91.0.2", "10.91.0.1", ("10.91.0.53", "10.91.0.54")
@@ -87,7 +129,12 @@ def _sh(*args: str, check: bool = True) -> subprocess.CompletedProcess:
 
 
 def _cleanup() -> None:
-    """Remove every namespace of this and earlier (crashed) runs; veths go with them."""
+    """Stop the dnsmasqs and remove the namespaces and dirs of this and earlier (crashed) runs."""
+    for pid_file in Path(tempfile.gettempdir()).glob("stdh*/dhcp/dnsmasq.pid"):
+        dhcp.stop_stale(pid_file)
+    for base in Path(tempfile.gettempdir()).glob("stdh*"):
+        if (base / "dhcp").is_dir():
+            shutil.rmtree(base, ignore_errors=True)
     listed = _sh("ip", "-j", "netns", "list", check=False).stdout.strip()
     for entry in json.loads(listed or "[]"):
         if entry["name"].startswith("stdh"):
@@ -101,6 +148,8 @@ def namespaces():
         for ns in (QDHCP, GUEST):
             _sh("ip", "netns", "add", ns)
             _sh("ip", "-n", ns, "link", "set", "lo", "up")
+            # No duplicate address detection: link-local addresses usable at once.
+            _sh("ip", "netns", "exec", ns, "sysctl", "-qw", "net.ipv6.conf.default.accept_dad=0")
         _sh(
             "ip",
             "-n",
@@ -131,16 +180,16 @@ def data_dir():
     shutil.rmtree(base, ignore_errors=True)
 
 
-def _discover(tmp_path, mac: str, timeout: float = 3.0) -> dict | None:
+def _discover(tmp_path, mac: str, timeout: float = 3.0, client: str = CLIENT) -> dict | None:
     script = tmp_path / "client.py"
-    script.write_text(CLIENT)
+    script.write_text(client)
     out = subprocess.run(
         ["ip", "netns", "exec", GUEST, sys.executable, str(script), GUEST_IF, mac, str(timeout)],
         capture_output=True,
         text=True,
         timeout=timeout + 10,
-        check=True,
     )
+    assert out.returncode == 0, out.stderr
     return json.loads(out.stdout)
 
 
@@ -203,6 +252,37 @@ def test_start_stops_a_stale_dnsmasq(namespaces, data_dir, tmp_path):
             second.stop()
     finally:
         first.stop()
+
+
+def test_dhcpv6_stateful_gives_the_ports_address(namespaces, data_dir, tmp_path):
+    s6 = DhcpSubnet(str(uuid.uuid4()), "fd91::/64", "fd91::2", "fd91::1", ("fd91::53",))
+    port = DhcpPort(MAC_A, ((S1.id, "10.91.0.10"), (s6.id, "fd91::10")))
+    # dnsmasq takes a DHCPv6 client's MAC from the link (its neighbour table).
+    _sh("ip", "-n", GUEST, "link", "set", GUEST_IF, "address", MAC_A)
+    server = DhcpServer(NET, data_dir, namespace=QDHCP, interface=TAP)
+    server.write([S1, s6], [port])
+    assert server.hosts_file.read_text() == f"{MAC_A},10.91.0.10\n{MAC_A},[fd91::10]\n"
+    server.start()
+    try:
+        offer = _discover(tmp_path, MAC_A, timeout=5.0, client=CLIENT6)
+        assert offer == {"addresses": ["fd91::10"], "dns": ["fd91::53"]}
+        assert _discover(tmp_path, MAC_A)["yiaddr"] == "10.91.0.10"
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("mode", ["dhcpv6-stateless", "slaac"])
+def test_dnsmasq_accepts_the_other_v6_modes(namespaces, data_dir, mode):
+    s6 = DhcpSubnet(str(uuid.uuid4()), "fd92::/64", "fd92::2", "fd92::1", ("fd92::53",), mode)
+    server = DhcpServer(NET, data_dir, namespace=QDHCP, interface=TAP)
+    server.write([s6], [DhcpPort(MAC_A, ((s6.id, "fd92::10"),))])
+    assert server.hosts_file.read_text() == ""
+    server.start()
+    try:
+        time.sleep(0.3)
+        assert server.running(), server.log_file.read_text()
+    finally:
+        server.stop()
 
 
 def _state(pid: int) -> str:
