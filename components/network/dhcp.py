@@ -186,13 +186,14 @@ class DhcpServer:
     def start(self, timeout: float = START_TIMEOUT_SECONDS) -> None:
         """Put each subnet's DHCP address on the interface and run dnsmasq until :meth:`stop`.
 
-        A dnsmasq left by an earlier run (same pid file) is stopped first.
+        A dnsmasq running already, ours or left by an earlier run (same pid
+        file), is stopped first: a new subnet needs this restart.
         Raises :class:`DhcpError` if dnsmasq is missing, exits, or has not
         written its pid file within ``timeout`` seconds.
         """
         if not self.subnets:
             raise DhcpError("write() the subnets before start()")
-        stop_stale(self.pid_file)
+        self.stop()  # ours, if running (a restart), else one left by a crashed run
         for subnet in self.subnets:
             address = f"{subnet.dhcp_ip}/{subnet.network.prefixlen}"
             nodad = ("nodad",) if subnet.network.version == 6 else ()
