@@ -16,8 +16,8 @@ offer). The command line:
 ``--port=0``: no DNS service, so guests are told only the subnet's name
 servers. IPv6 follows the subnet's address mode: DHCPv6-stateful hands out
 the port's address (RA with the M bit), DHCPv6-stateless only options (RA with
-O and A), SLAAC only the RA (A bit); the RA never names this server a default
-router (lifetime 0), the subnet's gateway is the router. v6 ports are in the
+O and A), SLAAC the RA (A bit) and no DHCPv6 address; the RA never names this
+server a default router (lifetime 0), the subnet's gateway is the router. v6 ports are in the
 hosts file only for stateful subnets, as in Neutron.
 
 dnsmasq re-reads the hosts and opts files on SIGHUP (``dnsmasq(8)``), so
