@@ -12,8 +12,6 @@ certificate carries as a DNS name.
 from __future__ import annotations
 
 import dataclasses
-import ipaddress
-import json
 import logging
 from collections.abc import Iterable
 
@@ -21,12 +19,11 @@ import grpc
 
 from components.cli import errors
 from components.cli.cloud_config import Credentials
+from components.framework import ROUND_ROBIN, grpc_target
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 
 log = logging.getLogger(__name__)
 
-# Replicas of a service: every call goes to the next one.
-ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
 # The catalog's interfaces a user's client may use ("" is an older identity's public).
 PUBLIC_INTERFACES = ("", "public")
 
@@ -42,7 +39,7 @@ class Target:
     def of(cls, service: str, addresses: list[str]) -> Target:
         """Replicas at IP addresses of one family; replicas with host names (which gRPC
         cannot list in one target) are reached at the first."""
-        if len(addresses) > 1 and _family(addresses) is None:
+        if grpc_target(addresses) is None:
             log.debug(
                 "%s: replicas %s are not all IP addresses: using the first", service, addresses
             )
@@ -56,24 +53,10 @@ class Target:
     @property
     def uri(self) -> str:
         """What gRPC is given: ``host:port``, or ``ipv4:a:p,b:p`` for replicas."""
-        if not self.replicated:
-            return self.addresses[0]
-        return f"{_family(list(self.addresses))}:{','.join(self.addresses)}"
+        return grpc_target(list(self.addresses))
 
     def __str__(self) -> str:
         return ", ".join(self.addresses)
-
-
-def _family(addresses: list[str]) -> str | None:
-    """The target scheme, ipv4 or ipv6, when every ``host:port`` is an IP of that family."""
-    versions = set()
-    for address in addresses:
-        host = address.rpartition(":")[0].strip("[]")
-        try:
-            versions.add(ipaddress.ip_address(host).version)
-        except ValueError:
-            return None
-    return {frozenset({4}): "ipv4", frozenset({6}): "ipv6"}.get(frozenset(versions))
 
 
 def choose(catalog: Iterable[identity_pb2.CatalogEntry], service: str, region: str) -> Target:

@@ -105,8 +105,11 @@ _TOOLS: dict[str, str] = {
     "load_config": "config",
     # The CLI reports the ErrorInfo reason of a failed call.
     "error_info": "errors",
-    # Both reach components over TLS as components reach each other.
+    # Both reach components over TLS as components reach each other, replicas as one
+    # round-robin target.
     "tls": "tls",
+    "grpc_target": "targets",
+    "ROUND_ROBIN": "targets",
 }
 
 # Public names that differ from their internal one (a submodule is called database).

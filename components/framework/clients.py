@@ -33,7 +33,7 @@ from typing import TypeVar
 
 import grpc
 
-from components.framework import auth, errors, tls
+from components.framework import auth, errors, targets, tls
 from components.framework.logs import REQUEST_ID_HEADER, current_request_id, new_request_id
 
 log = logging.getLogger(__name__)
@@ -73,9 +73,8 @@ def retry_service_config(pb2: ModuleType) -> str:
         if method.name.startswith(IDEMPOTENT_PREFIXES) and not method.client_streaming
     ]
     config = {
-        # A target listing several replicas ("ipv4:a:p,b:p") spreads calls over all of
-        # them; a replica that stops answering is skipped until it is back.
-        "loadBalancingConfig": [{"round_robin": {}}],
+        # A target listing several replicas ("ipv4:a:p,b:p") spreads calls over them all.
+        "loadBalancingConfig": targets.LOAD_BALANCING,
         "methodConfig": [
             {
                 "name": names,

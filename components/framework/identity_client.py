@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import atexit
-import ipaddress
 import logging
 import threading
 import time
@@ -11,7 +10,7 @@ from pathlib import Path
 
 import grpc
 
-from components.framework import auth, errors, tls
+from components.framework import auth, errors, targets, tls
 from components.framework.clients import Clients, ServiceToken
 from components.framework.config import Config
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -209,7 +208,7 @@ class CatalogResolver:
         if service_type == "identity" and service_type not in self.config.endpoints:
             return self.config.identity_address
         addresses = self.addresses(service_type)
-        target = grpc_target(addresses)
+        target = targets.grpc_target(addresses)
         if target is None:
             with self._lock:
                 if service_type not in self._warned:
@@ -268,31 +267,6 @@ class CatalogResolver:
 def split_addresses(setting: str) -> list[str]:
     """The addresses of one endpoints setting: "host:port", or replicas "a:p|b:p"."""
     return [item.strip() for item in setting.split("|") if item.strip()] or [setting]
-
-
-def grpc_target(addresses: list[str]) -> str | None:
-    """One gRPC target for ``addresses``: the address itself when alone, else
-    "ipv4:a:p,b:p" or "ipv6:[a]:p,[b]:p"; None when they are not all IP addresses of
-    one family (a host name, or both families), which no single target can list."""
-    if len(addresses) == 1:
-        return addresses[0]
-    families = {_family(address) for address in addresses}
-    if families == {4}:
-        return "ipv4:" + ",".join(addresses)
-    if families == {6}:
-        return "ipv6:" + ",".join(addresses)
-    return None
-
-
-def _family(address: str) -> int | None:
-    """4 for "a.b.c.d:port", 6 for "[v6]:port", None for anything else (a host name)."""
-    host = address.rpartition(":")[0]
-    bracketed = host.startswith("[") and host.endswith("]")
-    try:
-        ip = ipaddress.ip_address(host[1:-1] if bracketed else host)
-    except ValueError:
-        return None
-    return ip.version if (ip.version == 6) == bracketed else None
 
 
 def service_token_for(config: Config, security: tls.Tls | None = None) -> ServiceToken:

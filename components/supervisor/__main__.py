@@ -124,7 +124,7 @@ def bootstrap(plan: Plan) -> None:
 
 def connect(addresses: dict[str, str], name: str, security: tls.Tls | None) -> grpc.Channel:
     """A channel to a component as the operator reaches it (TLS when the run has it)."""
-    return tls.channel(addresses[name], security, server_name=name if security else "")
+    return tls.channel(addresses[name], security, server_name=name)
 
 
 def seed_cloud(

@@ -48,7 +48,7 @@ def image_address(
     identity: str, admin_password: str, security: tls.Tls | None = None
 ) -> tuple[str, str]:
     """An admin token and the image service's public address from the catalog."""
-    with tls.channel(identity, security, server_name="identity" if security else "") as channel:
+    with tls.channel(identity, security, server_name="identity") as channel:
         reply = identity_grpc.IdentityStub(channel).IssueToken(
             identity_pb2.IssueTokenRequest(
                 username="admin", password=admin_password, project_name="admin"
@@ -74,7 +74,7 @@ def main(argv=None) -> int:
         ) from None
     security = run_tls(options.data_dir)
     token, address = image_address(options.identity, password, security)
-    with tls.channel(address, security, server_name="image" if security else "") as channel:
+    with tls.channel(address, security, server_name="image") as channel:
         ids = seed.guest_images(channel, token, guest)
     print(json.dumps(ids, indent=2))
     return 0

@@ -103,7 +103,7 @@ def wait_serving(
         return
     deadline = time.monotonic() + timeout
     name = spec.service or spec.name
-    with tls.channel(spec.address, security, server_name=name if security else "") as channel:
+    with tls.channel(spec.address, security, server_name=name) as channel:
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if not child.alive():

@@ -50,6 +50,7 @@ import grpc
 from google.protobuf import field_mask_pb2
 
 from components.framework import tls
+from components.framework.targets import ROUND_ROBIN, grpc_target
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
@@ -77,9 +78,6 @@ class Boot:
     fault: str = ""
 
 
-ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
-
-
 def connect(info: dict, name: str) -> grpc.Channel:
     """A channel to component ``name`` of the run whose ready file is ``info``: plaintext
     when the run has no TLS; else verified against its CA with the operator's certificate,
@@ -90,10 +88,8 @@ def connect(info: dict, name: str) -> grpc.Channel:
     security = tls.Tls.from_files(info["tls"]["ca"], info["tls"]["cert"], info["tls"]["key"])
     replicas = [f"{name}-{i}" for i in range(2, info.get("replicas", 1) + 1)]
     found = [addresses[name], *(addresses[r] for r in replicas if r in addresses)]
-    if len(found) == 1:
-        return tls.channel(found[0], security, server_name=name)
     options = (("grpc.service_config", ROUND_ROBIN),)
-    return tls.channel("ipv4:" + ",".join(found), security, options, server_name=name)
+    return tls.channel(grpc_target(found), security, options, server_name=name)
 
 
 class Cloud:

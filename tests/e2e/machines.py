@@ -27,7 +27,7 @@ import grpc
 
 from components.framework import tls
 from components.framework.auth import TOKEN_HEADER
-from components.framework.identity_client import grpc_target
+from components.framework.targets import ROUND_ROBIN, grpc_target
 from components.supervisor.rack import tag_for_port_offset
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
@@ -46,7 +46,6 @@ FAST_FAULTS = {
 }
 READY_WITHIN = 150.0
 STOP_WITHIN = 60.0
-ROUND_ROBIN = json.dumps({"loadBalancingConfig": [{"round_robin": {}}]})
 CLONE_NEWNET = 0x40000000
 ETH_P_ALL = 3
 

@@ -12,7 +12,8 @@ import pytest
 
 from components.framework import errors
 from components.framework.config import Config
-from components.framework.identity_client import CatalogResolver, grpc_target
+from components.framework.identity_client import CatalogResolver
+from components.framework.targets import grpc_target
 from stratus.identity.v1 import identity_service_pb2 as pb2
 
 
