@@ -86,6 +86,8 @@ _SURFACE: dict[str, str] = {
     "CastReceiver": "casts",
     "CastFailed": "casts",
     "KeyedExecutor": "casts",
+    # Programs a component runs as children, found again by pid file after a crash.
+    "daemons": "daemons",
     # Background work and request ids in logs.
     "Periodic": "periodic",
     "current_request_id": "logs",

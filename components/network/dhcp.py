@@ -32,7 +32,6 @@ the drop: the parents of ``data_dir`` must be searchable by that user.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import ipaddress
 import logging
@@ -43,6 +42,8 @@ import subprocess
 import time
 from collections.abc import Sequence
 from pathlib import Path
+
+from components.framework import daemons
 
 log = logging.getLogger(__name__)
 
@@ -225,14 +226,8 @@ class DhcpServer:
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """End dnsmasq (SIGTERM, then SIGKILL after ``timeout``); idempotent."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("dnsmasq of network %s ignored SIGTERM; killing it", self.network_id)
-                self.process.kill()
-                self.process.wait(timeout)
+        if self.process is not None:
+            daemons.stop_child(self.process, timeout, f"dnsmasq of network {self.network_id}")
         stop_stale(self.pid_file)
 
     def _wait_started(self, timeout: float) -> None:
@@ -241,7 +236,7 @@ class DhcpServer:
             if self.process.poll() is not None:
                 error = self.log_file.read_text(errors="replace").strip()[-500:]
                 raise DhcpError(f"dnsmasq exited ({self.process.returncode}): {error}")
-            if _read_pid(self.pid_file) == self.process.pid:
+            if daemons.read_pid(self.pid_file) == self.process.pid:
                 return
             time.sleep(0.05)
         raise DhcpError(f"dnsmasq wrote no pid file in {timeout} s")
@@ -256,52 +251,7 @@ class DhcpServer:
 
 def stop_stale(pid_file: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
     """Stop the dnsmasq named by ``pid_file`` if it is still ours; remove the file."""
-    pid_file = Path(pid_file)
-    pid = _read_pid(pid_file)
-    stopped = None
-    if pid is not None and _is_our_dnsmasq(pid, pid_file):
-        log.warning("stopping stale dnsmasq %s (%s)", pid, pid_file)
-        stopped = pid
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            if _wait_gone(pid, timeout):
-                break
-    pid_file.unlink(missing_ok=True)
-    return stopped
-
-
-def _is_our_dnsmasq(pid: int, pid_file: Path) -> bool:
-    """Whether ``pid`` runs dnsmasq with this pid file (and not a reused pid)."""
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return (
-        bool(argv)
-        and os.path.basename(argv[0]) == b"dnsmasq"
-        and os.fsencode(f"--pid-file={pid_file}") in argv
-    )
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        if state == "Z":  # dead; its parent has yet to reap it
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
+    return daemons.stop_stale(pid_file, "dnsmasq", f"--pid-file={pid_file}", timeout)
 
 
 def _create_private(path: Path) -> Path:

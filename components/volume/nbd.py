@@ -43,20 +43,20 @@ certificate (30 days) takes no new connections until it is started again.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import json
 import logging
 import os
 import secrets
 import shutil
-import signal
 import socket
 import subprocess
 import time
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
+
+from components.framework import daemons
 
 log = logging.getLogger(__name__)
 
@@ -218,14 +218,7 @@ class Export:
 
     def stop(self, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
         """End the daemon (SIGTERM, then SIGKILL after ``timeout``); idempotent."""
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                log.warning("export %s ignored SIGTERM; killing it", self.export_id)
-                self.process.kill()
-                self.process.wait(timeout)
+        daemons.stop_child(self.process, timeout, f"export {self.export_id}")
         self.pid_file.unlink(missing_ok=True)
         self.pid_file.with_suffix(".log").unlink(missing_ok=True)
 
@@ -235,7 +228,9 @@ class Export:
             if self.process.poll() is not None:
                 error = log_file.read_text(errors="replace").strip()[-500:]
                 raise ExportError(f"{DAEMON} exited ({self.process.returncode}): {error}")
-            if _read_pid(self.pid_file) == self.process.pid and _greets(self.host, self.port):
+            if daemons.read_pid(self.pid_file) == self.process.pid and _greets(
+                self.host, self.port
+            ):
                 return
             time.sleep(0.05)
         raise ExportError(f"{DAEMON} was not serving on {self.host}:{self.port} in {timeout} s")
@@ -250,53 +245,10 @@ def stop_stale(run_dir: Path) -> list[int]:
 
 
 def _stop_stale(pid_file: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:
-    """Stop the daemon named by ``pid_file`` if it is still ours; remove the file."""
-    pid = _read_pid(pid_file)
-    stopped = None
-    if pid is not None and _is_our_daemon(pid, pid_file):
-        log.warning("stopping stale export daemon %s (%s)", pid, pid_file.name)
-        stopped = pid
-        for sig in (signal.SIGTERM, signal.SIGKILL):
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, sig)
-            if _wait_gone(pid, timeout):
-                break
-    pid_file.unlink(missing_ok=True)
+    """Stop the daemon named by ``pid_file`` if it is still ours; remove it and its log."""
+    stopped = daemons.stop_stale(pid_file, DAEMON, str(pid_file), timeout)
     pid_file.with_suffix(".log").unlink(missing_ok=True)
     return stopped
-
-
-def _is_our_daemon(pid: int, pid_file: Path) -> bool:
-    """Whether ``pid`` runs the daemon with this pid file (and not a reused pid)."""
-    try:
-        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return False
-    return (
-        bool(argv)
-        and os.path.basename(argv[0]) == DAEMON.encode()
-        and os.fsencode(str(pid_file)) in argv
-    )
-
-
-def _wait_gone(pid: int, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except (OSError, IndexError):
-            return True
-        if state == "Z":  # dead; its parent has yet to reap it
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _read_pid(pid_file: Path) -> int | None:
-    try:
-        return int(pid_file.read_text().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def _greets(host: str, port: int, timeout: float = 1.0) -> bool:
