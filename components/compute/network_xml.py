@@ -19,10 +19,11 @@ import ipaddress
 import xml.etree.ElementTree as ET
 from collections.abc import Sequence
 
+from components.network.vxlan import bridge_name
+
 DNSMASQ_NS = "http://libvirt.org/schemas/network/dnsmasq/1.0"
 ET.register_namespace("dnsmasq", DNSMASQ_NS)
 NAME_PREFIX = "stratus-"
-BRIDGE_PREFIX = "brq"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -47,11 +48,6 @@ class NetworkSpec:
 
 def network_name(network_id: str) -> str:
     return f"{NAME_PREFIX}{network_id}"
-
-
-def bridge_name(network_id: str) -> str:
-    """At most 15 characters, the kernel's limit for an interface name."""
-    return f"{BRIDGE_PREFIX}{network_id[:11]}"
 
 
 def serves_dhcp(spec: NetworkSpec) -> bool:

@@ -23,7 +23,7 @@ import sys
 
 import pytest
 
-from components.compute.vxlan import Managed, VxlanError, VxlanHost
+from components.network.vxlan import Managed, VxlanError, VxlanHost
 
 PID = os.getpid()
 PREFIX = f"stvx{PID}"

@@ -38,7 +38,7 @@ class VirtualNetwork(_message.Message):
     def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., admin_state_up: _Optional[bool] = ..., shared: _Optional[bool] = ..., mtu: _Optional[int] = ..., subnet_ids: _Optional[_Iterable[str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., network_type: _Optional[str] = ..., segmentation_id: _Optional[int] = ...) -> None: ...
 
 class Subnet(_message.Message):
-    __slots__ = ("id", "name", "project_id", "network_id", "cidr", "ip_version", "gateway_ip", "allocation_pools", "dns_nameservers", "enable_dhcp", "create_time", "update_time")
+    __slots__ = ("id", "name", "project_id", "network_id", "cidr", "ip_version", "gateway_ip", "allocation_pools", "dns_nameservers", "enable_dhcp", "create_time", "update_time", "ipv6_address_mode")
     class AllocationPool(_message.Message):
         __slots__ = ("start", "end")
         START_FIELD_NUMBER: _ClassVar[int]
@@ -58,6 +58,7 @@ class Subnet(_message.Message):
     ENABLE_DHCP_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    IPV6_ADDRESS_MODE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -70,7 +71,8 @@ class Subnet(_message.Message):
     enable_dhcp: bool
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., network_id: _Optional[str] = ..., cidr: _Optional[str] = ..., ip_version: _Optional[int] = ..., gateway_ip: _Optional[str] = ..., allocation_pools: _Optional[_Iterable[_Union[Subnet.AllocationPool, _Mapping]]] = ..., dns_nameservers: _Optional[_Iterable[str]] = ..., enable_dhcp: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    ipv6_address_mode: str
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., network_id: _Optional[str] = ..., cidr: _Optional[str] = ..., ip_version: _Optional[int] = ..., gateway_ip: _Optional[str] = ..., allocation_pools: _Optional[_Iterable[_Union[Subnet.AllocationPool, _Mapping]]] = ..., dns_nameservers: _Optional[_Iterable[str]] = ..., enable_dhcp: _Optional[bool] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., ipv6_address_mode: _Optional[str] = ...) -> None: ...
 
 class Port(_message.Message):
     __slots__ = ("id", "name", "project_id", "network_id", "mac_address", "fixed_ips", "device_id", "device_owner", "binding_host_id", "status", "create_time", "update_time")
@@ -180,7 +182,7 @@ class DeleteNetworkResponse(_message.Message):
     def __init__(self) -> None: ...
 
 class CreateSubnetRequest(_message.Message):
-    __slots__ = ("network_id", "name", "cidr", "ip_version", "gateway_ip", "no_gateway", "allocation_pools", "dns_nameservers", "enable_dhcp", "request_id")
+    __slots__ = ("network_id", "name", "cidr", "ip_version", "gateway_ip", "no_gateway", "allocation_pools", "dns_nameservers", "enable_dhcp", "request_id", "ipv6_address_mode")
     NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
     NAME_FIELD_NUMBER: _ClassVar[int]
     CIDR_FIELD_NUMBER: _ClassVar[int]
@@ -191,6 +193,7 @@ class CreateSubnetRequest(_message.Message):
     DNS_NAMESERVERS_FIELD_NUMBER: _ClassVar[int]
     ENABLE_DHCP_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    IPV6_ADDRESS_MODE_FIELD_NUMBER: _ClassVar[int]
     network_id: str
     name: str
     cidr: str
@@ -201,7 +204,8 @@ class CreateSubnetRequest(_message.Message):
     dns_nameservers: _containers.RepeatedScalarFieldContainer[str]
     enable_dhcp: bool
     request_id: str
-    def __init__(self, network_id: _Optional[str] = ..., name: _Optional[str] = ..., cidr: _Optional[str] = ..., ip_version: _Optional[int] = ..., gateway_ip: _Optional[str] = ..., no_gateway: _Optional[bool] = ..., allocation_pools: _Optional[_Iterable[_Union[Subnet.AllocationPool, _Mapping]]] = ..., dns_nameservers: _Optional[_Iterable[str]] = ..., enable_dhcp: _Optional[bool] = ..., request_id: _Optional[str] = ...) -> None: ...
+    ipv6_address_mode: str
+    def __init__(self, network_id: _Optional[str] = ..., name: _Optional[str] = ..., cidr: _Optional[str] = ..., ip_version: _Optional[int] = ..., gateway_ip: _Optional[str] = ..., no_gateway: _Optional[bool] = ..., allocation_pools: _Optional[_Iterable[_Union[Subnet.AllocationPool, _Mapping]]] = ..., dns_nameservers: _Optional[_Iterable[str]] = ..., enable_dhcp: _Optional[bool] = ..., request_id: _Optional[str] = ..., ipv6_address_mode: _Optional[str] = ...) -> None: ...
 
 class GetSubnetRequest(_message.Message):
     __slots__ = ("subnet_id",)
@@ -308,3 +312,39 @@ class DeletePortRequest(_message.Message):
 class DeletePortResponse(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
+
+class RegisterTunnelEndpointRequest(_message.Message):
+    __slots__ = ("host", "ip_address")
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    host: str
+    ip_address: str
+    def __init__(self, host: _Optional[str] = ..., ip_address: _Optional[str] = ...) -> None: ...
+
+class TunnelEndpoint(_message.Message):
+    __slots__ = ("host", "ip_address")
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    IP_ADDRESS_FIELD_NUMBER: _ClassVar[int]
+    host: str
+    ip_address: str
+    def __init__(self, host: _Optional[str] = ..., ip_address: _Optional[str] = ...) -> None: ...
+
+class GetNetworkSegmentRequest(_message.Message):
+    __slots__ = ("network_id",)
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    def __init__(self, network_id: _Optional[str] = ...) -> None: ...
+
+class NetworkSegment(_message.Message):
+    __slots__ = ("network_id", "network_type", "segmentation_id", "mtu", "tunnel_endpoints")
+    NETWORK_ID_FIELD_NUMBER: _ClassVar[int]
+    NETWORK_TYPE_FIELD_NUMBER: _ClassVar[int]
+    SEGMENTATION_ID_FIELD_NUMBER: _ClassVar[int]
+    MTU_FIELD_NUMBER: _ClassVar[int]
+    TUNNEL_ENDPOINTS_FIELD_NUMBER: _ClassVar[int]
+    network_id: str
+    network_type: str
+    segmentation_id: int
+    mtu: int
+    tunnel_endpoints: _containers.RepeatedCompositeFieldContainer[TunnelEndpoint]
+    def __init__(self, network_id: _Optional[str] = ..., network_type: _Optional[str] = ..., segmentation_id: _Optional[int] = ..., mtu: _Optional[int] = ..., tunnel_endpoints: _Optional[_Iterable[_Union[TunnelEndpoint, _Mapping]]] = ...) -> None: ...

@@ -125,6 +125,16 @@ class NetworkStub:
                 request_serializer=stratus_dot_network_dot_v1_dot_network__service__pb2.DeletePortRequest.SerializeToString,
                 response_deserializer=stratus_dot_network_dot_v1_dot_network__service__pb2.DeletePortResponse.FromString,
                 _registered_method=True)
+        self.RegisterTunnelEndpoint = channel.unary_unary(
+                '/stratus.network.v1.Network/RegisterTunnelEndpoint',
+                request_serializer=stratus_dot_network_dot_v1_dot_network__service__pb2.RegisterTunnelEndpointRequest.SerializeToString,
+                response_deserializer=stratus_dot_network_dot_v1_dot_network__service__pb2.TunnelEndpoint.FromString,
+                _registered_method=True)
+        self.GetNetworkSegment = channel.unary_unary(
+                '/stratus.network.v1.Network/GetNetworkSegment',
+                request_serializer=stratus_dot_network_dot_v1_dot_network__service__pb2.GetNetworkSegmentRequest.SerializeToString,
+                response_deserializer=stratus_dot_network_dot_v1_dot_network__service__pb2.NetworkSegment.FromString,
+                _registered_method=True)
 
 
 class NetworkServicer:
@@ -410,6 +420,43 @@ class NetworkServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RegisterTunnelEndpoint(self, request, context):
+        """RegisterTunnelEndpoint records the underlay address a host's VXLAN
+        interfaces send from and receive on (Neutron's agent tunneling_ip): the
+        address other hosts with ports on the same networks send that host's
+        share of each segment's traffic to. A compute host calls it when it
+        starts and before it plugs a port; the network service registers its
+        own DHCP host the same way.
+
+        Idempotent: registering the same address again changes nothing; a new
+        address replaces the host's old one (the host moved).
+        INVALID_ARGUMENT for an empty or malformed host (at most 255 characters)
+        or an ip_address that is not an IPv4 or IPv6 unicast address.
+        PERMISSION_DENIED for any caller but a service.
+        Who may call: service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetNetworkSegment(self, request, context):
+        """GetNetworkSegment returns how a network's layer-2 segment is carried:
+        its VXLAN VNI and MTU, and the tunnel endpoints of every host that has a
+        port bound to it (including the DHCP host's own port), to which a host
+        sends the segment's broadcast and unknown traffic (head-end replication
+        with static forwarding entries, as Neutron's l2population does). Hosts
+        with ports but no registered endpoint are left out.
+
+        This call is read-only and idempotent. NOT_FOUND if no such network
+        exists. INVALID_ARGUMENT for a malformed network_id. PERMISSION_DENIED
+        for any caller but an admin or a service (endpoints are the underlay's
+        addresses).
+        Who may call: admin, service.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_NetworkServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -482,6 +529,16 @@ def add_NetworkServicer_to_server(servicer, server):
                     servicer.DeletePort,
                     request_deserializer=stratus_dot_network_dot_v1_dot_network__service__pb2.DeletePortRequest.FromString,
                     response_serializer=stratus_dot_network_dot_v1_dot_network__service__pb2.DeletePortResponse.SerializeToString,
+            ),
+            'RegisterTunnelEndpoint': grpc.unary_unary_rpc_method_handler(
+                    servicer.RegisterTunnelEndpoint,
+                    request_deserializer=stratus_dot_network_dot_v1_dot_network__service__pb2.RegisterTunnelEndpointRequest.FromString,
+                    response_serializer=stratus_dot_network_dot_v1_dot_network__service__pb2.TunnelEndpoint.SerializeToString,
+            ),
+            'GetNetworkSegment': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetNetworkSegment,
+                    request_deserializer=stratus_dot_network_dot_v1_dot_network__service__pb2.GetNetworkSegmentRequest.FromString,
+                    response_serializer=stratus_dot_network_dot_v1_dot_network__service__pb2.NetworkSegment.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -883,6 +940,60 @@ class Network:
             '/stratus.network.v1.Network/DeletePort',
             stratus_dot_network_dot_v1_dot_network__service__pb2.DeletePortRequest.SerializeToString,
             stratus_dot_network_dot_v1_dot_network__service__pb2.DeletePortResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RegisterTunnelEndpoint(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.network.v1.Network/RegisterTunnelEndpoint',
+            stratus_dot_network_dot_v1_dot_network__service__pb2.RegisterTunnelEndpointRequest.SerializeToString,
+            stratus_dot_network_dot_v1_dot_network__service__pb2.TunnelEndpoint.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetNetworkSegment(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.network.v1.Network/GetNetworkSegment',
+            stratus_dot_network_dot_v1_dot_network__service__pb2.GetNetworkSegmentRequest.SerializeToString,
+            stratus_dot_network_dot_v1_dot_network__service__pb2.NetworkSegment.FromString,
             options,
             channel_credentials,
             insecure,

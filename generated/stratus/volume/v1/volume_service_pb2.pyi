@@ -213,14 +213,22 @@ class AttachVolumeResponse(_message.Message):
     def __init__(self, attachment_id: _Optional[str] = ..., connection_info: _Optional[_Union[ConnectionInfo, _Mapping]] = ..., volume: _Optional[_Union[Volume, _Mapping]] = ...) -> None: ...
 
 class ConnectionInfo(_message.Message):
-    __slots__ = ("driver_volume_type", "path", "format")
+    __slots__ = ("driver_volume_type", "path", "format", "host", "port", "export_name", "tls")
     DRIVER_VOLUME_TYPE_FIELD_NUMBER: _ClassVar[int]
     PATH_FIELD_NUMBER: _ClassVar[int]
     FORMAT_FIELD_NUMBER: _ClassVar[int]
+    HOST_FIELD_NUMBER: _ClassVar[int]
+    PORT_FIELD_NUMBER: _ClassVar[int]
+    EXPORT_NAME_FIELD_NUMBER: _ClassVar[int]
+    TLS_FIELD_NUMBER: _ClassVar[int]
     driver_volume_type: str
     path: str
     format: str
-    def __init__(self, driver_volume_type: _Optional[str] = ..., path: _Optional[str] = ..., format: _Optional[str] = ...) -> None: ...
+    host: str
+    port: int
+    export_name: str
+    tls: bool
+    def __init__(self, driver_volume_type: _Optional[str] = ..., path: _Optional[str] = ..., format: _Optional[str] = ..., host: _Optional[str] = ..., port: _Optional[int] = ..., export_name: _Optional[str] = ..., tls: _Optional[bool] = ...) -> None: ...
 
 class DetachVolumeRequest(_message.Message):
     __slots__ = ("volume_id", "instance_id", "attachment_id", "request_id")

@@ -2,7 +2,7 @@
 
 For each network the host has a guest on::
 
-    brq<first 11 of the network id>   a Linux bridge (network_xml.bridge_name)
+    brq<first 11 of the network id>   a Linux bridge (bridge_name)
       ├── vxlan-<vni>                 id <vni> dev <underlay> local <underlay ip>
       │                               dstport 4789 nolearning, MTU = underlay - 50
       └── the guests' taps            plug() / unplug()
@@ -37,8 +37,6 @@ import logging
 import re
 import subprocess
 
-from components.compute.network_xml import BRIDGE_PREFIX, bridge_name
-
 log = logging.getLogger(__name__)
 
 VXLAN_PREFIX = "vxlan-"
@@ -48,6 +46,13 @@ FLOOD_MAC = "00:00:00:00:00:00"
 MAX_VNI = 2**24 - 1
 TIMEOUT = 10.0  # seconds, one ip or bridge command
 VXLAN_NAME = re.compile(rf"{VXLAN_PREFIX}\d+\Z")
+BRIDGE_PREFIX = "brq"
+
+
+def bridge_name(network_id: str) -> str:
+    """The network's bridge, "brq" + the first 11 characters of its id (neutron's
+    linuxbridge naming): at most 15 characters, the kernel's limit for an interface name."""
+    return f"{BRIDGE_PREFIX}{network_id[:11]}"
 
 
 class VxlanError(Exception):
