@@ -58,6 +58,27 @@ def networks(clients: Clients, network_ids: list[str]) -> list[dict]:
     return [{"network_id": network_id, "port_id": ""} for network_id in network_ids]
 
 
+def ports(clients: Clients, port_ids: list[str]) -> list[dict]:
+    """One NIC per requested port, in order, if each exists, is visible and is unbound."""
+    stub = clients.stub(network_grpc.NetworkStub, "network")
+    requested = []
+    for port_id in port_ids:
+        try:
+            port = call(stub.GetPort, network_pb2.GetPortRequest(port_id=port_id))
+        except (NotFound, InvalidArgument):
+            raise InvalidArgument(
+                f"no port with id {quote(port_id)}", reason="PORT_NOT_FOUND", field="port_ids"
+            ) from None
+        if port.device_id:
+            raise FailedPrecondition(
+                f"port {quote(port_id)} is in use by device {quote(port.device_id)}",
+                reason="PORT_IN_USE",
+                port_id=port_id,
+            )
+        requested.append({"network_id": port.network_id, "port_id": port.id})
+    return requested
+
+
 def volumes(clients: Clients, volume_ids: list[str]) -> None:
     """Each requested volume exists, is visible and is available to attach."""
     stub = clients.stub(volume_grpc.VolumesStub, "volume")

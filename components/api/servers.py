@@ -25,10 +25,13 @@ from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 MAX_METADATA = 128
 
 
-def _check_request(request) -> tuple[str, list[str], list[str], dict]:
+def _check_request(request) -> tuple[str, list[str], list[str], list[str], dict]:
     name = validation.name("name", request.name, 255)
-    # A network may be named twice (two NICs on it), as in Nova; a volume may not.
+    # A network may be named twice (two NICs on it), as in Nova; a port or volume may not.
     network_ids = [validation.uuid_str("network_ids", v) for v in request.network_ids]
+    port_ids = [validation.uuid_str("port_ids", v) for v in request.port_ids]
+    if len(set(port_ids)) != len(port_ids):
+        raise InvalidArgument("port_ids names the same port twice", field="port_ids")
     volume_ids = [validation.uuid_str("volume_ids", v) for v in request.volume_ids]
     if len(set(volume_ids)) != len(volume_ids):
         raise InvalidArgument("volume_ids names the same volume twice", field="volume_ids")
@@ -38,7 +41,7 @@ def _check_request(request) -> tuple[str, list[str], list[str], dict]:
         validation.name("metadata key", key, 255)
         if len(value) > 255:
             raise InvalidArgument(f"metadata {quote(key)} is longer than 255", field="metadata")
-    return name, network_ids, volume_ids, dict(request.metadata)
+    return name, network_ids, port_ids, volume_ids, dict(request.metadata)
 
 
 def _zone_and_host(who: Caller, value: str) -> tuple[str, str]:
@@ -63,7 +66,7 @@ def create(
     another api replica hands it over if this process dies first. A retry
     with a request_id already used returns the first server and no build.
     """
-    name, network_ids, volume_ids, metadata = _check_request(request)
+    name, network_ids, port_ids, volume_ids, metadata = _check_request(request)
     zone, host = _zone_and_host(who, request.availability_zone)
     try:
         flavor = flavors.get(who, request.flavor_id)
@@ -71,7 +74,7 @@ def create(
         raise InvalidArgument(exc.message, reason="FLAVOR_NOT_FOUND", field="flavor_id") from None
     validation.uuid_str("image_id", request.image_id)
     image_properties = checks.image(clients, request.image_id, flavor)
-    requested = checks.networks(clients, network_ids)
+    requested = checks.networks(clients, network_ids) + checks.ports(clients, port_ids)
     checks.volumes(clients, volume_ids)
     checks.availability_zone(zone, host)
     limits = quotas.Limits(config.quota_instances, config.quota_cores, config.quota_ram_mib)

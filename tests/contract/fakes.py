@@ -62,12 +62,19 @@ class FakeNetwork(network_grpc.NetworkServicer, Recorder):
     def __init__(self) -> None:
         Recorder.__init__(self)
         self.networks: set[str] = set()
+        self.ports: dict[str, network_pb2.Port] = {}
 
     def GetNetwork(self, request, context):
         self.record("GetNetwork", request)
         if request.network_id not in self.networks:
             raise errors.NotFound(f"no network {request.network_id}")
         return network_pb2.VirtualNetwork(id=request.network_id, name="net")
+
+    def GetPort(self, request, context):
+        self.record("GetPort", request)
+        if request.port_id not in self.ports:
+            raise errors.NotFound(f"no port {request.port_id}")
+        return self.ports[request.port_id]
 
 
 class FakeVolumes(volume_grpc.VolumesServicer, Recorder):

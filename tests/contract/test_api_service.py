@@ -23,6 +23,7 @@ from stratus.compute.v1 import compute_service_pb2 as compute_pb2
 from stratus.compute.v1 import compute_service_pb2_grpc as compute_grpc
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
+from stratus.network.v1 import network_service_pb2 as network_pb2
 from stratus.network.v1 import network_service_pb2_grpc as network_grpc
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
@@ -44,6 +45,7 @@ TOKENS = {
 }
 IMAGE, BIG_IMAGE, QUEUED_IMAGE = (str(uuid.uuid4()) for _ in range(3))
 NETWORK, VOLUME, BUSY_VOLUME = (str(uuid.uuid4()) for _ in range(3))
+PORT, BOUND_PORT = (str(uuid.uuid4()) for _ in range(2))
 
 
 class OpenPolicy(auth.Policy):
@@ -104,6 +106,10 @@ def cloud(database_url):
     images.add(BIG_IMAGE, min_disk_gib=500)
     images.add(QUEUED_IMAGE, status=image_pb2.Image.STATUS_QUEUED)
     network.networks.add(NETWORK)
+    network.ports[PORT] = network_pb2.Port(id=PORT, network_id=NETWORK)
+    network.ports[BOUND_PORT] = network_pb2.Port(
+        id=BOUND_PORT, network_id=NETWORK, device_id=str(uuid.uuid4())
+    )
     volumes.volumes.update(
         {VOLUME: volume_pb2.Volume.STATUS_AVAILABLE, BUSY_VOLUME: volume_pb2.Volume.STATUS_IN_USE}
     )
@@ -264,6 +270,15 @@ def test_create_server_records_build_and_schedules_with_the_users_token(cloud):
     assert admin_view.host == "fake-host"
 
 
+def test_create_server_with_ports_puts_their_nics_after_the_networks_ones(cloud):
+    server = cloud.create(network_ids=[NETWORK], port_ids=[PORT])
+    instance = Instance.get_by_id(server.id)
+    assert [(n["network_id"], n["port_id"]) for n in instance.requested_networks] == [
+        (NETWORK, ""),
+        (NETWORK, PORT),
+    ]
+
+
 @pytest.mark.parametrize(
     "fields, code, why",
     [
@@ -279,6 +294,10 @@ def test_create_server_records_build_and_schedules_with_the_users_token(cloud):
         ({"volume_ids": [str(uuid.uuid4())]}, grpc.StatusCode.INVALID_ARGUMENT, "VOLUME_NOT_FOUND"),
         ({"volume_ids": [BUSY_VOLUME]}, grpc.StatusCode.FAILED_PRECONDITION, "VOLUME_UNAVAILABLE"),
         ({"volume_ids": [VOLUME, VOLUME]}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        ({"port_ids": [str(uuid.uuid4())]}, grpc.StatusCode.INVALID_ARGUMENT, "PORT_NOT_FOUND"),
+        ({"port_ids": [BOUND_PORT]}, grpc.StatusCode.FAILED_PRECONDITION, "PORT_IN_USE"),
+        ({"port_ids": [PORT, PORT]}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        ({"port_ids": ["not-a-uuid"]}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"network_ids": ["not-a-uuid"]}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"name": ""}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"image_id": "nope"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),

@@ -153,3 +153,18 @@ def test_the_token_is_cached_privately_and_debug_shows_the_sign_in(stratus):
     assert "identity IssueToken" not in second.stderr
     uncached = stratus.run("--debug", "--no-cache", "flavor", "list")
     assert "identity IssueToken" in uncached.stderr
+
+
+def test_a_server_on_a_given_port_gets_its_address_and_unbinds_it_on_delete(stratus):
+    port = stratus.json(
+        "port", "create", "--network", "private", f"cli-port-{uuid.uuid4().hex[:6]}"
+    )
+    address = port["fixed_ips"][0]["ip_address"] if "fixed_ips" in port else None
+    server = boot(stratus, f"cli-port-{uuid.uuid4().hex[:8]}", "--port", port["id"])
+    shown = stratus.json("port", "show", port["id"])
+    assert shown["device_id"] == server["id"], shown
+    assert address is None or address in str(server["addresses"]), server
+    stratus.ok("server", "delete", "--wait", server["id"])
+    shown = stratus.json("port", "show", port["id"])
+    assert shown["device_id"] == "" and shown["status"] == "DOWN", shown
+    stratus.ok("port", "delete", port["id"])

@@ -170,6 +170,14 @@ def follow(session: Session, s: Server, gone_ok: bool = False) -> Server | None:
     help="Attach an interface on this network, name or id (repeat for more, in order).",
 )
 @click.option(
+    "--port",
+    "port_refs",
+    multiple=True,
+    metavar="PORT",
+    help="Attach an interface on this unbound port, name or id, after the --network ones "
+    "(repeat); deleting the server unbinds it.",
+)
+@click.option(
     "--volume",
     "volume_refs",
     multiple=True,
@@ -199,6 +207,7 @@ def server_create(
     flavor_ref,
     image_ref,
     network_refs,
+    port_refs,
     volume_refs,
     properties,
     availability_zone,
@@ -213,6 +222,7 @@ def server_create(
         flavor_id=resolve.flavor(session, flavor_ref).id,
         image_id=resolve.image(session, image_ref).id,
         network_ids=[resolve.network(session, ref).id for ref in network_refs],
+        port_ids=[resolve.port(session, ref).id for ref in port_refs],
         volume_ids=[resolve.volume(session, ref).id for ref in volume_refs],
         metadata=parse_properties(properties),
         availability_zone=availability_zone,

@@ -140,7 +140,7 @@ class QuotaDetail(_message.Message):
     def __init__(self, limit: _Optional[int] = ..., in_use: _Optional[int] = ...) -> None: ...
 
 class CreateServerRequest(_message.Message):
-    __slots__ = ("name", "flavor_id", "image_id", "network_ids", "volume_ids", "metadata", "availability_zone", "request_id")
+    __slots__ = ("name", "flavor_id", "image_id", "network_ids", "volume_ids", "metadata", "availability_zone", "request_id", "port_ids")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -156,6 +156,7 @@ class CreateServerRequest(_message.Message):
     METADATA_FIELD_NUMBER: _ClassVar[int]
     AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    PORT_IDS_FIELD_NUMBER: _ClassVar[int]
     name: str
     flavor_id: str
     image_id: str
@@ -164,7 +165,8 @@ class CreateServerRequest(_message.Message):
     metadata: _containers.ScalarMap[str, str]
     availability_zone: str
     request_id: str
-    def __init__(self, name: _Optional[str] = ..., flavor_id: _Optional[str] = ..., image_id: _Optional[str] = ..., network_ids: _Optional[_Iterable[str]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., request_id: _Optional[str] = ...) -> None: ...
+    port_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., flavor_id: _Optional[str] = ..., image_id: _Optional[str] = ..., network_ids: _Optional[_Iterable[str]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., request_id: _Optional[str] = ..., port_ids: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class GetServerRequest(_message.Message):
     __slots__ = ("server_id",)

@@ -149,7 +149,9 @@ class ServersServicer:
         the flavor's disk (INVALID_ARGUMENT, reason IMAGE_NOT_FOUND or
         IMAGE_UNUSABLE); each network, which must exist and be usable by the
         project (INVALID_ARGUMENT, reason NETWORK_NOT_FOUND; a network listed
-        twice gets two interfaces, as in Nova); each volume, which must exist
+        twice gets two interfaces, as in Nova); each port, which must exist
+        (INVALID_ARGUMENT, reason PORT_NOT_FOUND) and be bound to no device
+        (FAILED_PRECONDITION, reason PORT_IN_USE); each volume, which must exist
         (INVALID_ARGUMENT, reason VOLUME_NOT_FOUND) and be available
         (FAILED_PRECONDITION, reason VOLUME_UNAVAILABLE); the availability
         zone, which some compute host must be in (INVALID_ARGUMENT); and the
