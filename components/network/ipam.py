@@ -39,6 +39,10 @@ RESERVED = {
 }
 MAX_NAMESERVERS = 5
 BATCH = 256
+# Neutron's ipv6_address_mode values; the first two give each port its EUI-64 address.
+AUTO_ADDRESS_MODES = ("slaac", "dhcpv6-stateless")
+IPV6_MODES = (*AUTO_ADDRESS_MODES, "dhcpv6-stateful")
+EUI64_PREFIX = 64
 
 
 # Pure: keys, ranges, validation ------------------------------------------------------
@@ -69,6 +73,7 @@ class SubnetPlan:
     gateway: Address | None
     pools: tuple[tuple[Address, Address], ...]
     dns_nameservers: tuple[str, ...]
+    ipv6_address_mode: str = ""
 
     @property
     def ip_version(self) -> int:
@@ -195,6 +200,26 @@ def plan_nameservers(servers: Sequence[str], version: int | None = None) -> tupl
     return tuple(result)
 
 
+def plan_ipv6_mode(cidr: Cidr, mode: str) -> str:
+    """The subnet's ipv6_address_mode: "" for IPv4, "dhcpv6-stateful" unless given for IPv6."""
+    field = "ipv6_address_mode"
+    if cidr.version == 4:
+        if mode:
+            raise InvalidArgument(f"{field} {quote(mode)} is for IPv6 subnets only", field=field)
+        return ""
+    mode = mode or "dhcpv6-stateful"
+    if mode not in IPV6_MODES:
+        raise InvalidArgument(
+            f"{field} {quote(mode)} is not one of {', '.join(IPV6_MODES)}", field=field
+        )
+    if mode in AUTO_ADDRESS_MODES and cidr.prefixlen != EUI64_PREFIX:
+        raise InvalidArgument(
+            f"{field} {mode} needs a /{EUI64_PREFIX} prefix for EUI-64 addresses, not {cidr}",
+            field=field,
+        )
+    return mode
+
+
 def plan_subnet(
     cidr: str,
     ip_version: int = 0,
@@ -202,6 +227,7 @@ def plan_subnet(
     no_gateway: bool = False,
     pools: Sequence[tuple[str, str]] = (),
     dns_nameservers: Sequence[str] = (),
+    ipv6_address_mode: str = "",
 ) -> SubnetPlan:
     """Check a subnet request; every refusal names the field at fault."""
     network = parse_cidr(cidr, ip_version)
@@ -211,7 +237,21 @@ def plan_subnet(
         gateway=gateway,
         pools=tuple(plan_pools(network, gateway, pools)),
         dns_nameservers=plan_nameservers(dns_nameservers, network.version),
+        ipv6_address_mode=plan_ipv6_mode(network, ipv6_address_mode),
     )
+
+
+def eui64(cidr: Cidr, mac: str) -> ipaddress.IPv6Address:
+    """The address SLAAC gives ``mac`` on ``cidr`` (a /64): the prefix and the MAC's
+    modified EUI-64 interface id (universal/local bit flipped, ff:fe in the middle)."""
+    octets = bytes.fromhex(mac.replace(":", ""))
+    interface_id = bytes([octets[0] ^ 0x02]) + octets[1:3] + b"\xff\xfe" + octets[3:6]
+    return ipaddress.IPv6Address(int(cidr.network_address) | int.from_bytes(interface_id))
+
+
+def is_auto_address(subnet: Subnet) -> bool:
+    """Whether ports get their EUI-64 address on ``subnet`` instead of one from its pools."""
+    return subnet.ip_version == 6 and subnet.ipv6_address_mode in AUTO_ADDRESS_MODES
 
 
 def check_requested(cidr: Cidr, gateway: Address | None, address: Address, field: str) -> None:
@@ -350,10 +390,28 @@ def claim_any(subnet: Subnet, port: Port, position: int) -> IPAllocation | None:
     return None
 
 
+def claim_eui64(subnet: Subnet, port: Port, position: int) -> IPAllocation | None:
+    """The port's EUI-64 address on an auto-address subnet, or None when it is held."""
+    return _insert(
+        subnet, port, position, eui64(ipaddress.ip_network(subnet.cidr), port.mac_address)
+    )
+
+
 def claim_address(
     subnet: Subnet, port: Port, position: int, address: Address, field: str
 ) -> IPAllocation:
-    """Claim one requested address; ALREADY_EXISTS when a port holds it."""
+    """Claim one requested address; ALREADY_EXISTS when a port holds it.
+
+    On an auto-address subnet only the port's EUI-64 address may be asked for.
+    """
+    if is_auto_address(subnet):
+        expected = eui64(ipaddress.ip_network(subnet.cidr), port.mac_address)
+        if address != expected:
+            raise InvalidArgument(
+                f"subnet {subnet.id} is {subnet.ipv6_address_mode}: a port's address on it is"
+                f" its EUI-64 address ({expected} for {port.mac_address}), not {address}",
+                field=f"{field}.ip_address",
+            )
     row = _insert(subnet, port, position, address)
     if row is None:
         raise AlreadyExists(f"{address} is already in use on subnet {subnet.id}", field=field)

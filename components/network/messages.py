@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.framework import timestamp
-from components.network import subnets
+from components.network import subnets, tunnels
 from components.network.models import Network, Port, Subnet
 from stratus.network.v1 import network_service_pb2 as pb2
 
@@ -41,6 +41,7 @@ def subnet(row: Subnet) -> pb2.Subnet:
         ],
         dns_nameservers=row.dns_nameservers,
         enable_dhcp=row.enable_dhcp,
+        ipv6_address_mode=row.ipv6_address_mode,
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
     )
@@ -63,4 +64,16 @@ def port(row: Port) -> pb2.Port:
         status=row.status,
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
+    )
+
+
+def segment(found: tunnels.Segment) -> pb2.NetworkSegment:
+    return pb2.NetworkSegment(
+        network_id=found.network.id,
+        network_type=found.network.network_type,
+        segmentation_id=found.network.segmentation_id,
+        mtu=found.network.mtu,
+        tunnel_endpoints=[
+            pb2.TunnelEndpoint(host=host, ip_address=ip) for host, ip in found.endpoints
+        ],
     )

@@ -41,6 +41,8 @@ class Subnet(BaseModel):
     # Addresses, in the caller's order.
     dns_nameservers = JSONField(default=list)
     enable_dhcp = peewee.BooleanField(default=True)
+    # IPv6 subnets: "slaac", "dhcpv6-stateless" or "dhcpv6-stateful"; "" for IPv4.
+    ipv6_address_mode = peewee.CharField(max_length=16, default="")
 
 
 class AllocationPool(BaseModel):
@@ -96,4 +98,14 @@ class IPAllocation(BaseModel):
         )
 
 
-MODELS = [Network, Subnet, AllocationPool, Port, IPAllocation]
+class TunnelEndpoint(BaseModel):
+    """One host's VXLAN underlay address (Neutron's agent tunneling_ip), one row per host."""
+
+    host = peewee.CharField(max_length=255, unique=True)
+    ip_address = peewee.CharField(max_length=45)
+
+    class Meta:
+        table_name = "tunnel_endpoint"
+
+
+MODELS = [Network, Subnet, AllocationPool, Port, IPAllocation, TunnelEndpoint]

@@ -152,13 +152,19 @@ def _insert(network: Network, fields: dict, requested_mac: str, prefix: str) -> 
     raise ResourceExhausted(f"no free MAC address found on network {network.id}")
 
 
+def _claim(subnet: Subnet, port: Port, position: int) -> IPAllocation | None:
+    if ipam.is_auto_address(subnet):
+        return ipam.claim_eui64(subnet, port, position)
+    return ipam.claim_any(subnet, port, position)
+
+
 def _allocate(port: Port, wants: list[Want]) -> None:
     ipam.lock_subnets(s.id for want in wants for s in want.subnets)
     for position, want in enumerate(wants):
         if want.address is not None:
             ipam.claim_address(want.subnets[0], port, position, want.address, want.field)
             continue
-        claims = (ipam.claim_any(subnet, port, position) for subnet in want.subnets)
+        claims = (_claim(subnet, port, position) for subnet in want.subnets)
         if all(claim is None for claim in claims):
             raise ResourceExhausted(want.exhausted, field=want.field)
 

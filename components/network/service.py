@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from components.framework import caller, validation
-from components.network import access, messages, networks, ports, segments, subnets
+from components.network import access, messages, networks, ports, segments, subnets, tunnels
 from components.network.config import NetworkConfig
 from stratus.network.v1 import network_service_pb2 as pb2
 from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
@@ -66,6 +66,7 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
             allocation_pools=tuple((p.start, p.end) for p in request.allocation_pools),
             dns_nameservers=tuple(request.dns_nameservers),
             enable_dhcp=request.enable_dhcp if request.HasField("enable_dhcp") else True,
+            ipv6_address_mode=request.ipv6_address_mode,
         )
         return messages.subnet(subnets.create(caller(), spec))
 
@@ -124,3 +125,12 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
     def DeletePort(self, request, context):
         ports.delete(caller(), request.port_id)
         return pb2.DeletePortResponse()
+
+    # Tunnel endpoints and segments ------------------------------------------------
+
+    def RegisterTunnelEndpoint(self, request, context):
+        row, _ = tunnels.register(request.host, request.ip_address)
+        return pb2.TunnelEndpoint(host=row.host, ip_address=row.ip_address)
+
+    def GetNetworkSegment(self, request, context):
+        return messages.segment(tunnels.segment(request.network_id))

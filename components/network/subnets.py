@@ -31,6 +31,7 @@ class SubnetSpec:
     allocation_pools: tuple[tuple[str, str], ...] = ()
     dns_nameservers: tuple[str, ...] = ()
     enable_dhcp: bool = True
+    ipv6_address_mode: str = ""
 
 
 def pools(subnet: Subnet) -> list[tuple[str, str]]:
@@ -55,6 +56,7 @@ def create(who: Caller, spec: SubnetSpec) -> Subnet:
         spec.no_gateway,
         spec.allocation_pools,
         spec.dns_nameservers,
+        spec.ipv6_address_mode,
     )
 
     def work() -> Subnet:
@@ -76,6 +78,7 @@ def create(who: Caller, spec: SubnetSpec) -> Subnet:
             gateway_ip=str(plan.gateway) if plan.gateway is not None else "",
             dns_nameservers=list(plan.dns_nameservers),
             enable_dhcp=spec.enable_dhcp,
+            ipv6_address_mode=plan.ipv6_address_mode,
         )
         ipam.create_pools(row, plan)
         return row
