@@ -10,6 +10,10 @@ host on a machine of its own, mutual TLS everywhere with the run's CA (pki.py).
 it installs what is missing, starts virtlogd and libvirtd in a network
 namespace of their own (qemu_host.py), points the compute hosts at that
 libvirtd, and uploads the demo guest (guest_image.py). Ctrl-C stops them too.
+Guest networks are bridges with VXLAN, served by the network service's DHCP
+agent (wiring.py says who is told what). With ``--machines`` each compute
+machine runs its own virtlogd and libvirtd, the network service runs on a
+machine ``network`` of its own, and volumes reach guests over NBD with TLS.
 """
 
 from __future__ import annotations
@@ -27,7 +31,7 @@ from pathlib import Path
 import grpc
 
 from components.framework import PRIVATE_UMASK, lifeline, private_dir, tls
-from components.supervisor import guest_image, instructions, ports, qemu_host, seed
+from components.supervisor import guest_image, instructions, ports, qemu_host, seed, wiring
 from components.supervisor.plan import CONTROLLER, DATABASES, HostSize, Plan, Tls
 from components.supervisor.processes import Supervisor
 from components.supervisor.rack import RackError
@@ -173,15 +177,19 @@ def check_ports(plan: Plan) -> None:
                 raise ports.PortBusy(ports.busy_message(spec.name, port, taken, plan.port_offset))
 
 
-def make_plan(options, qemu: qemu_host.QemuHost | None, machines=None, databases=None) -> Plan:
+def make_plan(
+    options, qemus: list[qemu_host.QemuHost] | None = None, machines=None, databases=None
+) -> Plan:
+    """What runs where. ``qemus``: the hosts of real guests (one on one machine, shared by
+    every compute host; one per compute machine of a rack)."""
     data_dir = Path(options.data_dir).resolve()
     extra = {"machines": machines} if machines is not None else {}
+    extra.update(guest_wiring(options, qemus or [], machines))
     return Plan(
         data_dir,
         options.port_offset,
         options.machines or options.compute_hosts,
-        qemu.uri if qemu else options.libvirt_uri,
-        compute_env=qemu.compute_env() if qemu else {},
+        options.libvirt_uri if not qemus else "",
         host_size=HostSize(
             options.compute_vcpus, options.compute_ram_mib, options.compute_disk_gib
         ),
@@ -190,6 +198,27 @@ def make_plan(options, qemu: qemu_host.QemuHost | None, machines=None, databases
         database_urls=databases or {},
         **extra,
     )
+
+
+def guest_wiring(options, qemus: list[qemu_host.QemuHost], rack) -> dict:
+    """Plan fields for real guests (see wiring.py): nothing for the test hypervisor."""
+    if not qemus:
+        return {}
+    if rack is None:  # one machine: an all-in-one host, the bridges in the guests' namespace
+        (qemu,) = qemus
+        network = wiring.network_env(
+            wiring.LOOPBACK_TUNNEL_IP, wiring.LOOPBACK_DEVICE, qemu.namespace
+        )
+        return {"compute_env": qemu.compute_env(), "component_env": {"network": network}}
+    from components.supervisor.rack import MACHINE_LINK
+
+    network = wiring.network_env(rack.address(wiring.NETWORK_MACHINE), MACHINE_LINK, "")
+    volume = wiring.volume_env(rack.address(CONTROLLER), options.port_offset)
+    return {
+        "placement": {"network": wiring.NETWORK_MACHINE},
+        "component_env": {"network": network, "volume": volume},
+        "host_env": {qemu.name: qemu.compute_env() for qemu in qemus},
+    }
 
 
 def issue_certificates(plan: Plan) -> tls.Tls | None:
@@ -215,14 +244,48 @@ def write_test_nodes(plan: Plan) -> None:
         path.write_text(text)
 
 
-def prepare_qemu(options) -> tuple[qemu_host.QemuHost, guest_image.Guest]:
-    """Packages, the demo guest's files and the network namespace for real guests."""
+def prepare_qemu(options) -> guest_image.Guest:
+    """Packages and the demo guest's files for real guests."""
     qemu_host.ensure_installed()
-    data_dir = Path(options.data_dir).resolve()
-    guest = guest_image.build(data_dir)
-    qemu = qemu_host.QemuHost(data_dir, options.netns)
-    qemu.prepare()
-    return qemu, guest
+    return guest_image.build(Path(options.data_dir).resolve())
+
+
+def qemu_hosts(options, data_dir: Path, rack) -> list[qemu_host.QemuHost]:
+    """The libvirt of each host of real guests, prepared: on one machine one, in a
+    namespace of its own; in a rack one per compute machine, in the machine."""
+    if rack is None:
+        # What a previous run killed before it could clean up left outside its namespace.
+        wiring.clean_leftovers(data_dir)
+        hosts = [qemu_host.QemuHost(data_dir, options.netns)]
+    else:
+        from components.supervisor.rack import MACHINE_LINK
+
+        hosts = [
+            qemu_host.QemuHost(
+                data_dir,
+                rack.namespace(name),
+                name=name,
+                owns_namespace=False,
+                tunnel_ip=rack.address(name),
+                underlay_device=MACHINE_LINK,
+                nbd_tls=True,
+            )
+            for name in rack.machines()
+            if name.startswith("compute-")
+        ]
+    for host in hosts:
+        host.prepare()
+    return hosts
+
+
+def install_nbd_credentials(plan: Plan, qemus: list[qemu_host.QemuHost]) -> None:
+    """Each libvirtd of NBD disks gets its compute host's certificate as QEMU's client."""
+    if plan.tls is None:
+        return
+    for qemu in qemus:
+        if qemu.nbd_tls:
+            cert, key = plan.tls.files(qemu.name)
+            qemu.install_nbd_credentials(plan.tls.ca_file, cert, key)
 
 
 def announce(
@@ -253,6 +316,7 @@ def announce(
         cacert=cacert,
         operator=operator,
         reach=reach_note(details or {}),
+        machines=bool(options.machines),
     )
     print(text, flush=True)
 
@@ -264,9 +328,14 @@ def reach_note(details: dict) -> str:
         return ""
     where = ", ".join(f"{name} {', '.join(m['addresses'])}" for name, m in machines.items())
     prefix = machines[CONTROLLER]["namespace"].removesuffix(f"-{CONTROLLER}")
+    runs = "".join(
+        f"    {name}: {', '.join(m['runs'])}\n" for name, m in machines.items() if m.get("runs")
+    )
     return (
         f"\n  Machines (network namespaces {prefix}-*): {where}.\n"
-        f"  This shell reaches them over {prefix}-op ({details['operator_address']}), the rack's\n"
+        + (f"  What runs where:\n{runs}" if runs else "")
+        + f"  This shell reaches them over {prefix}-op ({details['operator_address']}), "
+        "the rack's\n"
         f"  switch; a machine's own view: sudo ip netns exec {prefix}-controller ss -ltn\n"
     )
 
@@ -289,7 +358,11 @@ def run_details(plan: Plan, supervisor: Supervisor, rack, security: tls.Tls | No
         }
     if rack is not None:
         details["machines"] = {
-            name: {"namespace": rack.namespace(name), "addresses": list(rack.addresses(name))}
+            name: {
+                "namespace": rack.namespace(name),
+                "addresses": list(rack.addresses(name)),
+                "runs": [c.spec.name for c in supervisor.children if c.spec.machine == name],
+            }
             for name in rack.machines()
         }
         details["operator_address"] = rack.operator_address
@@ -323,8 +396,9 @@ def handle_stop_signals(stop: threading.Event, starting: threading.Event) -> Non
 
 
 def build_rack(options, data_dir: Path, replicas: int):
-    """The machines of a --machines run: a controller (one address per replica) and the
-    compute machines, after removing what a previous run that was killed left behind."""
+    """The machines of a --machines run: a controller (one address per replica), the
+    compute machines and, with real guests, the network machine (at .5), after removing
+    what a previous run that was killed left behind."""
     from components.supervisor.rack import Rack, tag_for_port_offset
 
     tag = tag_for_port_offset(options.port_offset)
@@ -333,6 +407,8 @@ def build_rack(options, data_dir: Path, replicas: int):
         rack.add(CONTROLLER, addresses=replicas)
         for index in range(1, options.machines + 1):
             rack.add(f"compute-{index}")
+        if options.hypervisor == "qemu":
+            rack.add(wiring.NETWORK_MACHINE, host=wiring.NETWORK_MACHINE_HOST)
     except BaseException:
         rack.destroy()
         raise
@@ -358,12 +434,16 @@ def run(options) -> int:
     stop, starting = threading.Event(), threading.Event()
     starting.set()
     handle_stop_signals(stop, starting)
-    if options.machines and options.hypervisor == "qemu":
-        log.error("real guests across machines are not supported yet: use --hypervisor test")
-        return 1
-    qemu, guest = prepare_qemu(options) if options.hypervisor == "qemu" else (None, None)
+    real_guests = options.hypervisor == "qemu"
+    if real_guests and options.machines:
+        try:
+            wiring.nbd_ports(options.port_offset)
+        except ValueError as error:  # an offset putting the NBD exports too high
+            raise qemu_host.HostSetupError(str(error)) from None
+    guest = prepare_qemu(options) if real_guests else None
     data_dir = Path(options.data_dir).resolve()
     rack = cluster = None
+    qemus: list[qemu_host.QemuHost] = []
     reapers = []
     supervisor = None
     try:
@@ -374,19 +454,23 @@ def run(options) -> int:
             # Deletes the machines if run-all dies without doing it (SIGKILL).
             reapers.append(rack.start_reaper())
             cluster, databases = control_plane_database(options, rack, data_dir)
-        plan = make_plan(options, qemu, rack, databases)
+        if real_guests:
+            qemus = qemu_hosts(options, data_dir, rack)
+        plan = make_plan(options, qemus, rack, databases)
         check_ports(plan)  # before anything is written: a busy port changes nothing
         private_dir(plan.data_dir)
         write_test_nodes(plan)
         security = issue_certificates(plan)
+        install_nbd_credentials(plan, qemus)
         supervisor = Supervisor(
             plan.data_dir / "logs",
             echo=not options.quiet,
             policy=RestartPolicy.from_env(os.environ),
             security=security,
         )
-        if qemu:  # deletes the guests' namespace if run-all dies without doing it
-            reapers.append(qemu_host.start_reaper(qemu.namespace))
+        for qemu in qemus:  # deletes the guests' namespace if run-all dies without doing it
+            if qemu.owns_namespace:
+                reapers.append(qemu_host.start_reaper(qemu.namespace, data_dir=data_dir))
         if cluster is not None:
             supervisor.start(cluster.spec())
             cluster.wait_ready()
@@ -394,7 +478,7 @@ def run(options) -> int:
         bootstrap(plan)
         specs = [*plan.components(), *plan.computes()]
         # The daemons first: they stop last, after the compute hosts using them.
-        for spec in [*(qemu.daemons() if qemu else []), *specs]:
+        for spec in [*(d for qemu in qemus for d in qemu.daemons()), *specs]:
             supervisor.start(spec)
         addresses = {s.name: s.address for s in specs}
         details = run_details(plan, supervisor, rack, security)
@@ -407,7 +491,9 @@ def run(options) -> int:
         starting.clear()
         if supervisor is not None:
             supervisor.stop()
-        if qemu:
+        if real_guests:  # DHCP namespaces and dnsmasq, NBD exports
+            wiring.clean_leftovers(data_dir)
+        for qemu in qemus:
             qemu.teardown()
         if rack is not None:
             rack.destroy()

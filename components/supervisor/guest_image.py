@@ -9,7 +9,9 @@ Built from two Debian packages that are downloaded, never installed
 * an initramfs with busybox, the virtio modules (and those of the ACPI power
   button, so the guest powers off when asked) and ``guest_init.sh`` as
   ``/init``: it prints the first bytes of each disk and the address DHCP gives
-  each NIC on the serial console;
+  each NIC (and the DHCP server that gave it) on the serial console, and does
+  what its kernel command line asks (``stratus.mark``, ``stratus.ping``: see
+  the script);
 * a 1 MiB raw disk whose first line is :data:`DISK_MARKER`.
 
 The files are kept in ``<data_dir>/guest/`` and built again only when the
@@ -64,7 +66,7 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/$mask" dev "$interface"
     [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
-    echo "STRATUS-GUEST: nic $interface address $ip/$mask" > /dev/console ;;
+    echo "STRATUS-GUEST: nic $interface address $ip/$mask server $serverid" > /dev/console ;;
 esac
 """
 POWER_BUTTON_SCRIPT = """#!/bin/sh

@@ -74,10 +74,12 @@ def banner(
     cacert: Path | None = None,
     operator: tuple[Path, Path] | None = None,
     reach: str = "",
+    machines: bool = False,
 ) -> str:
     """The text run-all prints. ``cacert``: the run's CA (TLS; None: plaintext);
     ``operator``: a client certificate and key from it, for services' internal ports;
-    ``reach``: how this shell reaches the machines (a rack), said first."""
+    ``reach``: how this shell reaches the machines (a rack), said first; ``machines``:
+    the run is a rack (what real guests use there differs)."""
     identity, api = addresses["identity"], addresses["api"]
     tls = "-plaintext" if cacert is None else f"-cacert {cacert}"
     body = (
@@ -107,7 +109,7 @@ Or with the stratus CLI:
   stratus server create --flavor m1.tiny --image {image_name} --network private --wait vm2
   stratus server list
 
-{_real_guest_note(image_name)}{_operator_note(addresses, passwords, tls, operator)}Every service answers `grpcurl {tls} ADDRESS list` (reflection) and grpc.health.v1.Health/Check.
+{_real_guest_note(image_name, machines)}{_operator_note(addresses, passwords, tls, operator)}Every service answers `grpcurl {tls} ADDRESS list` (reflection) and grpc.health.v1.Health/Check.
 Addresses: {", ".join(f"{k} {v}" for k, v in addresses.items())}
 Ctrl-C stops everything.
 """
@@ -136,10 +138,20 @@ def _operator_note(
     )
 
 
-def _real_guest_note(image_name: str) -> str:
+def _real_guest_note(image_name: str, machines: bool = False) -> str:
     if image_name == "demo":
         return ""
+    where = (
+        "Each compute machine runs its own libvirtd; guest networks are bridges joined by\n"
+        "VXLAN over the rack, served by dnsmasq in namespaces qdhcp-<network id> of machine\n"
+        "network; volumes reach guests over NBD with TLS from the controller.\n\n"
+        if machines
+        else "Guest networks are bridges in the guests' namespace, served by dnsmasq in\n"
+        "namespaces qdhcp-<network id>; volumes are files of this machine.\n\n"
+    )
     return (
         f"Guests are real (QEMU): image {image_name!r} boots a kernel whose console (GetConsoleOutput)\n"
-        "shows STRATUS-GUEST lines: its disks' first bytes and the address DHCP gave it.\n\n"
+        "shows STRATUS-GUEST lines: its disks' first bytes and the address DHCP gave it (and\n"
+        "which server did); an image's os_command_line may add stratus.ping=ADDR[,ADDR] and\n"
+        "stratus.mark=DEV:TEXT (components/supervisor/guest_init.sh).\n" + where
     )

@@ -4,7 +4,10 @@ On one machine (the default) everything listens on loopback. With machines
 (``make run-all MACHINES=3``) the control plane runs on machine ``controller``
 (api, scheduler and conductor twice, the replicas on the controller's second
 address) and each compute host on a machine of its own, every process bound to
-its machine's underlay address; :class:`Machines` says where that is.
+its machine's underlay address; :class:`Machines` says where that is. With
+real guests the network service runs on a machine of its own (``placement``)
+and the settings wiring.py names reach the services (``component_env``,
+``host_env``).
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ SERVICE_ONLY = ("conductor", "compute")
 # With TLS, a component serving users takes the services' calls on its port + this.
 INTERNAL_PORT_STEP = 1000
 CONTROLLER = "controller"
+LIBVIRT_URI = "STRATUS_COMPUTE_LIBVIRT_URI"
 
 
 class Machines(Protocol):
@@ -168,6 +172,13 @@ class Plan:
     tls: Tls | None = None
     # Database name -> URL (empty: each component's SQLite file in data_dir).
     database_urls: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Component -> the machine it runs on, if not the controller (real guests across
+    # machines: the network service on machine "network").
+    placement: dict[str, str] = dataclasses.field(default_factory=dict)
+    # Component -> settings of its processes beyond the common ones (wiring.py).
+    component_env: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
+    # Compute host -> its settings beyond compute_env (its own libvirtd, tunnel address).
+    host_env: dict[str, dict[str, str]] = dataclasses.field(default_factory=dict)
 
     def port(self, name: str) -> int:
         return DEFAULT_PORTS[name] + self.port_offset
@@ -182,17 +193,22 @@ class Plan:
         count = self.replicas if name in REPLICATED else 1
         return [name if r == 1 else f"{name}-{r}" for r in range(1, count + 1)]
 
+    def machine_of(self, name: str) -> str:
+        """The machine the processes of component ``name`` run on."""
+        return self.placement.get(name, CONTROLLER)
+
     def _specs_of(self, name: str) -> list[ProcessSpec]:
         """Where each process of ``name`` listens (before its environment is known)."""
+        machine = self.machine_of(name)
         return [
             ProcessSpec(
                 instance,
                 f"components.{name}",
                 self.port(name),
                 {},
-                host=self.machines.address(CONTROLLER, index),
-                machine=CONTROLLER,
-                exec_prefix=tuple(self.machines.exec_prefix(CONTROLLER)),
+                host=self.machines.address(machine, index),
+                machine=machine,
+                exec_prefix=tuple(self.machines.exec_prefix(machine)),
                 service=name,
                 internal_port=self.internal_port(name),
             )
@@ -241,6 +257,7 @@ class Plan:
             env.update(self.tls.env(spec.name))
         if database and database in self.database_urls:
             env[f"STRATUS_{spec.service.upper()}_DATABASE_URL"] = self.database_urls[database]
+        env.update(self.component_env.get(spec.service, {}))
         return env
 
     def components(self) -> list[ProcessSpec]:
@@ -259,12 +276,16 @@ class Plan:
 
     def test_node_files(self) -> dict[Path, str]:
         """What each test host is made from (nothing when libvirt_uri names a libvirt)."""
-        if self.libvirt_uri:
+        if self.libvirt_uri or LIBVIRT_URI in self.compute_env:
             return {}
         vcpus = self.host_size.vcpus or TEST_HOST_VCPUS
         ram_mib = self.host_size.ram_mib or TEST_HOST_RAM_MIB
         node = empty_host_xml(vcpus, ram_mib)
-        return {self.test_node_path(host): node for host in self.host_names()}
+        return {
+            self.test_node_path(host): node
+            for host in self.host_names()
+            if LIBVIRT_URI not in self.host_env.get(host, {})
+        }
 
     def computes(self) -> list[ProcessSpec]:
         specs = []
@@ -290,5 +311,6 @@ class Plan:
             )
             env.update(self.host_size.env())
             env.update(self.compute_env)
+            env.update(self.host_env.get(host, {}))
             specs.append(dataclasses.replace(spec, env=env))
         return specs

@@ -43,6 +43,7 @@ import sys
 import time
 from pathlib import Path
 
+from components.supervisor import wiring
 from components.supervisor.plan import ProcessSpec
 
 log = logging.getLogger(__name__)
@@ -120,14 +121,28 @@ def ensure_installed() -> None:
 
 @dataclasses.dataclass(frozen=True)
 class QemuHost:
-    """The libvirt of one cloud: its directory and its network namespace."""
+    """The libvirt of one host of real guests: its directory and its network namespace.
+
+    One machine: the cloud's only host, ``<data_dir>/libvirt``, in a namespace of its
+    own that it makes and deletes. A rack's compute machine (``name`` "compute-1"):
+    ``<data_dir>/libvirt-compute-1``, daemons ``virtlogd-compute-1`` and
+    ``libvirtd-compute-1``, in the machine's namespace, which the rack makes and
+    deletes (``owns_namespace`` False); its VXLAN endpoint is the machine's address
+    on its underlay interface, and its guests' NBD disks use TLS with the
+    certificate of its compute host (:meth:`install_nbd_credentials`).
+    """
 
     data_dir: Path
     namespace: str
+    name: str = ""
+    owns_namespace: bool = True
+    tunnel_ip: str = wiring.LOOPBACK_TUNNEL_IP
+    underlay_device: str = wiring.LOOPBACK_DEVICE
+    nbd_tls: bool = False
 
     @property
     def root(self) -> Path:
-        return self.data_dir / "libvirt"
+        return self.data_dir / (f"libvirt-{self.name}" if self.name else "libvirt")
 
     @property
     def socket(self) -> Path:
@@ -137,50 +152,82 @@ class QemuHost:
     def uri(self) -> str:
         return f"qemu:///system?socket={self.socket}"
 
+    @property
+    def nbd_tls_dir(self) -> Path:
+        """QEMU's client credentials for NBD disks (ca-cert.pem, client-cert.pem,
+        client-key.pem; outside the directories the daemons' wrapper opens to all)."""
+        return self.root / "nbd-tls"
+
     def compute_env(self) -> dict[str, str]:
-        """What the compute hosts are told: this libvirtd, libvirt networks, and the
-        domain type a start-up probe picks (KVM only if it runs stock guests)."""
-        return {
-            "STRATUS_COMPUTE_LIBVIRT_URI": self.uri,
-            "STRATUS_COMPUTE_NIC_TYPE": "network",
-            "STRATUS_COMPUTE_DOMAIN_TYPE": "auto",
-            "STRATUS_COMPUTE_NETWORK_NAMESPACE": self.namespace,
-        }
+        """What its compute host is told: this libvirtd, guests' NICs on bridges (in the
+        guests' namespace on one machine; in the machine's own on a rack), VXLAN from
+        its tunnel address, and the domain type a start-up probe picks."""
+        return wiring.compute_env(
+            self.uri,
+            self.tunnel_ip,
+            self.underlay_device,
+            self.namespace if self.owns_namespace else "",
+        )
+
+    def qemu_conf(self) -> str:
+        """qemu.conf: QEMU as root, and with ``nbd_tls`` TLS on every NBD disk."""
+        text = CONFIG_FILES["qemu.conf"]
+        if self.nbd_tls:
+            text += f'nbd_tls = 1\nnbd_tls_x509_cert_dir = "{self.nbd_tls_dir}"\n'
+        return text
 
     def prepare(self) -> None:
-        """Directories, configuration files and a fresh network namespace: to libvirt,
-        each start of run-all is a boot of the host (nothing of a previous run is running)."""
-        if namespace_exists(self.namespace):
-            delete_namespace(self.namespace)
+        """Directories, configuration files and (if it owns one) a fresh network
+        namespace: to libvirt, each start of run-all is a boot of the host (nothing of a
+        previous run is running)."""
+        if self.owns_namespace:
+            if namespace_exists(self.namespace):
+                delete_namespace(self.namespace)
+        elif not namespace_exists(self.namespace):
+            raise HostSetupError(f"network namespace {self.namespace} does not exist")
         # /run is emptied at boot: stale sockets would look like running daemons, and
         # its "autostarted" markers would keep libvirtd from starting guest networks.
         shutil.rmtree(self.root / "run", ignore_errors=True)
         for name, _ in MOUNTS:
             (self.root / name).mkdir(parents=True, exist_ok=True)
-        for name, text in CONFIG_FILES.items():
+        for name, text in {**CONFIG_FILES, "qemu.conf": self.qemu_conf()}.items():
             (self.root / "etc" / name).write_text(text)
-        _run(["ip", "netns", "add", self.namespace])
-        _run(["ip", "-n", self.namespace, "link", "set", "lo", "up"])
+        if self.owns_namespace:
+            _run(["ip", "netns", "add", self.namespace])
+            _run(["ip", "-n", self.namespace, "link", "set", "lo", "up"])
+
+    def install_nbd_credentials(self, ca_file: Path, cert_file: Path, key_file: Path) -> Path:
+        """QEMU's TLS client credentials for NBD disks, from the compute host's own
+        certificate (subject ``OU=service,CN=<host>``, which the volume service's
+        exports may allow by name)."""
+        from components.volume import nbd
+
+        return nbd.make_tls_dir(self.nbd_tls_dir, ca_file, cert_file, key_file, "client")
 
     def daemons(self) -> list[ProcessSpec]:
-        """virtlogd, then libvirtd, each inside the namespace with this cloud's libvirt."""
+        """virtlogd, then libvirtd, each inside the namespace with this host's libvirt."""
         return [
             self._daemon("virtlogd", self.root / "run" / "virtlogd-sock"),
             self._daemon("libvirtd", self.socket),
         ]
 
-    def _daemon(self, name: str, socket: Path) -> ProcessSpec:
+    def _daemon(self, daemon: str, socket: Path) -> ProcessSpec:
         command = (
             *("ip", "netns", "exec", self.namespace),
             *("sh", "-c", MOUNT_AND_EXEC, str(self.root)),
-            *(name, "-f", f"/etc/libvirt/{name}.conf"),
+            *(daemon, "-f", f"/etc/libvirt/{daemon}.conf"),
         )
         env = dict(os.environ)
-        return ProcessSpec(name, "", 0, env, command=command, unix_socket=str(socket))
+        name = f"{daemon}-{self.name}" if self.name else daemon
+        machine = "" if self.owns_namespace else self.name
+        return ProcessSpec(
+            name, "", 0, env, command=command, unix_socket=str(socket), machine=machine
+        )
 
     def teardown(self) -> None:
-        """End what is left in the namespace (guests, dnsmasq), then delete it."""
-        if namespace_exists(self.namespace):
+        """End what is left in its namespace (guests, dnsmasq), then delete it (a rack's
+        machine: the rack does)."""
+        if self.owns_namespace and namespace_exists(self.namespace):
             delete_namespace(self.namespace)
 
 
@@ -210,11 +257,14 @@ def delete_namespace(name: str, grace: float = 5.0) -> None:
     _run(["ip", "netns", "del", name])
 
 
-def start_reaper(*namespaces: str) -> subprocess.Popen:
+def start_reaper(*namespaces: str, data_dir: Path | None = None) -> subprocess.Popen:
     """A process that deletes ``namespaces`` (in order) once its standard input closes, which
-    happens when run-all exits, however it exits (the pipe's write end is run-all's alone)."""
+    happens when run-all exits, however it exits (the pipe's write end is run-all's alone).
+    With ``data_dir`` it then also cleans what the services of real guests of that run
+    left outside them (wiring.clean_leftovers: DHCP namespaces, NBD exports)."""
+    cleanup = ["--data-dir", str(data_dir)] if data_dir is not None else []
     return subprocess.Popen(
-        [sys.executable, "-m", "components.supervisor.qemu_host", "reap", *namespaces],
+        [sys.executable, "-m", "components.supervisor.qemu_host", "reap", *cleanup, *namespaces],
         stdin=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         start_new_session=True,  # the terminal's signals are not for it
@@ -232,9 +282,10 @@ def stop_reaper(reaper: subprocess.Popen, timeout: float = 30.0) -> None:
         reaper.wait()
 
 
-def reap(*namespaces: str) -> int:
+def reap(*namespaces: str, data_dir: Path | None = None) -> int:
     """Wait for standard input to close, then end everything in each of ``namespaces`` and
-    delete it; one that cannot be deleted does not keep the others."""
+    delete it (one that cannot be deleted does not keep the others), then clean what the
+    services of the run of ``data_dir`` left outside them."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
@@ -248,7 +299,16 @@ def reap(*namespaces: str) -> int:
             except (HostSetupError, subprocess.TimeoutExpired) as error:
                 log.error("%s", error)
                 failed = 1
+    if data_dir is not None:
+        wiring.clean_leftovers(data_dir)
     return failed
+
+
+def reaper_arguments(argv: list[str]) -> tuple[Path | None, list[str]]:
+    """``[--data-dir DIR] NAMESPACE...``: the data directory (or None) and the namespaces."""
+    if argv[:1] == ["--data-dir"] and len(argv) >= 2:
+        return Path(argv[1]), argv[2:]
+    return None, argv
 
 
 def _signal(pid: int, sig: int) -> None:
@@ -273,7 +333,8 @@ def _run(command: list[str], env: dict[str, str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) < 3 or sys.argv[1] != "reap":
-        sys.exit("usage: python -m components.supervisor.qemu_host reap NAMESPACE...")
+    if len(sys.argv) < 2 or sys.argv[1] != "reap":
+        sys.exit("usage: python -m components.supervisor.qemu_host reap [--data-dir DIR] NS...")
     logging.basicConfig(level=logging.INFO, format="%(asctime)s reaper: %(message)s")
-    sys.exit(reap(*sys.argv[2:]))
+    reaped_dir, reaped = reaper_arguments(sys.argv[2:])
+    sys.exit(reap(*reaped, data_dir=reaped_dir))

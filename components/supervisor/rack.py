@@ -13,7 +13,9 @@ What it is, for a prefix ``p`` and the tag ``t`` (from the port offset)::
 * Addresses: the rack's /24 is ``10.251.<tag>.0/24``; the operator's end in the
   root namespace is ``.1``; the n-th machine added (from 0) gets ``.10*(n+1)``
   and the addresses after it (the controller's replicas bind its second), so
-  at most 24 machines of at most 10 addresses each. :meth:`Rack.create` refuses
+  at most 24 machines of at most 10 addresses each; a machine may instead be
+  placed at a host number of .2 to .9 (run-all's ``network`` machine is .5,
+  with real guests). :meth:`Rack.create` refuses
   a subnet the root namespace already routes (another rack, or the host's own).
 * Names: the only interface in the root namespace is ``<prefix>-op`` (hence a
   prefix of at most 12 characters); everything else lives in the rack's own
@@ -24,7 +26,9 @@ What it is, for a prefix ``p`` and the tag ``t`` (from the port offset)::
   first) deletes what that file lists and, when it is missing, what it finds by
   name: ``<prefix>-underlay``, ``<prefix>-op``, and the ``<prefix>-*``
   namespaces whose ``eth0`` carries the rack's mark (its alias), so a
-  namespace of someone else's that happens to share the prefix is left alone.
+  namespace of someone else's that happens to share the prefix is left alone;
+  then what the run's services left outside the rack (wiring.clean_leftovers:
+  the DHCP agent's ``qdhcp-*`` namespaces and dnsmasq, NBD export daemons).
 * Crash: :meth:`Rack.start_reaper` starts qemu_host's reaper over the rack's
   namespaces; when the supervisor dies (even by SIGKILL) it ends what still
   runs in them and deletes them. The operator's veth goes with the underlay:
@@ -44,7 +48,7 @@ import subprocess
 import time
 from pathlib import Path
 
-from components.supervisor import qemu_host
+from components.supervisor import qemu_host, wiring
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +119,7 @@ class Layout:
         self.prefix = prefix
         self.subnet = subnet_for_tag(tag)
         self.machines: dict[str, Machine] = {}
+        self._blocks = 0  # machines numbered .10*(n+1) onwards
 
     @property
     def underlay(self) -> str:
@@ -133,8 +138,9 @@ class Layout:
     def mark(self) -> str:
         return f"{MARK} {self.prefix}"
 
-    def add(self, name: str, addresses: int = 1) -> Machine:
-        """Name and number a new machine (the n-th added gets .10*(n+1) onwards)."""
+    def add(self, name: str, addresses: int = 1, host: int | None = None) -> Machine:
+        """Name and number a new machine: the n-th added without ``host`` gets .10*(n+1)
+        onwards; one with ``host`` (2..9) gets .<host> onwards, below the first block."""
         if not NAME.match(name) or len(name) > IFNAMSIZ or name in RESERVED:
             raise RackError(
                 f"machine name {name!r} must be 1..{IFNAMSIZ} of a-z, 0-9, '-', starting "
@@ -142,15 +148,34 @@ class Layout:
             )
         if name in self.machines:
             raise RackError(f"machine {name} is already in rack {self.prefix}")
-        if len(self.machines) >= MAX_MACHINES:
-            raise RackError(f"rack {self.prefix} is full ({MAX_MACHINES} machines)")
         if not 1 <= addresses <= HOSTS_PER_MACHINE:
             raise RackError(f"a machine has 1..{HOSTS_PER_MACHINE} addresses, not {addresses}")
-        first = HOSTS_PER_MACHINE * (len(self.machines) + 1)
+        if host is None:
+            if self._blocks >= MAX_MACHINES:
+                raise RackError(f"rack {self.prefix} is full ({MAX_MACHINES} machines)")
+            first = HOSTS_PER_MACHINE * (self._blocks + 1)
+        else:
+            first = host
+            if host <= OPERATOR_HOST or host + addresses > HOSTS_PER_MACHINE:
+                raise RackError(
+                    f"a machine placed at host .{host} with {addresses} address(es) must fit "
+                    f"in .{OPERATOR_HOST + 1}..{HOSTS_PER_MACHINE - 1}"
+                )
         hosts = tuple(str(self.subnet[first + i]) for i in range(addresses))
+        taken = {a for m in self.machines.values() for a in m.addresses}
+        if taken.intersection(hosts):
+            raise RackError(f"machine {name}'s addresses {', '.join(hosts)} are taken")
         machine = Machine(name, f"{self.prefix}-{name}", hosts)
         self.machines[name] = machine
+        if host is None:
+            self._blocks += 1
         return machine
+
+    def forget(self, name: str) -> None:
+        """Take back a machine that could not be made (its addresses free again)."""
+        machine = self.machines.pop(name)
+        if machine.addresses[0] == str(self.subnet[HOSTS_PER_MACHINE * self._blocks]):
+            self._blocks -= 1
 
     def machine(self, name: str) -> Machine:
         try:
@@ -250,17 +275,17 @@ class Rack:
         _ip(["link", "set", layout.operator_link, "up"])
         _ip(["link", "set", OPERATOR_PORT, "master", BRIDGE, "up"], underlay)
 
-    def add(self, machine: str, addresses: int = 1) -> Machine:
+    def add(self, machine: str, addresses: int = 1, host: int | None = None) -> Machine:
         """A new machine: its namespace with ``lo`` and ``eth0`` up, ``eth0`` holding its
-        ``addresses`` underlay addresses, the other end of ``eth0`` on the switch. A failed
-        add leaves no trace of the machine."""
+        ``addresses`` underlay addresses (from .<host> if given, see :meth:`Layout.add`),
+        the other end of ``eth0`` on the switch. A failed add leaves no trace of it."""
         if self.layout.underlay not in self._namespaces:
             raise RackError(f"rack {self.prefix} is not created yet")
-        new = self.layout.add(machine, addresses)
+        new = self.layout.add(machine, addresses, host)
         try:
             self._make_machine(new)
         except BaseException:
-            del self.layout.machines[machine]
+            self.layout.forget(machine)
             with contextlib.suppress(RackError):
                 _delete([new.namespace], [])
             with contextlib.suppress(ValueError):
@@ -292,10 +317,12 @@ class Rack:
 
     def start_reaper(self):
         """qemu_host's reaper over this rack's namespaces: it deletes them (and with the
-        underlay the operator's veth) once the supervisor is gone, however it went. Start
-        it after the last ``add``; stop it with ``qemu_host.stop_reaper`` after ``destroy``."""
+        underlay the operator's veth) once the supervisor is gone, however it went, then
+        cleans what the run's services left outside them (wiring.clean_leftovers: the DHCP
+        agent's namespaces, NBD exports). Start it after the last ``add``; stop it with
+        ``qemu_host.stop_reaper`` after ``destroy``."""
         machines = [m.namespace for m in self.layout.machines.values()]
-        return qemu_host.start_reaper(*machines, self.layout.underlay)
+        return qemu_host.start_reaper(*machines, self.layout.underlay, data_dir=self.data_dir)
 
     def destroy(self) -> None:
         """End what runs in the machines, delete every namespace and veth of the rack and
@@ -351,6 +378,7 @@ class Rack:
             links.append(layout.operator_link)
         gone = _delete(namespaces, links)
         state_file.unlink(missing_ok=True)
+        wiring.clean_leftovers(Path(data_dir))
         if gone:
             log.warning("rack %s: deleted leftovers %s", prefix, ", ".join(gone))
         return gone

@@ -12,15 +12,17 @@ from components.supervisor.plan import HostSize, Plan, ProcessSpec
 QEMU = qemu_host.QemuHost(Path("/srv/cloud"), "stratus-test")
 
 
-def test_compute_hosts_get_the_private_libvirtd_networks_probe_and_namespace():
+def test_compute_hosts_get_the_private_libvirtd_bridges_in_its_namespace_and_probe():
     plan = Plan(Path("/srv/cloud"), libvirt_uri=QEMU.uri, compute_env=QEMU.compute_env())
     (compute,) = plan.computes()
     assert compute.env["STRATUS_COMPUTE_LIBVIRT_URI"] == (
         "qemu:///system?socket=/srv/cloud/libvirt/run/libvirt-sock"
     )
-    assert compute.env["STRATUS_COMPUTE_NIC_TYPE"] == "network"
+    assert compute.env["STRATUS_COMPUTE_NIC_TYPE"] == "bridge"
     assert compute.env["STRATUS_COMPUTE_DOMAIN_TYPE"] == "auto"
     assert compute.env["STRATUS_COMPUTE_NETWORK_NAMESPACE"] == "stratus-test"
+    assert compute.env["STRATUS_COMPUTE_TUNNEL_IP"] == "127.0.0.1"
+    assert compute.env["STRATUS_COMPUTE_UNDERLAY_DEVICE"] == "lo"
 
 
 def test_test_hypervisor_plan_gives_each_host_an_empty_test_node_of_its_own():
