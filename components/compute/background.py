@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def start_background(runtime) -> None:
-    """Report the node and reconcile now, then every interval (each on its own thread)."""
+    """Report the node, reconcile and (nic_type "bridge") refresh the network segments
+    now, then every interval (each on its own thread)."""
     host: Host = runtime.state["host"]
     host.port = runtime.port
     config = host.config
@@ -28,6 +29,10 @@ def start_background(runtime) -> None:
                  functools.partial(heartbeat.report, host)),
         Periodic("compute-reconcile", config.reconcile_interval_seconds, reconcile_task),
     ]  # fmt: skip
+    refresh = getattr(host.networks, "refresh", None)
+    if refresh is not None:
+        # Registers the tunnel endpoint at start, then keeps every bridge's peers current.
+        tasks.append(Periodic("compute-segments", config.segment_refresh_seconds, refresh))
     for task in tasks:
         task.start()
     log.info("compute host %s at %s (libvirt %s)", host.name, host.address, config.libvirt_uri)

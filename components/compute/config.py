@@ -27,13 +27,28 @@ class ComputeConfig(Config):
     domain_type: str = "qemu"
     # How guest NICs are wired (<interface type=...>): "ethernet" gives each NIC
     # a tap device ("tap" + the port id) for a network agent to plug, as nova
-    # does with neutron; "network" puts that tap on a libvirt network the host
-    # keeps per Stratus network, whose DHCP hands each port its fixed IP
-    # (guest_networks.py); "user" needs no privileges (user-mode networking).
+    # does with neutron; "bridge" has libvirt put that tap on a Linux bridge the
+    # host makes per Stratus network, joined to the network's VXLAN segment
+    # (segments.py: neutron's Linux-bridge agent, for guests across machines);
+    # "network" puts the tap on a libvirt network the host keeps per Stratus
+    # network, whose DHCP hands each port its fixed IP (guest_networks.py);
+    # "user" needs no privileges (user-mode networking).
     nic_type: str = "ethernet"
-    # The network namespace libvirtd (its bridges and dnsmasq) runs in, if any:
-    # where "network" NICs' DHCP leases are released.
+    # The network namespace the guests' bridges live in: where libvirtd runs, if
+    # in one ("" = the namespace this process runs in). "bridge" NICs' bridges
+    # and VXLAN interfaces are made there; "network" NICs' DHCP leases are
+    # released there.
     network_namespace: str = ""
+    # nic_type "bridge": this host's VXLAN tunnel endpoint, the IPv4 underlay
+    # address its VXLAN interfaces send from (registered with the network
+    # service), and the device in network_namespace that holds it ("lo" when
+    # every host shares one machine, else the machine's underlay interface).
+    tunnel_ip: str = ""
+    underlay_device: str = ""
+    # nic_type "bridge": how often the peers of every network this host has a
+    # bridge for are read again (a host joining or leaving a network is reached
+    # or dropped within this period).
+    segment_refresh_seconds: float = 2.0
     availability_zone: str = "nova"
     report_interval_seconds: float = 10.0
     reconcile_interval_seconds: float = 60.0

@@ -9,10 +9,18 @@ follow-up calls that could fail half way.
 
 NICs are ``<interface type='ethernet'>`` with a tap device named after the port
 ("tap" + the first 11 characters of its id, as nova names them) for a network
-agent to plug; ``nic_type="network"`` puts that tap on the libvirt network the
-host keeps for the port's Stratus network (see network_xml.py), whose DHCP
-server hands the guest the port's fixed IP; ``nic_type="user"`` gives
-unprivileged user-mode networking instead. The libvirt test driver accepts all three.
+agent to plug; ``nic_type="bridge"`` has libvirt create that tap on the Linux
+bridge of the port's network (nova's Linux-bridge VIF; the host makes the
+bridge and its VXLAN segment first, segments.py); ``nic_type="network"`` puts
+the tap on the libvirt network the host keeps for the port's Stratus network
+(see network_xml.py), whose DHCP server hands the guest the port's fixed IP;
+``nic_type="user"`` gives unprivileged user-mode networking instead. The
+libvirt test driver accepts all four.
+
+A volume is a file the host opens (``file`` connections) or an NBD export on
+the storage machine that QEMU reaches over the network (``nbd``: a
+``<disk type='network'>``, with ``tls='yes'`` when the export demands the
+client certificate libvirt's qemu.conf names); the host never opens it.
 
 The guest boots from its root disk, or, when its image names a kernel and a
 ramdisk (Glance's ``kernel_id``/``ramdisk_id``), from those directly
@@ -29,7 +37,9 @@ from collections.abc import Sequence
 from components.compute.libvirt_driver import METADATA_NS, domain_name
 
 ET.register_namespace("stratus", METADATA_NS)
-NIC_TYPES = ("ethernet", "network", "user")
+NIC_TYPES = ("ethernet", "bridge", "network", "user")
+# The NIC types whose tap is named after the port.
+TAP_NIC_TYPES = ("ethernet", "bridge", "network")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -40,16 +50,34 @@ class Nic:
     mtu: int = 0
     # The libvirt network of the port's network (nic_type "network" only).
     network: str = ""
+    # The Linux bridge of the port's network (nic_type "bridge" only).
+    bridge: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class NbdSource:
+    """An NBD export serving a volume's contents (connection info type "nbd")."""
+
+    # The export's address: a name, an IPv4 or an IPv6 address (without brackets).
+    host: str
+    port: int
+    # The export's name, a secret.
+    export_name: str
+    # Whether the export demands TLS with a client certificate.
+    tls: bool = False
 
 
 @dataclasses.dataclass(frozen=True)
 class VolumeDisk:
     volume_id: str
-    # From the volume service's connection info.
+    # From the volume service's connection info: the file ("file" connections;
+    # empty for "nbd") and the format of the data QEMU reads.
     path: str
     format: str
     # Guest device name without /dev/, e.g. "vdb".
     device: str
+    # Where the data is served over the network ("nbd" connections), instead of path.
+    nbd: NbdSource | None = None
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,14 +132,30 @@ def root_disk(path: str, bootable: bool = True) -> ET.Element:
 
 
 def volume_disk(volume: VolumeDisk) -> ET.Element:
-    """One attached volume: the file the volume service exported, as vdb, vdc, ..."""
-    disk = ET.Element("disk", {"type": "file", "device": "disk"})
+    """One attached volume as vdb, vdc, ...: the file the volume service exported, or
+    its NBD export."""
+    kind = "network" if volume.nbd else "file"
+    disk = ET.Element("disk", {"type": kind, "device": "disk"})
     _sub(disk, "driver", name="qemu", type=volume.format)
-    _sub(disk, "source", file=volume.path)
+    if volume.nbd:
+        disk.append(nbd_source(volume.nbd))
+    else:
+        _sub(disk, "source", file=volume.path)
     _sub(disk, "target", dev=volume.device, bus="virtio")
     # The guest sees the volume id as the disk serial (/dev/disk/by-id), as in nova.
     _sub(disk, "serial", volume.volume_id[:20])
     return disk
+
+
+def nbd_source(export: NbdSource) -> ET.Element:
+    """``<source protocol='nbd'>`` naming the export and its address; ``tls='yes'`` makes
+    QEMU present the client certificate that qemu.conf's nbd_tls_x509_cert_dir holds."""
+    attrs = {"protocol": "nbd", "name": export.export_name}
+    if export.tls:
+        attrs["tls"] = "yes"
+    source = ET.Element("source", attrs)
+    _sub(source, "host", name=export.host.strip("[]"), port=str(export.port))
+    return source
 
 
 def nic(port: Nic, nic_type: str = "ethernet") -> ET.Element:
@@ -120,11 +164,15 @@ def nic(port: Nic, nic_type: str = "ethernet") -> ET.Element:
         raise ValueError(f"nic_type must be one of {', '.join(NIC_TYPES)}, not {nic_type!r}")
     if nic_type == "network" and not port.network:
         raise ValueError(f"port {port.port_id} has no libvirt network to join")
+    if nic_type == "bridge" and not port.bridge:
+        raise ValueError(f"port {port.port_id} has no bridge to join")
     interface = ET.Element("interface", {"type": nic_type})
     _sub(interface, "mac", address=port.mac_address)
     if nic_type == "network":
         _sub(interface, "source", network=port.network)
-    if nic_type in ("ethernet", "network"):
+    if nic_type == "bridge":
+        _sub(interface, "source", bridge=port.bridge)
+    if nic_type in TAP_NIC_TYPES:
         _sub(interface, "target", dev=f"tap{port.port_id[:11]}")
     _sub(interface, "model", type="virtio")
     if port.mtu:

@@ -10,7 +10,8 @@ gone) removes the entry and releases the lease dnsmasq holds for it with
 to the next port IPAM gives it to. ``dhcp_release`` must run where the bridge
 is: inside ``network_namespace`` when libvirtd runs in one (run-all does).
 
-With any other nic_type both are no-ops.
+With ``nic_type = "bridge"`` segments.py plugs instead; with any other
+nic_type both are no-ops.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import threading
 import time
 
 from components.compute import network_xml
+from components.compute.domain_xml import Nic
 from components.compute.libvirt_driver import LibvirtDriver
 from components.compute.network import PluggedPort, Ports
 
@@ -46,6 +48,10 @@ class GuestNetworks:
     def libvirt_network(self, network_id: str) -> str:
         """The libvirt network a NIC on ``network_id`` joins ("" unless enabled)."""
         return network_xml.network_name(network_id) if self.enabled else ""
+
+    def nic(self, port: PluggedPort) -> Nic:
+        """The domain's NIC for the port (on its libvirt network when enabled)."""
+        return Nic(port.port_id, port.mac_address, port.mtu, self.libvirt_network(port.network_id))
 
     def plug(self, port: PluggedPort) -> None:
         """Have the port's network running with a DHCP host entry for the port."""

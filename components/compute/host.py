@@ -15,6 +15,7 @@ from components.compute.guest_networks import GuestNetworks
 from components.compute.image_cache import ImageCache
 from components.compute.libvirt_driver import LibvirtDriver
 from components.compute.network import Ports
+from components.compute.segments import BridgeNetworks, NetworkSegments, bridge_networks
 from components.compute.volumes import Volumes
 from components.framework import ImageClient, KeyedExecutor, Retry
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
@@ -38,8 +39,9 @@ class Host:
     executor: KeyedExecutor
     # <data_dir>/compute/<host name>
     root: Path
-    # The libvirt networks real guests' NICs join (no-ops unless nic_type "network").
-    networks: GuestNetworks
+    # Where real guests' NICs are plugged: VXLAN-backed bridges (nic_type "bridge"),
+    # libvirt networks (nic_type "network"), or nowhere (no-ops for the other types).
+    networks: GuestNetworks | BridgeNetworks
     # The <domain type> of the guests: the configured one, or the probe's choice.
     domain_type: str = "qemu"
     port: int = 0
@@ -148,8 +150,26 @@ def build_host(runtime) -> Host:
         cache=cache,
         executor=KeyedExecutor(max_workers=config.cast_workers, name="compute-cast"),
         root=root,
-        networks=GuestNetworks(
-            driver, ports, config.nic_type == "network", config.network_namespace
-        ),
+        networks=_guest_networks(runtime, driver, ports, root),
         domain_type=resolve_domain_type(config.domain_type, config.libvirt_uri),
+    )
+
+
+def _guest_networks(runtime, driver: LibvirtDriver, ports: Ports, root: Path):
+    """What plugs the guests' NICs, by nic_type."""
+    config: ComputeConfig = runtime.config
+    if config.nic_type != "bridge":
+        enabled = config.nic_type == "network"
+        return GuestNetworks(driver, ports, enabled, config.network_namespace)
+    # Segments and endpoints are the cloud's underlay: the host's own identity reads them.
+    segments = NetworkSegments(
+        lambda: runtime.clients.stub(net_grpc.NetworkStub, "network", as_service=True)
+    )
+    return bridge_networks(
+        segments,
+        host_name=config.host_name,
+        tunnel_ip=config.tunnel_ip,
+        underlay_device=config.underlay_device,
+        namespace=config.network_namespace,
+        root=root,
     )

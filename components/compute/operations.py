@@ -134,7 +134,7 @@ def start_instance(host: Host, context, request) -> None:
         return
     try:
         with acting_as(context.auth_token):
-            _replug(host, instance)
+            replug(host, instance)
         host.driver.start(instance.id)
     except (HypervisorError, StratusError) as exc:
         _action_failed(host, instance, "Start", exc)
@@ -142,9 +142,9 @@ def start_instance(host: Host, context, request) -> None:
     _report(host, instance, VmState.VM_STATE_ACTIVE, PowerState.POWER_STATE_RUNNING)
 
 
-def _replug(host: Host, instance: Instance) -> None:
-    """Plug the guest's NICs again before it starts: its networks may have gone with a
-    restart of the host (nova's power-on rebuilds the guest for the same reason)."""
+def replug(host: Host, instance: Instance) -> None:
+    """Plug the guest's NICs again before it starts: its networks (bridges) may have gone
+    with a restart of the host (nova's power-on rebuilds the guest for the same reason)."""
     if not host.networks.enabled:
         return
     for address in instance.addresses:

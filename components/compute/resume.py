@@ -6,10 +6,12 @@ guests) finds, for each settled instance the conductor says it runs:
 * a guest that is still defined and running, or that powered itself off:
   nothing to do (its power state is synced: off is STOPPED);
 * a guest that is defined but off for another reason (the machine rebooted,
-  libvirtd or QEMU died) while its instance was ACTIVE and RUNNING: started;
+  libvirtd or QEMU died) while its instance was ACTIVE and RUNNING: its NICs
+  plugged again (bridges, libvirt networks), then started;
 * no guest, but its root disk under the instance directory: the domain is
   defined again from the conductor's record (flavor, recorded ports plugged
-  again, recorded volumes attached again; no new port, no new volume) and
+  again, recorded volumes attached again, each volume's file or NBD export as
+  the volume service answers it; no new port, no new volume) and
   started if the instance is ACTIVE, left off and recorded SHUTDOWN if it is
   STOPPED;
 * no guest and no root disk: the instance goes ERROR with a fault naming the
@@ -84,6 +86,8 @@ def _restart_if_left_off(host: Host, instance: Instance, state: int) -> bool:
     ):
         return False
     try:
+        # The machine's reboot took the guest's bridges (or libvirt networks) with it.
+        operations.replug(host, instance)
         host.driver.start(instance.id)
     except Exception as exc:
         log.warning("instance %s: could not start its guest again: %s", instance.id, exc)

@@ -16,11 +16,12 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.compute import disks, domain_xml
+from components.compute import disks, domain_xml, volumes
 from components.compute.conductor import Instance
-from components.compute.domain_xml import Nic, VolumeDisk
+from components.compute.domain_xml import NbdSource, VolumeDisk
 from components.compute.host import Host
 from components.compute.network import PluggedPort
+from components.compute.volumes import Connection
 from components.framework import FailedPrecondition, Image
 
 log = logging.getLogger(__name__)
@@ -108,10 +109,7 @@ def domain_spec(
         console_log=str(directory / disks.CONSOLE_LOG),
         domain_type=host.domain_type,
         nic_type=host.config.nic_type,
-        nics=[
-            Nic(p.port_id, p.mac_address, p.mtu, host.networks.libvirt_network(p.network_id))
-            for p in ports
-        ],
+        nics=[host.networks.nic(p) for p in ports],
         volumes=list(volumes),
         **_kernel_boot(directory),
     )
@@ -135,6 +133,18 @@ def start_domain(
 
 
 def attach_volume(host: Host, instance: Instance, volume_id: str, device: str) -> VolumeDisk:
-    """Attach one volume (idempotent for this instance) as guest disk ``device`` ("vdb")."""
+    """Attach one volume (idempotent for this instance) as guest disk ``device`` ("vdb").
+
+    A build, a hard reboot and a restarted host all come here: the volume service
+    answers an attached volume's connection info again, so a disk rebuilt from the
+    record reaches the same file or NBD export."""
     connection = host.volumes.attach(volume_id, instance.id, host.name, f"/dev/{device}")
+    return volume_disk(volume_id, connection, device)
+
+
+def volume_disk(volume_id: str, connection: Connection, device: str) -> VolumeDisk:
+    """The domain's disk for a volume's connection."""
+    if connection.kind == volumes.NBD:
+        export = NbdSource(connection.host, connection.port, connection.export_name, connection.tls)
+        return VolumeDisk(volume_id, "", connection.format, device, nbd=export)
     return VolumeDisk(volume_id, connection.path, connection.format, device)

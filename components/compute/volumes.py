@@ -1,7 +1,9 @@
 """The volume service as the compute host sees it: reserve, attach and release volumes.
 
-A build reserves each volume for the instance, then attaches it and adds the
-file named in the connection info to the domain. Releasing detaches and
+A build reserves each volume for the instance, then attaches it and adds what
+the connection info names to the domain: a file the host can open ("file",
+single-machine clouds) or an NBD export on the storage machine ("nbd", always
+raw), which QEMU reaches over the network and the host never opens. Releasing detaches and
 unreserves; both are idempotent on the volume side, and an already missing
 volume counts as released. Calls carry the user's token (the caller wraps them
 in ``acting_as``).
@@ -19,12 +21,25 @@ from stratus.volume.v1 import volume_service_pb2 as vol_pb2
 log = logging.getLogger(__name__)
 
 SUPPORTED_FORMATS = ("raw", "qcow2")
+FILE = "file"
+NBD = "nbd"
 
 
 @dataclasses.dataclass(frozen=True)
 class Connection:
+    """How to reach an attached volume's data (the connection info, checked)."""
+
+    # FILE or NBD.
+    kind: str
+    # FILE: the volume's file.
     path: str
     format: str
+    # NBD: the export's address (no brackets around an IPv6 one), port, name and
+    # whether it demands TLS.
+    host: str = ""
+    port: int = 0
+    export_name: str = ""
+    tls: bool = False
 
 
 class Volumes:
@@ -43,14 +58,7 @@ class Volumes:
             volume_id=volume_id, instance_id=instance_id, host=host, device=device
         )
         info = call(self._stub().AttachVolume, request).connection_info
-        if info.driver_volume_type != "file" or info.format not in SUPPORTED_FORMATS:
-            raise FailedPrecondition(
-                f"volume {volume_id} is exported as {info.driver_volume_type!r}/{info.format!r}; "
-                "this host attaches only files in raw or qcow2 format",
-                reason="VOLUME_CONNECTION_UNSUPPORTED",
-                volume_id=volume_id,
-            )
-        return Connection(path=info.path, format=info.format)
+        return connection_of(volume_id, info)
 
     def detach(self, volume_id: str, instance_id: str) -> None:
         request = vol_pb2.DetachVolumeRequest(volume_id=volume_id, instance_id=instance_id)
@@ -75,3 +83,27 @@ class Volumes:
         """Detach, then unreserve: whatever state a build left the volume in."""
         self.detach(volume_id, instance_id)
         self.unreserve(volume_id, instance_id)
+
+
+def connection_of(volume_id: str, info: vol_pb2.ConnectionInfo) -> Connection:
+    """The connection info as this host uses it; FailedPrecondition for one it cannot."""
+    kind = info.driver_volume_type
+    if kind == FILE and info.format in SUPPORTED_FORMATS and info.path:
+        return Connection(kind=FILE, path=info.path, format=info.format)
+    host = info.host.strip("[]")
+    if kind == NBD and info.format == "raw" and host and 0 < info.port < 65536 and info.export_name:
+        return Connection(
+            kind=NBD,
+            path="",
+            format="raw",
+            host=host,
+            port=info.port,
+            export_name=info.export_name,
+            tls=info.tls,
+        )
+    raise FailedPrecondition(
+        f"volume {volume_id} is exported as {kind!r}/{info.format!r}; this host attaches "
+        "files in raw or qcow2 format and raw NBD exports with a host, port and export name",
+        reason="VOLUME_CONNECTION_UNSUPPORTED",
+        volume_id=volume_id,
+    )

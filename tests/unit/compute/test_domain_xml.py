@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from components.compute import domain_xml
-from components.compute.domain_xml import DomainSpec, Nic, VolumeDisk
+from components.compute.domain_xml import DomainSpec, NbdSource, Nic, VolumeDisk
 
 GOLDEN = Path(__file__).parent / "golden"
 INSTANCE_ID = "6f1c1a4e-3b7d-4c55-9a4e-0f2d7f0c8b11"
@@ -25,6 +25,14 @@ VOLUME = VolumeDisk(
     format="raw",
     device="vdb",
 )
+NBD_VOLUME = VolumeDisk(
+    volume_id="f6a7b8c9-d0e1-4f2a-9b3c-4d5e6f7a8b92",
+    path="",
+    format="raw",
+    device="vdb",
+    nbd=NbdSource("10.251.7.30", 10809, "Xq3v9sKt2LmN8pR4", tls=True),
+)
+BRIDGE = "brq0a1b2c3d-4e"
 INSTANCE_DIR = f"/var/lib/stratus/compute/host-1/instances/{INSTANCE_ID}"
 
 
@@ -133,7 +141,45 @@ def test_kernel_boot_domain_boots_the_kernel_and_not_the_root_disk():
 
 def test_unknown_nic_type_is_refused():
     with pytest.raises(ValueError, match="nic_type"):
+        domain_xml.nic(PORT, "macvtap")
+
+
+def test_nic_on_a_bridge_has_source_bridge_tap_named_after_port_and_mtu():
+    port = Nic(PORT.port_id, PORT.mac_address, PORT.mtu, bridge=BRIDGE)
+    assert_golden("nic_bridge.xml", domain_xml.nic(port, "bridge"))
+
+
+def test_nic_on_a_bridge_without_one_is_refused():
+    with pytest.raises(ValueError, match="no bridge"):
         domain_xml.nic(PORT, "bridge")
+
+
+def test_nbd_volume_disk_is_a_network_disk_naming_export_host_port_and_tls():
+    assert_golden("volume_disk_nbd.xml", domain_xml.volume_disk(NBD_VOLUME))
+
+
+def test_nbd_volume_disk_without_tls_has_no_tls_attribute():
+    export = NbdSource("10.251.7.30", 10810, "export-2")
+    disk = domain_xml.volume_disk(VolumeDisk("v-2", "", "raw", "vdc", nbd=export))
+    source = disk.find("source")
+    assert source.attrib == {"protocol": "nbd", "name": "export-2"}
+    assert source.find("host").attrib == {"name": "10.251.7.30", "port": "10810"}
+    assert disk.get("type") == "network" and disk.find("driver").get("type") == "raw"
+
+
+def test_nbd_volume_disk_on_an_ipv6_host_names_the_address_without_brackets():
+    export = NbdSource("[fd00:251::30]", 10809, "export-3")
+    disk = domain_xml.volume_disk(VolumeDisk("v-3", "", "raw", "vdb", nbd=export))
+    assert disk.find("source/host").attrib == {"name": "fd00:251::30", "port": "10809"}
+
+
+def test_domain_across_machines_has_bridge_nics_and_nbd_volumes():
+    across = spec(
+        nic_type="bridge",
+        nics=[Nic(PORT.port_id, PORT.mac_address, PORT.mtu, bridge=BRIDGE)],
+        volumes=[NBD_VOLUME],
+    )
+    assert_golden("domain_bridge_nbd.xml", domain_xml.domain(across))
 
 
 @pytest.mark.parametrize(

@@ -240,3 +240,56 @@ def test_set_dhcp_host_on_a_missing_network_is_a_hypervisor_error(driver):
 def test_dhcp_leases_of_a_driver_without_leases_or_a_missing_network_are_empty(driver, network):
     assert driver.dhcp_leases(network) == []
     assert driver.dhcp_leases(str(uuid.uuid4())) == []
+
+
+BRIDGE = "brq0a1b2c3d-4e"
+
+
+def test_test_driver_defines_a_guest_with_a_bridge_nic_and_nbd_volumes(driver):
+    """The XML of guests across machines is valid libvirt: a tap on a Linux bridge, and
+    volumes served over NBD (with and without TLS, on IPv4 and IPv6 hosts)."""
+    instance_id = str(uuid.uuid4())
+    driver.made.append(instance_id)
+    spec = domain_xml.DomainSpec(
+        instance_id=instance_id,
+        display_name="vm",
+        host="host-1",
+        project_id="p-1",
+        flavor_name="m1.tiny",
+        vcpus=1,
+        memory_mib=256,
+        root_disk="/nonexistent/disk",
+        console_log="/nonexistent/console.log",
+        nic_type="bridge",
+        nics=[
+            domain_xml.Nic(str(uuid.uuid4()), "fa:16:3e:00:00:02", 1450, bridge="brq0a1b2c3d-4e")
+        ],
+        volumes=[
+            domain_xml.VolumeDisk(
+                "v-1", "", "raw", "vdb", nbd=domain_xml.NbdSource("10.251.7.30", 10809, "e1", True)
+            ),
+            domain_xml.VolumeDisk(
+                "v-2", "", "raw", "vdc", nbd=domain_xml.NbdSource("fd00::30", 10810, "e2")
+            ),
+        ],
+    )
+    driver.define_and_start(domain_xml.to_xml(domain_xml.domain(spec)))
+    devices = ET.fromstring(driver.connection().lookupByUUIDString(instance_id).XMLDesc(0)).find(
+        "devices"
+    )
+    nic = devices.find("interface")
+    assert nic.get("type") == "bridge"
+    assert nic.find("source").get("bridge") == BRIDGE
+    sources = [d.find("source") for d in devices.findall("disk") if d.get("type") == "network"]
+    assert [(s.get("protocol"), s.get("name"), s.get("tls")) for s in sources] == [
+        ("nbd", "e1", "yes"),
+        ("nbd", "e2", None),
+    ]
+    assert [s.find("host").attrib for s in sources] == [
+        {"name": "10.251.7.30", "port": "10809"},
+        {"name": "fd00::30", "port": "10810"},
+    ]
+    found = driver.domain(instance_id)
+    assert found.interfaces == (("fa:16:3e:00:00:02", "bridge"),)
+    # No file backs a network disk on this host.
+    assert [d for d in found.disks if d[0] != "vda"] == [("vdb", "", "raw"), ("vdc", "", "raw")]
