@@ -316,7 +316,7 @@ def announce(
         cacert=cacert,
         operator=operator,
         reach=reach_note(details or {}),
-        machines=bool(options.machines),
+        machines=bool((details or {}).get("machines")),
     )
     print(text, flush=True)
 

@@ -68,9 +68,9 @@ NBD_PORT_BASE = 11000
 NBD_PORTS = 200
 EPHEMERAL_PORTS_START = 32768
 # Where the volume service keeps the pid files of its qemu-storage-daemon exports
-# (components.volume.nbd.stop_stale(run_dir)), relative to its data directory.
-# HOOK: the volume service's wiring of nbd.py names this directory; keep the two equal.
-VOLUME_NBD_RUN_DIR = Path("volume") / "nbd"
+# (components.volume.nbd.stop_stale(run_dir)), relative to its data directory:
+# components/volume/service.py names it too; keep the two equal.
+VOLUME_NBD_RUN_DIR = Path("volume-exports")
 
 # One machine's VXLAN endpoint.
 LOOPBACK_TUNNEL_IP = "127.0.0.1"
