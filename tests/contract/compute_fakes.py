@@ -274,12 +274,17 @@ class FakeNetwork(net_grpc.NetworkServicer, Fake):
         self.networks: dict[str, net_pb2.VirtualNetwork] = {}
         self.ports: dict[str, net_pb2.Port] = {}
         self._numbers = itertools.count(10)
+        # Tunnel endpoints by host, and each network's VXLAN VNI.
+        self.endpoints: dict[str, str] = {}
+        self.vnis: dict[str, int] = {}
+        self._vnis = itertools.count(7001)
 
     def add_network(self, name: str = "private", mtu: int = 1450) -> str:
         network_id = str(uuid.uuid4())
         self.networks[network_id] = net_pb2.VirtualNetwork(
             id=network_id, name=name, project_id=PROJECT, admin_state_up=True, mtu=mtu
         )
+        self.vnis[network_id] = next(self._vnis)
         return network_id
 
     def add_port(self, network_id: str, **fields) -> str:
@@ -355,6 +360,37 @@ class FakeNetwork(net_grpc.NetworkServicer, Fake):
             ]
         return net_pb2.ListPortsResponse(ports=found)
 
+    def RegisterTunnelEndpoint(self, request, context):
+        self.record("RegisterTunnelEndpoint", request)
+        with self.lock:
+            self.endpoints[request.host] = request.ip_address
+        return net_pb2.TunnelEndpoint(host=request.host, ip_address=request.ip_address)
+
+    def GetNetworkSegment(self, request, context):
+        """The network's VNI and the endpoints of the hosts its ports are bound to."""
+        self.record("GetNetworkSegment", request)
+        with self.lock:
+            if request.network_id not in self.networks:
+                raise errors.NotFound(f"no network {request.network_id}")
+            hosts = sorted(
+                {
+                    p.binding_host_id
+                    for p in self.ports.values()
+                    if p.network_id == request.network_id and p.binding_host_id
+                }
+            )
+            return net_pb2.NetworkSegment(
+                network_id=request.network_id,
+                network_type="vxlan",
+                segmentation_id=self.vnis[request.network_id],
+                mtu=self.networks[request.network_id].mtu,
+                tunnel_endpoints=[
+                    net_pb2.TunnelEndpoint(host=h, ip_address=self.endpoints[h])
+                    for h in hosts
+                    if h in self.endpoints
+                ],
+            )
+
 
 # -- volume -----------------------------------------------------------------------------
 
@@ -366,6 +402,8 @@ class FakeVolumes(vol_grpc.VolumesServicer, Fake):
         Fake.__init__(self, journal)
         self.directory = directory
         self.volumes: dict[str, vol_pb2.Volume] = {}
+        # "file": connection info names the volume's file; "nbd": an export per attachment.
+        self.transport = "file"
 
     def add(self) -> str:
         volume_id = str(uuid.uuid4())
@@ -428,13 +466,23 @@ class FakeVolumes(vol_grpc.VolumesServicer, Fake):
                 )
             return vol_pb2.AttachVolumeResponse(
                 attachment_id=volume.attachments[0].id,
-                connection_info=vol_pb2.ConnectionInfo(
-                    driver_volume_type="file",
-                    path=str(self.directory / volume.id),
-                    format="raw",
-                ),
+                connection_info=self._connection(volume),
                 volume=volume,
             )
+
+    def _connection(self, volume: vol_pb2.Volume) -> vol_pb2.ConnectionInfo:
+        if self.transport == "nbd":
+            return vol_pb2.ConnectionInfo(
+                driver_volume_type="nbd",
+                format="raw",
+                host="10.254.0.30",
+                port=10809,
+                export_name=f"export-{volume.attachments[0].id}",
+                tls=True,
+            )
+        return vol_pb2.ConnectionInfo(
+            driver_volume_type="file", path=str(self.directory / volume.id), format="raw"
+        )
 
     def DetachVolume(self, request, context):
         self.record("DetachVolume", request)
