@@ -171,7 +171,11 @@ class BridgeNetworks:
     def refresh(self) -> None:
         """Register if not yet done, then bring every bridge's peers up to date."""
         if not self._registered:
-            self.register()
+            try:
+                self.register()
+            except StratusError as exc:
+                # The peers of the bridges already made are worth refreshing regardless.
+                log.warning("could not register the tunnel endpoint (next time): %s", exc)
         with self._lock:
             known = dict(self._vnis)
         present = self.vxlan.list().bridges

@@ -24,7 +24,7 @@ from components.compute.config import ComputeConfig
 from components.compute.host import _guest_networks
 from components.compute.network import PluggedPort
 from components.compute.segments import BridgeNetworks, NetworkSegments, bridge_networks
-from components.framework import FailedPrecondition, InvalidArgument, NotFound
+from components.framework import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from components.network.vxlan import VxlanHost, bridge_name
 from stratus.network.v1 import network_service_pb2 as net_pb2
 
@@ -82,6 +82,8 @@ class NetworkStub:
         self.networks: dict[str, tuple[int, set[str]]] = {}
         self.network_type = "vxlan"
         self.calls: list[str] = []
+        # How many RegisterTunnelEndpoint calls fail next.
+        self.unavailable = 0
 
     def add_network(self, vni: int = VNI, hosts=(HOST,)) -> str:
         network_id = str(uuid.uuid4())
@@ -90,6 +92,9 @@ class NetworkStub:
 
     def RegisterTunnelEndpoint(self, request):
         self.calls.append("RegisterTunnelEndpoint")
+        if self.unavailable:
+            self.unavailable -= 1
+            raise Unavailable("the network service is restarting")
         self.endpoints[request.host] = request.ip_address
         return net_pb2.TunnelEndpoint(host=request.host, ip_address=request.ip_address)
 
@@ -227,6 +232,25 @@ def test_refresh_follows_hosts_joining_and_leaving_the_network(networks, stub):
     stub.networks[network_id] = (VNI, {HOST, "compute-3", "network-1"})
     networks.refresh()
     assert flooding() == {"10.253.0.3", "10.253.0.9"}
+
+
+@needs_namespace
+def test_refresh_updates_peers_while_registering_fails_and_registers_later(
+    networks, stub, tmp_path
+):
+    network_id = stub.add_network(hosts=(HOST,))
+    networks.plug(port(network_id))
+    restarted = bridge_networks(
+        NetworkSegments(lambda: stub), HOST, LOCAL_IP, UNDERLAY, NAMESPACE, tmp_path
+    )
+    stub.unavailable = 1
+    stub.networks[network_id] = (VNI, {HOST, "compute-2"})
+    restarted.refresh()
+    assert flooding() == {"10.253.0.2"}
+    restarted.refresh()
+    assert stub.calls.count("RegisterTunnelEndpoint") == 3
+    restarted.refresh()
+    assert stub.calls.count("RegisterTunnelEndpoint") == 3
 
 
 @needs_namespace
