@@ -216,6 +216,8 @@ class QemuHost:
             *("ip", "netns", "exec", self.namespace),
             *("sh", "-c", MOUNT_AND_EXEC, str(self.root)),
             *(daemon, "-f", f"/etc/libvirt/{daemon}.conf"),
+            # Not the default /run/<daemon>.pid: /run is shared by every host's daemons.
+            *("-p", f"/run/libvirt/{daemon}.pid"),
         )
         env = dict(os.environ)
         name = f"{daemon}-{self.name}" if self.name else daemon

@@ -69,8 +69,8 @@ NBD_PORTS = 200
 EPHEMERAL_PORTS_START = 32768
 # Where the volume service keeps the pid files of its qemu-storage-daemon exports
 # (components.volume.nbd.stop_stale(run_dir)), relative to its data directory:
-# components/volume/service.py names it too; keep the two equal.
-VOLUME_NBD_RUN_DIR = Path("volume-exports")
+# components/volume/service.py (build_exports) names it too; keep the two equal.
+VOLUME_NBD_RUN_DIR = Path("volume-exports") / "run"
 
 # One machine's VXLAN endpoint.
 LOOPBACK_TUNNEL_IP = "127.0.0.1"

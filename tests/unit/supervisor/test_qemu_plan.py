@@ -83,6 +83,8 @@ def test_daemons_run_in_the_namespace_with_this_clouds_libvirt_and_wait_for_thei
         "libvirtd",
         "-f",
         "/etc/libvirt/libvirtd.conf",
+        "-p",
+        "/run/libvirt/libvirtd.pid",
     ]
     assert libvirtd.unix_socket == "/srv/cloud/libvirt/run/libvirt-sock"
     assert virtlogd.unix_socket == "/srv/cloud/libvirt/run/virtlogd-sock"

@@ -261,7 +261,7 @@ def test_leftovers_of_the_services_are_cleaned_through_their_own_modules(monkeyp
 
     monkeypatch.setattr(nbd, "stop_stale", lambda run_dir: seen.append(("nbd", run_dir)) or [7])
     wiring.clean_leftovers(tmp_path)
-    assert seen == [("dhcp", tmp_path), ("nbd", tmp_path / "volume-exports")]
+    assert seen == [("dhcp", tmp_path), ("nbd", tmp_path / "volume-exports" / "run")]
 
 
 def test_a_network_service_without_a_dhcp_agent_leaves_nothing_to_clean(monkeypatch, tmp_path):
