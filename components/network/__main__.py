@@ -6,7 +6,7 @@ import sys
 from pathlib import Path
 
 from components.framework import Component, Runtime, Service, main
-from components.network import macs, ports
+from components.network import dhcp_agent, macs, ports
 from components.network.config import NetworkConfig
 from components.network.policy import POLICY
 from components.network.service import NetworkServicer
@@ -18,7 +18,24 @@ def services(runtime: Runtime) -> list[Service]:
     config = runtime.config
     config.mac_prefix = macs.check_prefix(config.mac_prefix)
     config.max_fixed_ips_per_port = ports.check_max_fixed_ips(config.max_fixed_ips_per_port)
-    return [Service.of(NetworkServicer(config), pb2, pb2_grpc, "Network")]
+    dhcp_agent.check_config(config)
+    agent = dhcp_agent.DhcpAgent(config) if config.dhcp_driver else None
+    runtime.state["dhcp_agent"] = agent
+    return [Service.of(NetworkServicer(config, agent), pb2, pb2_grpc, "Network")]
+
+
+def start_dhcp(runtime: Runtime) -> None:
+    """With a DHCP driver: resync every network now and then periodically."""
+    agent = runtime.state.get("dhcp_agent")
+    if agent is not None:
+        agent.start()
+
+
+def stop_dhcp(runtime: Runtime) -> None:
+    """Stop every dnsmasq and remove every namespace, veth and bridge the agent made."""
+    agent = runtime.state.get("dhcp_agent")
+    if agent is not None:
+        agent.stop()
 
 
 COMPONENT = Component(
@@ -29,6 +46,8 @@ COMPONENT = Component(
     config_cls=NetworkConfig,
     database="network",
     migrations=Path(__file__).parent / "migrations",
+    on_start=start_dhcp,
+    on_stop=stop_dhcp,
 )
 
 if __name__ == "__main__":

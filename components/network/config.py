@@ -18,3 +18,18 @@ class NetworkConfig(Config):
     # The VXLAN VNIs networks are given, as Neutron's ml2_type_vxlan vni_ranges:
     # comma-separated inclusive "min:max" ranges, within 1:16777215.
     vni_ranges: str = "1:16777215"
+    # The DHCP agent inside the network service (Neutron's DHCP agent role,
+    # components/network/dhcp_agent.py): "" runs none, "dnsmasq" one dnsmasq per
+    # network in its qdhcp-<network id> namespace, plugged into the network's VXLAN.
+    dhcp_driver: str = ""
+    # The binding host of the DHCP ports and the host name of this service's tunnel endpoint.
+    dhcp_host: str = "network"
+    # The underlay (IPv4) address this machine's VXLAN interfaces send from.
+    dhcp_tunnel_ip: str = ""
+    # The underlay interface the VXLAN interfaces are bound to ("lo", a veth, ...).
+    dhcp_underlay_device: str = ""
+    # The namespace the bridges live in; "" is the one the service runs in. A single
+    # machine run shares the guests' namespace with the compute host there.
+    dhcp_bridge_namespace: str = ""
+    # Every so many seconds the agent compares every network with what it runs.
+    dhcp_resync_seconds: float = 30.0

@@ -18,7 +18,7 @@ from components.framework import (
     transactions,
     validation,
 )
-from components.network import access, segments
+from components.network import access, dhcp_ports, segments
 from components.network.models import AllocationPool, Network, Port, Subnet
 
 log = logging.getLogger(__name__)
@@ -135,23 +135,28 @@ def _delete_subnets(network_ids: Iterable[str]) -> None:
     Subnet.delete().where(Subnet.network.in_(list(network_ids))).execute()
 
 
-def delete(who: Caller, network_id: str) -> None:
-    """Delete a network with no ports, and its subnets; its VNI goes with its row."""
+def delete(who: Caller, network_id: str) -> str:
+    """Delete a network with no ports but its DHCP port (deleted with it), and its subnets;
+    its VNI goes with its row. Returns the network's id."""
 
-    def work() -> None:
+    def work() -> str:
         row = access.owned_network(who, network_id, "delete it")
         # Locked so that no subnet is added while the network goes.
         transactions.locked(Network.select(Network.id).where(Network.id == row.id)).first()
-        if Port.select().where(Port.network == row.id).exists():
+        users = (Port.network == row.id) & (Port.device_owner != dhcp_ports.DEVICE_OWNER)
+        if Port.select().where(users).exists():
             raise FailedPrecondition(f"network {row.id} still has ports; delete them first")
+        dhcp_ports.delete_on_network(row.id)
         _delete_subnets([row.id])
         Network.delete().where(Network.id == row.id).execute()
+        return row.id
 
     try:
-        transactions.run(work)
+        network_id = transactions.run(work)
     except peewee.IntegrityError:
         # A port was created on the network while it was being deleted.
         raise FailedPrecondition(
             f"network {network_id} still has ports; delete them first"
         ) from None
     log.info("deleted network %s", network_id)
+    return network_id

@@ -152,7 +152,8 @@ def _insert(network: Network, fields: dict, requested_mac: str, prefix: str) -> 
     raise ResourceExhausted(f"no free MAC address found on network {network.id}")
 
 
-def _claim(subnet: Subnet, port: Port, position: int) -> IPAllocation | None:
+def claim(subnet: Subnet, port: Port, position: int) -> IPAllocation | None:
+    """Any free address of ``subnet`` for ``port`` (its EUI-64 one on SLAAC subnets)."""
     if ipam.is_auto_address(subnet):
         return ipam.claim_eui64(subnet, port, position)
     return ipam.claim_any(subnet, port, position)
@@ -164,7 +165,7 @@ def _allocate(port: Port, wants: list[Want]) -> None:
         if want.address is not None:
             ipam.claim_address(want.subnets[0], port, position, want.address, want.field)
             continue
-        claims = (_claim(subnet, port, position) for subnet in want.subnets)
+        claims = (claim(subnet, port, position) for subnet in want.subnets)
         if all(claim is None for claim in claims):
             raise ResourceExhausted(want.exhausted, field=want.field)
 
@@ -280,10 +281,10 @@ def update(who: Caller, port_id: str, changes: dict[str, object]) -> Port:
     return with_addresses([transactions.run(work)])[0]
 
 
-def delete(who: Caller, port_id: str) -> None:
-    """Delete a port and free its MAC and addresses."""
+def delete(who: Caller, port_id: str) -> str:
+    """Delete a port and free its MAC and addresses; returns its network's id."""
 
-    def work() -> None:
+    def work() -> str:
         row = access.port(who, port_id)
         allowed = (
             who.is_service
@@ -294,6 +295,8 @@ def delete(who: Caller, port_id: str) -> None:
             raise PermissionDenied("only the port's or the network's project may delete it")
         ipam.release(row.id)
         Port.delete().where(Port.id == row.id).execute()
+        return row.network_id
 
-    transactions.run(work)
+    network_id = transactions.run(work)
     log.info("deleted port %s", port_id)
+    return network_id

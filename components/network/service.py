@@ -5,6 +5,7 @@ from __future__ import annotations
 from components.framework import caller, validation
 from components.network import access, messages, networks, ports, segments, subnets, tunnels
 from components.network.config import NetworkConfig
+from components.network.dhcp_agent import DhcpAgent
 from stratus.network.v1 import network_service_pb2 as pb2
 from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
 
@@ -14,9 +15,15 @@ def _changes(resource, mask, allowed: set[str]) -> dict[str, object]:
 
 
 class NetworkServicer(pb2_grpc.NetworkServicer):
-    def __init__(self, config: NetworkConfig) -> None:
+    def __init__(self, config: NetworkConfig, dhcp: DhcpAgent | None = None) -> None:
         self.config = config
         self.vni_ranges = segments.parse_ranges(config.vni_ranges)
+        self.dhcp = dhcp
+
+    def _changed(self, *network_ids: str) -> None:
+        """After the change committed: the DHCP agent (if any) brings the networks in line."""
+        if self.dhcp is not None:
+            self.dhcp.changed(*network_ids)
 
     # Networks ---------------------------------------------------------------------
 
@@ -50,7 +57,7 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
         return messages.network(row, access.sees_segments(who))
 
     def DeleteNetwork(self, request, context):
-        networks.delete(caller(), request.network_id)
+        self._changed(networks.delete(caller(), request.network_id))
         return pb2.DeleteNetworkResponse()
 
     # Subnets ----------------------------------------------------------------------
@@ -68,7 +75,9 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
             enable_dhcp=request.enable_dhcp if request.HasField("enable_dhcp") else True,
             ipv6_address_mode=request.ipv6_address_mode,
         )
-        return messages.subnet(subnets.create(caller(), spec))
+        row = subnets.create(caller(), spec)
+        self._changed(row.network_id)
+        return messages.subnet(row)
 
     def GetSubnet(self, request, context):
         return messages.subnet(subnets.get(caller(), request.subnet_id))
@@ -82,7 +91,7 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
         )
 
     def DeleteSubnet(self, request, context):
-        subnets.delete(caller(), request.subnet_id)
+        self._changed(subnets.delete(caller(), request.subnet_id))
         return pb2.DeleteSubnetResponse()
 
     # Ports ------------------------------------------------------------------------
@@ -100,6 +109,7 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
         port = ports.create(
             caller(), spec, self.config.mac_prefix, self.config.max_fixed_ips_per_port
         )
+        self._changed(port.network_id)
         return messages.port(port)
 
     def GetPort(self, request, context):
@@ -120,16 +130,20 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
 
     def UpdatePort(self, request, context):
         changes = _changes(request.port, request.update_mask, ports.UPDATABLE)
-        return messages.port(ports.update(caller(), request.port.id, changes))
+        port = ports.update(caller(), request.port.id, changes)
+        self._changed(port.network_id)
+        return messages.port(port)
 
     def DeletePort(self, request, context):
-        ports.delete(caller(), request.port_id)
+        self._changed(ports.delete(caller(), request.port_id))
         return pb2.DeletePortResponse()
 
     # Tunnel endpoints and segments ------------------------------------------------
 
     def RegisterTunnelEndpoint(self, request, context):
-        row, _ = tunnels.register(request.host, request.ip_address)
+        row, moved = tunnels.register(request.host, request.ip_address)
+        if moved:
+            self._changed(*tunnels.networks_on(row.host))
         return pb2.TunnelEndpoint(host=row.host, ip_address=row.ip_address)
 
     def GetNetworkSegment(self, request, context):

@@ -14,7 +14,7 @@ from components.framework import (
     transactions,
     validation,
 )
-from components.network import access, ipam
+from components.network import access, dhcp_ports, ipam
 from components.network.models import AllocationPool, IPAllocation, Network, Subnet
 
 log = logging.getLogger(__name__)
@@ -100,20 +100,24 @@ def list_page(who: Caller, network_id: str, size: int, token: str) -> tuple[list
     return paging.paginate(query, Subnet, size, token, scope=("ListSubnets", network_id))
 
 
-def delete(who: Caller, subnet_id: str) -> None:
-    """Delete a subnet none of whose addresses is allocated."""
+def delete(who: Caller, subnet_id: str) -> str:
+    """Delete a subnet none of whose addresses a port but a DHCP port holds (those go
+    with it, as Neutron releases them); returns its network's id."""
 
-    def work() -> None:
+    def work() -> str:
         row = access.subnet(who, subnet_id)
         if not access.owns(who, row.project_id):
             raise PermissionDenied("only the subnet's project may delete it")
         ipam.lock_subnets([row.id])
+        dhcp_ports.release_on_subnet(row.id)
         if IPAllocation.select().where(IPAllocation.subnet == row.id).exists():
             raise FailedPrecondition(
                 f"ports still hold addresses of subnet {row.id}; delete them first"
             )
         AllocationPool.delete().where(AllocationPool.subnet == row.id).execute()
         Subnet.delete().where(Subnet.id == row.id).execute()
+        return row.network_id
 
-    transactions.run(work)
+    network_id = transactions.run(work)
     log.info("deleted subnet %s", subnet_id)
+    return network_id

@@ -105,7 +105,7 @@ class VxlanHost:
             raise VxlanError(f"underlay device {self.underlay_device} does not exist")
         mtu = links[self.underlay_device]["mtu"] - VXLAN_OVERHEAD
         if bridge not in links:
-            self._ip("link", "add", bridge, "type", "bridge")
+            self._add("link", "add", bridge, "type", "bridge")
         elif _kind(links[bridge]) != "bridge":
             raise VxlanError(f"{bridge} exists and is not a bridge")
         if vxlan in links and not self._is_ours(links[vxlan], vni):
@@ -113,7 +113,7 @@ class VxlanHost:
             self._ip("link", "del", vxlan)
             del links[vxlan]
         if vxlan not in links:
-            self._ip(
+            self._add(
                 "link", "add", vxlan, "mtu", str(mtu), "type", "vxlan", "id", str(vni),
                 "dev", self.underlay_device, "local", self.local_ip,
                 "dstport", str(VXLAN_PORT), "nolearning",
@@ -213,6 +213,15 @@ class VxlanHost:
 
     def _ip(self, *args: str) -> str:
         return self._run("ip", *args)
+
+    def _add(self, *args: str) -> None:
+        """``ip link add``, where another process (the compute host sharing the namespace)
+        may have added the same link a moment before: "File exists" is success."""
+        try:
+            self._ip(*args)
+        except VxlanError as exc:
+            if "File exists" not in exc.stderr:
+                raise
 
     def _bridge(self, *args: str) -> str:
         return self._run("bridge", *args)

@@ -13,6 +13,18 @@ from tests.contract.network_api import UNKNOWN_ID, field_of, serving
 
 Code = grpc.StatusCode
 
+CONTRACT_CASES = {
+    "stratus.network.v1.Network/RegisterTunnelEndpoint": {
+        "INVALID_ARGUMENT": "test_a_malformed_host_or_address_is_invalid_argument",
+        "PERMISSION_DENIED": "test_only_a_service_may_register",
+    },
+    "stratus.network.v1.Network/GetNetworkSegment": {
+        "INVALID_ARGUMENT": "test_segment_of_a_missing_or_malformed_network",
+        "NOT_FOUND": "test_segment_of_a_missing_or_malformed_network",
+        "PERMISSION_DENIED": "test_members_may_not_read_a_segment",
+    },
+}
+
 
 @pytest.fixture
 def api(database_url):
