@@ -1,7 +1,9 @@
 """Reserving, attaching and detaching volumes: the compute side of a volume's life.
 
 A volume holds at most one attachment (the Attachment table's unique volume
-column enforces it). Calls that find their work already done succeed and
+column enforces it). The volume is served to the attaching host by exports.py:
+its file, or an NBD export started by AttachVolume and stopped by
+DetachVolume. Calls that find their work already done succeed and
 change nothing, so a compute host can always repeat them while cleaning up.
 (A repeated request_id never gets here: the framework replays the first reply.)
 """
@@ -13,7 +15,8 @@ import logging
 
 from components.framework import Caller, FailedPrecondition, Unavailable, transactions
 from components.volume import states, store
-from components.volume.backend import BackendError, ConnectionInfo, FileBackend
+from components.volume.backend import BackendError, ConnectionInfo
+from components.volume.exports import Exports
 from components.volume.models import Attachment, Volume
 from components.volume.states import Op, Status
 from components.volume.store import VolumeInfo
@@ -48,13 +51,13 @@ def unreserve(who: Caller, volume_id: str, instance_id: str) -> VolumeInfo:
 
 
 def attach(
-    who: Caller, backend: FileBackend, volume_id: str, instance_id: str, host: str, device: str
+    who: Caller, exports: Exports, volume_id: str, instance_id: str, host: str, device: str
 ) -> AttachResult:
     """Attach the volume to the instance (idempotent for the same instance)."""
     volume = store.load(who, volume_id)
     existing = store.attachment_of(volume.id)
     if volume.status == Status.IN_USE and existing and existing.instance_id == instance_id:
-        return _result(backend, existing)
+        return _result(exports, existing)
     _not_reserved_for_other(volume, instance_id, Op.ATTACH)
     was_reserved = volume.status == Status.RESERVED
 
@@ -65,10 +68,11 @@ def attach(
 
     volume, attachment = transactions.run(begin)
     try:
-        connection = backend.connection_info(volume.id)
+        connection = exports.open(attachment)
     except BackendError as exc:
         log.warning("attaching volume %s failed: %s", volume.id, exc)
 
+        # Deleting the row frees the export's port too.
         def undo() -> None:
             Attachment.delete().where(Attachment.id == attachment.id).execute()
             store.move(volume, Op.FAIL_RESERVED_ATTACH if was_reserved else Op.FAIL_ATTACH)
@@ -81,7 +85,9 @@ def attach(
     return AttachResult(attachment, connection, store.info(volume.id))
 
 
-def detach(who: Caller, volume_id: str, instance_id: str, attachment_id: str) -> VolumeInfo:
+def detach(
+    who: Caller, exports: Exports, volume_id: str, instance_id: str, attachment_id: str
+) -> VolumeInfo:
     """Remove the attachment named by instance or id; nothing to remove is success."""
     volume = store.load(who, volume_id)
     if volume.status == Status.ATTACHING:
@@ -95,8 +101,10 @@ def detach(who: Caller, volume_id: str, instance_id: str, attachment_id: str) ->
     if volume.status != Status.DETACHING:
         volume = store.move(volume, Op.DETACH)
 
-    # A file needs no tearing down on the storage side: the host has already
-    # removed the disk from the domain.
+    # The host has already removed the disk from the domain: a file needs no
+    # tearing down, an export is stopped (one already gone is no error).
+    exports.close_one(attachment)
+
     def finish() -> None:
         Attachment.delete().where(Attachment.id == attachment.id).execute()
         store.move(volume, Op.FINISH_DETACH)
@@ -115,9 +123,9 @@ def _not_reserved_for_other(volume: Volume, instance_id: str, op: Op) -> None:
         )
 
 
-def _result(backend: FileBackend, attachment: Attachment) -> AttachResult:
+def _result(exports: Exports, attachment: Attachment) -> AttachResult:
     try:
-        connection = backend.connection_info(attachment.volume_id)
+        connection = exports.reopen(attachment)
     except BackendError as exc:
         raise Unavailable(str(exc), reason="BACKEND_FAILED") from exc
     return AttachResult(attachment, connection, store.info(attachment.volume_id))

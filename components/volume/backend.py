@@ -30,11 +30,16 @@ class BackendError(Exception):
 
 @dataclasses.dataclass(frozen=True)
 class ConnectionInfo:
-    """How a compute host reaches a volume: a libvirt file disk."""
+    """How a compute host reaches a volume: a libvirt file disk, or an NBD export
+    (host, port, export_name, tls; see exports.py)."""
 
     driver_volume_type: str
     path: str
     format: str
+    host: str = ""
+    port: int = 0
+    export_name: str = dataclasses.field(default="", repr=False)
+    tls: bool = False
 
 
 class FileBackend:

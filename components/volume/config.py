@@ -15,3 +15,13 @@ class VolumeConfig(Config):
     # Image copies run in the background, this many at a time.
     image_copy_workers: int = 4
     image_download_timeout_seconds: float = 3600.0
+    # How attached volumes reach compute hosts: "file" (the host opens the volume's
+    # file; one machine) or "nbd" (one qemu-storage-daemon NBD export per attachment,
+    # bound to nbd_host, with TLS from tls_ca_file/tls_cert_file/tls_key_file).
+    volume_transport: str = "file"
+    # The address exports listen on and compute hosts connect to; empty: ``host``.
+    nbd_host: str = ""
+    # Each attachment's export takes one free port of this range (both ends
+    # included); 10809 is NBD's registered port. 100 ports: 100 attached volumes.
+    nbd_port_min: int = 10809
+    nbd_port_max: int = 10908

@@ -35,6 +35,12 @@ class Attachment(BaseModel):
     instance_id = peewee.CharField(max_length=36)
     host = peewee.CharField(max_length=255)
     device = peewee.CharField(max_length=255, default="")
+    # For an attachment served over NBD (exports.py), what restarts its export
+    # as it was: the address and port it listens on (unique: one export per
+    # port) and its secret name. NULL port: served as a file.
+    export_host = peewee.CharField(max_length=255, default="")
+    export_port = peewee.IntegerField(null=True, unique=True)
+    export_name = peewee.CharField(max_length=64, default="")
 
 
 class Quota(BaseModel):

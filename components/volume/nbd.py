@@ -17,13 +17,15 @@ JSON option values so that a comma in a path cannot split an option:
                  "name": EXPORT_NAME, "writable": true}' \\
       --pidfile RUN_DIR/EXPORT_ID.pid
 
-(the authz object and ``tls-authz`` only when the caller names its clients).
+(the authz object and ``tls-authz`` only when the caller names its clients;
+no TLS object and no ``tls-creds`` when the caller has no TLS directory).
 
 Who gets in: the daemon speaks nothing but STARTTLS before TLS, and TLS needs
 a client certificate of the run's authority (``verify-peer``); with
 ``client_dns`` only those certificates' subjects are let in (``tls-authz``),
 which is what ties an export to the compute hosts of its attachment. The
-export name is a fresh secret per export, but it is no credential: QEMU lists
+export name is a fresh secret per export (or the one the caller restarts an
+export with), but it is no credential: QEMU lists
 its exports (NBD_OPT_LIST) to any client that got through TLS. The name is
 also on the daemon's command line, visible to local users of this host.
 
@@ -108,27 +110,30 @@ def daemon_command(
     fmt: str,
     host: str,
     port: int,
-    tls_dir: Path,
+    tls_dir: Path | None,
     name: str,
     pid_file: Path,
     client_dns: Sequence[str] = (),
 ) -> list[str]:
-    """The daemon's command line (see the module docstring)."""
-    tls = {
-        "qom-type": "tls-creds-x509",
-        "id": "tls0",
-        "dir": str(Path(tls_dir).resolve()),
-        "endpoint": "server",
-        "verify-peer": True,
-    }
+    """The daemon's command line (see the module docstring); ``tls_dir`` None: no TLS."""
     file = {"driver": "file", "node-name": "file0", "filename": str(Path(volume_path).resolve())}
     disk = {"driver": fmt, "node-name": "disk0", "file": "file0"}
     if fmt == "qcow2":
         disk["backing"] = None
-    server = {"addr": {"type": "inet", "host": host, "port": str(port)}, "tls-creds": "tls0"}
+    server = {"addr": {"type": "inet", "host": host, "port": str(port)}}
     export = {"type": "nbd", "id": "export0", "node-name": "disk0", "name": name, "writable": True}
-    options = [("--object", tls)]
-    if client_dns:
+    options = []
+    if tls_dir is not None:
+        tls = {
+            "qom-type": "tls-creds-x509",
+            "id": "tls0",
+            "dir": str(Path(tls_dir).resolve()),
+            "endpoint": "server",
+            "verify-peer": True,
+        }
+        options.append(("--object", tls))
+        server["tls-creds"] = "tls0"
+    if client_dns and tls_dir is not None:
         rules = [{"match": dn, "policy": "allow", "format": "exact"} for dn in client_dns]
         authz = {"qom-type": "authz-list", "id": "authz0", "policy": "deny", "rules": rules}
         options.append(("--object", authz))
@@ -151,6 +156,7 @@ class Export:
     port: int
     pid_file: Path
     process: subprocess.Popen = dataclasses.field(repr=False)
+    tls: bool = True
 
     @classmethod
     def start(
@@ -159,20 +165,24 @@ class Export:
         fmt: str,
         host: str,
         port: int,
-        tls_dir: Path,
+        tls_dir: Path | None,
         *,
         run_dir: Path,
         export_id: str,
         client_dns: Sequence[str] = (),
+        name: str = "",
         timeout: float = START_TIMEOUT_SECONDS,
     ) -> Export:
         """Serve ``volume_path`` on ``host:port`` until :meth:`stop`.
 
         ``export_id`` (the attachment's UUID) names the pid and log files in
         ``run_dir``; a daemon left by an earlier run for the same id is stopped
-        first. ``tls_dir`` is a directory made by :func:`make_tls_dir` for "server".
-        ``client_dns`` (see :func:`client_dn`) limits the clients to those
-        certificates; empty lets in any certificate of the authority.
+        first. ``tls_dir`` is a directory made by :func:`make_tls_dir` for "server",
+        or None for an export without TLS (only its name keeps it; ``client_dns``
+        is then ignored). ``client_dns`` (see :func:`client_dn`) limits the
+        clients to those certificates; empty lets in any certificate of the
+        authority. ``name`` restarts an export under the name it had; empty
+        draws a fresh secret.
         Raises :class:`ExportError` if the daemon is missing, exits (a port in
         use, an unreadable file) or is not serving within ``timeout`` seconds.
         """
@@ -183,7 +193,7 @@ class Export:
         run_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         pid_file = run_dir / f"{export_id}.pid"
         _stop_stale(pid_file)
-        name = secrets.token_urlsafe(32)
+        name = name or secrets.token_urlsafe(32)
         command = daemon_command(volume_path, fmt, host, port, tls_dir, name, pid_file, client_dns)
         log_file = run_dir / f"{export_id}.log"
         try:
@@ -193,7 +203,7 @@ class Export:
                 )
         except OSError as exc:
             raise ExportError(f"cannot run {DAEMON}: {exc}") from exc
-        export = cls(export_id, name, host, port, pid_file, process)
+        export = cls(export_id, name, host, port, pid_file, process, tls=tls_dir is not None)
         try:
             export._wait_serving(timeout, log_file)
         except BaseException:
@@ -209,7 +219,7 @@ class Export:
             "host": self.host,
             "port": self.port,
             "export_name": self.name,
-            "tls": True,
+            "tls": self.tls,
         }
 
     def serving(self) -> bool:
@@ -242,6 +252,12 @@ def stop_stale(run_dir: Path) -> list[int]:
     if not run_dir.is_dir():
         return []
     return [pid for pid_file in sorted(run_dir.glob("*.pid")) if (pid := _stop_stale(pid_file))]
+
+
+def stop_export(run_dir: Path, export_id: str) -> int | None:
+    """Stop the daemon of one export by its pid file (one this process no longer
+    holds); its pid, or None if none ran."""
+    return _stop_stale(Path(run_dir).resolve() / f"{uuid.UUID(export_id)}.pid")
 
 
 def _stop_stale(pid_file: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:

@@ -6,8 +6,9 @@ import re
 from pathlib import Path
 
 from components.framework import ImageClient, InvalidArgument, caller, quote, timestamp, validation
-from components.volume import attachments, quotas
+from components.volume import attachments, nbd, quotas
 from components.volume.backend import ConnectionInfo, FileBackend
+from components.volume.exports import Exports
 from components.volume.states import Status
 from components.volume.store import VolumeInfo
 from components.volume.volumes import NewVolume, Volumes
@@ -22,14 +23,40 @@ QUOTA_FIELDS = {"volumes_limit", "size_gib_limit"}
 def build_volumes(runtime) -> Volumes:
     """The domain object for a running component: its backend, quotas and image client."""
     config = runtime.config
+    backend = FileBackend(Path(config.data_dir) / "volume")
     return Volumes(
-        backend=FileBackend(Path(config.data_dir) / "volume"),
+        backend=backend,
+        exports=build_exports(config, backend),
         defaults=quotas.Defaults(config.default_volumes_limit, config.default_size_gib_limit),
         images=ImageClient(
             lambda: runtime.clients.stub(image_pb2_grpc.ImagesStub, "image"),
             download_timeout=config.image_download_timeout_seconds,
         ),
         copy_workers=config.image_copy_workers,
+    )
+
+
+def build_exports(config, backend: FileBackend) -> Exports:
+    """How attached volumes are served, from the configuration (config.py)."""
+    if config.nbd_port_min > config.nbd_port_max:
+        raise InvalidArgument("nbd_port_min is greater than nbd_port_max", field="nbd_port_min")
+    state = Path(config.data_dir) / "volume-exports"
+    tls_dir = None
+    if config.tls_ca_file and config.tls_cert_file and config.tls_key_file:
+        tls_dir = nbd.make_tls_dir(
+            state / "tls",
+            Path(config.tls_ca_file),
+            Path(config.tls_cert_file),
+            Path(config.tls_key_file),
+            "server",
+        )
+    return Exports(
+        backend,
+        config.volume_transport,
+        config.nbd_host or config.host,
+        range(config.nbd_port_min, config.nbd_port_max + 1),
+        tls_dir,
+        state / "run",
     )
 
 
@@ -103,7 +130,7 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
                 field="device",
             )
         done = attachments.attach(
-            caller(), self.volumes.backend, volume_id, instance_id, host, request.device
+            caller(), self.volumes.exports, volume_id, instance_id, host, request.device
         )
         return pb2.AttachVolumeResponse(
             attachment_id=done.attachment.id,
@@ -119,6 +146,7 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
         named = validation.uuid_str(which, getattr(request, which))
         found = attachments.detach(
             caller(),
+            self.volumes.exports,
             volume_id,
             named if which == "instance_id" else "",
             named if which == "attachment_id" else "",
@@ -183,7 +211,13 @@ def volume_pb(found: VolumeInfo) -> pb2.Volume:
 
 def connection_pb(info: ConnectionInfo) -> pb2.ConnectionInfo:
     return pb2.ConnectionInfo(
-        driver_volume_type=info.driver_volume_type, path=info.path, format=info.format
+        driver_volume_type=info.driver_volume_type,
+        path=info.path,
+        format=info.format,
+        host=info.host,
+        port=info.port,
+        export_name=info.export_name,
+        tls=info.tls,
     )
 
 

@@ -32,6 +32,7 @@ from components.framework import (
 )
 from components.volume import quotas, states, store
 from components.volume.backend import BackendError, FileBackend
+from components.volume.exports import Exports
 from components.volume.image_source import DownloadError, download
 from components.volume.models import Attachment, Volume
 from components.volume.states import Op, Status
@@ -62,15 +63,19 @@ class Volumes:
         defaults: quotas.Defaults,
         images: ImageClient,
         copy_workers: int = 4,
+        exports: Exports | None = None,
     ) -> None:
         self.backend = backend
+        self.exports = exports or Exports(backend)
         self.defaults = defaults
         self.images = images
         self.started = utcnow()
         self._copies = ThreadPoolExecutor(copy_workers, thread_name_prefix="volume-copy")
 
     def close(self) -> None:
-        """Let running copies finish; queued ones stay CREATING until the next start."""
+        """Stop every export; let running copies finish (queued ones stay CREATING
+        until the next start)."""
+        self.exports.close()
         self._copies.shutdown(wait=True, cancel_futures=True)
 
     def create(self, who: Caller, spec: NewVolume) -> VolumeInfo:
@@ -247,7 +252,8 @@ class Volumes:
         )
 
     def recover(self) -> None:
-        """Settle volumes a previous process left half way through a change.
+        """Settle volumes a previous process left half way through a change, then
+        serve the NBD exports of attached volumes again (exports.py).
 
         Only volumes untouched since before this process started are taken, so
         calls already being served are left alone. Assumes one volume service
@@ -263,6 +269,8 @@ class Volumes:
                 self._recover(volume)
             except (StratusError, BackendError) as exc:
                 log.warning("cannot recover volume %s: %s", volume.id, exc)
+        # After the attaches left half way are undone: only real attachments remain.
+        self.exports.restore()
 
     def _recover(self, volume: Volume) -> None:
         if volume.status == Status.CREATING:
