@@ -200,6 +200,8 @@ class DhcpAgent:
                     self._teardown(network_id)
                 except Exception:
                     log.exception("could not remove the DHCP server of network %s", network_id)
+        if self.files_root.is_dir() and not any(self.files_root.iterdir()):
+            self.files_root.rmdir()
 
     # -- inside a network's lock ---------------------------------------------------
 
