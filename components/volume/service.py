@@ -8,7 +8,7 @@ from pathlib import Path
 from components.framework import ImageClient, InvalidArgument, caller, quote, timestamp, validation
 from components.volume import attachments, nbd, quotas
 from components.volume.backend import ConnectionInfo, FileBackend
-from components.volume.exports import Exports
+from components.volume.exports import TRANSPORTS, Exports
 from components.volume.states import Status
 from components.volume.store import VolumeInfo
 from components.volume.volumes import NewVolume, Volumes
@@ -38,8 +38,17 @@ def build_volumes(runtime) -> Volumes:
 
 def build_exports(config, backend: FileBackend) -> Exports:
     """How attached volumes are served, from the configuration (config.py)."""
-    if config.nbd_port_min > config.nbd_port_max:
-        raise InvalidArgument("nbd_port_min is greater than nbd_port_max", field="nbd_port_min")
+    if config.volume_transport not in TRANSPORTS:
+        raise InvalidArgument(
+            f"volume_transport {quote(config.volume_transport)} is not one of {TRANSPORTS}",
+            field="volume_transport",
+        )
+    if not 0 < config.nbd_port_min <= config.nbd_port_max < 65536:
+        raise InvalidArgument(
+            f"nbd_port_min..nbd_port_max ({config.nbd_port_min}..{config.nbd_port_max}) "
+            "is not a range of ports",
+            field="nbd_port_min",
+        )
     state = Path(config.data_dir) / "volume-exports"
     tls_dir = None
     if config.tls_ca_file and config.tls_cert_file and config.tls_key_file:

@@ -206,23 +206,23 @@ def test_reattach_by_the_same_instance_returns_the_same_export(env, data_dir, tl
     fails(CODE.FAILED_PRECONDITION, env.attach, volume.id, instance_id=OTHER_INSTANCE)
 
 
-@pytest.mark.parametrize("reserved", [False, True])
-def test_failing_to_start_the_export_leaves_the_volume_as_it_was(env, data_dir, reserved):
-    volume = env.create()
-    if reserved:
-        env.call("ReserveVolume", volume_id=volume.id, instance_id=INSTANCE)
+def test_failing_to_start_the_export_leaves_the_volume_as_it_was(env, data_dir):
+    available = env.create()
+    reserved = env.create()
+    env.call("ReserveVolume", volume_id=reserved.id, instance_id=INSTANCE)
     # A certificate the daemon cannot load: it exits at start.
     cert = data_dir / "volume-exports" / "tls" / "server-cert.pem"
     good = cert.read_bytes()
     cert.write_bytes(b"not a certificate\n")
-    fails(CODE.UNAVAILABLE, env.attach, volume.id, reason="BACKEND_FAILED")
-    after = env.get(volume.id)
-    assert after.status == (V.STATUS_RESERVED if reserved else V.STATUS_AVAILABLE)
-    assert not after.attachments
+    for volume, status in ((available, V.STATUS_AVAILABLE), (reserved, V.STATUS_RESERVED)):
+        fails(CODE.UNAVAILABLE, env.attach, volume.id, reason="BACKEND_FAILED")
+        after = env.get(volume.id)
+        assert after.status == status
+        assert not after.attachments
     assert Attachment.select().count() == 0  # no port held
     assert pid_files(data_dir) == []
     cert.write_bytes(good)
-    assert env.attach(volume.id).connection_info.port == PORTS.start
+    assert env.attach(reserved.id).connection_info.port == PORTS.start
 
 
 def test_no_free_port_is_unavailable_and_leaves_the_volume_available(

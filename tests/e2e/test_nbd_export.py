@@ -309,3 +309,31 @@ def test_stop_is_bounded_and_idempotent(tmp_path, tls):
     assert time.monotonic() - began < nbd.STOP_TIMEOUT_SECONDS
     assert_gone(export.process.pid)
     assert not export.serving()
+
+
+def test_export_without_tls_serves_plain_nbd_under_the_name_given(tmp_path):
+    """A service without TLS: only the secret name keeps the export, and a restart
+    under the same name serves the same export to a client that knew it."""
+    path = volume_file(tmp_path, "raw")
+    options = {"run_dir": tmp_path / "run", "export_id": str(uuid.uuid4())}
+    export = nbd.Export.start(path, "raw", HOST, free_port(), None, **options)
+    try:
+        assert export.connection_info()["tls"] is False
+        write_and_read_marker(export, None)
+        assert_refused(qemu_io(export, f"read 0 {LENGTH}", None, name=export.name + "x"))
+    finally:
+        export.stop()
+    again = nbd.Export.start(path, "raw", HOST, export.port, None, name=export.name, **options)
+    try:
+        assert again.name == export.name
+        assert_ok(qemu_io(again, f"read -P {PATTERN:#x} {OFFSET} {LENGTH}", None))
+    finally:
+        again.stop()
+
+
+def test_stop_export_ends_a_daemon_by_its_pid_file(tmp_path, tls):
+    export = start(tmp_path, volume_file(tmp_path, "raw"), "raw", tls)
+    assert nbd.stop_export(tmp_path / "run", export.export_id) == export.process.pid
+    export.process.wait(nbd.STOP_TIMEOUT_SECONDS)
+    assert not export.pid_file.exists()
+    assert nbd.stop_export(tmp_path / "run", export.export_id) is None
