@@ -18,6 +18,8 @@ from stratus.volume.v1 import volume_service_pb2_grpc as pb2_grpc
 
 DEVICE = re.compile(r"^/dev/[A-Za-z0-9_-]+(/[A-Za-z0-9_-]+)*$")
 QUOTA_FIELDS = {"volumes_limit", "size_gib_limit"}
+# Addresses to listen on that name no address to connect to.
+WILDCARDS = ("0.0.0.0", "::", "[::]")
 
 
 def build_volumes(runtime) -> Volumes:
@@ -49,6 +51,13 @@ def build_exports(config, backend: FileBackend) -> Exports:
             "is not a range of ports",
             field="nbd_port_min",
         )
+    host = config.nbd_host or config.host
+    if config.volume_transport == "nbd" and host in WILDCARDS:
+        raise InvalidArgument(
+            f"exports would listen on {host}, which compute hosts cannot connect to: "
+            "set nbd_host to this machine's address",
+            field="nbd_host",
+        )
     state = Path(config.data_dir) / "volume-exports"
     tls_dir = None
     if config.tls_ca_file and config.tls_cert_file and config.tls_key_file:
@@ -62,7 +71,7 @@ def build_exports(config, backend: FileBackend) -> Exports:
     return Exports(
         backend,
         config.volume_transport,
-        config.nbd_host or config.host,
+        host,
         range(config.nbd_port_min, config.nbd_port_max + 1),
         tls_dir,
         state / "run",

@@ -15,7 +15,8 @@ from components.volume.service import build_exports
 
 
 def build(tmp_path, **settings):
-    config = VolumeConfig(data_dir=str(tmp_path / "data"), host="127.0.0.1", **settings)
+    settings.setdefault("host", "127.0.0.1")
+    config = VolumeConfig(data_dir=str(tmp_path / "data"), **settings)
     return build_exports(config, FileBackend(tmp_path / "data" / "volume"))
 
 
@@ -65,6 +66,8 @@ def test_nbd_without_tls_warns_once(tmp_path, caplog):
         ({"nbd_port_min": 10900, "nbd_port_max": 10899}, "nbd_port_min"),
         ({"nbd_port_min": 0}, "nbd_port_min"),
         ({"nbd_port_max": 70000}, "nbd_port_min"),
+        ({"volume_transport": "nbd", "nbd_host": "0.0.0.0"}, "nbd_host"),
+        ({"volume_transport": "nbd", "host": "::"}, "nbd_host"),
     ],
 )
 def test_bad_settings_are_refused_naming_them(tmp_path, settings, field):
