@@ -88,7 +88,8 @@ class VolumesServicer(pb2_grpc.VolumesServicer):
     images can be far larger than a call deadline allows. The reply shows it
     CREATING; it becomes AVAILABLE, or ERROR with no file left behind.
     ExtendVolume, DeleteVolume, AttachVolume and DetachVolume act inside the
-    call too (each is one file operation), so their replies show the outcome.
+    call too (each is one file operation, or the start or stop of one NBD
+    export daemon), so their replies show the outcome.
     """
 
     def __init__(self, volumes: Volumes) -> None:
