@@ -54,6 +54,7 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
         changes = _changes(request.network, request.update_mask, networks.UPDATABLE)
         who = caller()
         row = networks.update(who, request.network.id, changes)
+        self._changed(row.id)  # admin_state_up down: no DHCP
         return messages.network(row, access.sees_segments(who))
 
     def DeleteNetwork(self, request, context):
