@@ -285,13 +285,17 @@ def stop_reaper(reaper: subprocess.Popen, timeout: float = 30.0) -> None:
 
 
 def reap(*namespaces: str, data_dir: Path | None = None) -> int:
-    """Wait for standard input to close, then end everything in each of ``namespaces`` and
-    delete it (one that cannot be deleted does not keep the others), then clean what the
-    services of the run of ``data_dir`` left outside them."""
+    """Wait for standard input to close, then clean what the services of the run of
+    ``data_dir`` left outside ``namespaces``, end everything in each of ``namespaces`` and
+    delete it (one that cannot be deleted does not keep the others), and clean again."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     while sys.stdin.buffer.read(4096):
         pass
+    # The services' leftovers first, while what they refer to (the bridges in the guests'
+    # namespace) is still there; again after, for what they made in the meantime.
+    if data_dir is not None:
+        wiring.clean_leftovers(data_dir)
     failed = 0
     for namespace in namespaces:
         if namespace_exists(namespace):

@@ -27,7 +27,7 @@ What it is, for a prefix ``p`` and the tag ``t`` (from the port offset)::
   name: ``<prefix>-underlay``, ``<prefix>-op``, and the ``<prefix>-*``
   namespaces whose ``eth0`` carries the rack's mark (its alias), so a
   namespace of someone else's that happens to share the prefix is left alone;
-  then what the run's services left outside the rack (wiring.clean_leftovers:
+  and, first, what the run's services left outside the rack (wiring.clean_leftovers:
   the DHCP agent's ``qdhcp-*`` namespaces and dnsmasq, NBD export daemons).
 * Crash: :meth:`Rack.start_reaper` starts qemu_host's reaper over the rack's
   namespaces; when the supervisor dies (even by SIGKILL) it ends what still
@@ -376,9 +376,9 @@ class Rack:
             namespaces.append(layout.underlay)
         if layout.operator_link not in links:
             links.append(layout.operator_link)
+        wiring.clean_leftovers(Path(data_dir))  # while the bridges they refer to remain
         gone = _delete(namespaces, links)
         state_file.unlink(missing_ok=True)
-        wiring.clean_leftovers(Path(data_dir))
         if gone:
             log.warning("rack %s: deleted leftovers %s", prefix, ", ".join(gone))
         return gone
