@@ -337,8 +337,9 @@ class NetworkServicer:
         may hold (the network service's max_fixed_ips_per_port, 5 by default), a
         malformed, multicast or all-zero mac_address, a requested subnet on
         another network, a requested address that is malformed, outside its
-        subnet, the subnet's network or broadcast address or its gateway, or an
-        address that no subnet of the network contains. ALREADY_EXISTS if the requested mac_address or a requested
+        subnet, the subnet's network or broadcast address or its gateway, an
+        address that no subnet of the network contains, or, on a "slaac" or
+        "dhcpv6-stateless" subnet, any address but the port's EUI-64 one. ALREADY_EXISTS if the requested mac_address or a requested
         address is already in use on the network. RESOURCE_EXHAUSTED if a subnet
         has no free address left (or the network none of an IP version it needs).
         FAILED_PRECONDITION if the network's admin_state_up is false.

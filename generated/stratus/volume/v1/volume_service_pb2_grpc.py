@@ -259,15 +259,19 @@ class VolumesServicer:
     def AttachVolume(self, request, context):
         """AttachVolume attaches a volume to an instance on a compute host: the
         volume goes from AVAILABLE (or RESERVED for this instance) to ATTACHING,
-        the service records the attachment and prepares the volume's file for the
-        host, and the volume is IN_USE when the call returns. The answer carries
+        the service records the attachment and prepares the volume for the host
+        (its file, or with the "nbd" transport an NBD export of its own that only
+        that host's certificate may read), and the volume is IN_USE when the call
+        returns. The answer carries
         the attachment's id and the ConnectionInfo the host needs to add the disk
         to the domain. If the host then fails to add it, it calls DetachVolume.
         If preparing fails, the volume returns to its previous status and the
-        call answers the error.
+        call answers UNAVAILABLE (reason BACKEND_FAILED; for example no free
+        export port).
 
         Idempotent: attaching a volume that is already IN_USE by the same
-        instance returns the existing attachment and its connection info.
+        instance returns the existing attachment and its connection info (an
+        export whose daemon died is started again with the same port and name).
         NOT_FOUND if no such volume exists or the caller cannot see it.
         INVALID_ARGUMENT if volume_id is malformed, instance_id or host is empty
         or malformed, or device is not an absolute device path.
@@ -287,8 +291,10 @@ class VolumesServicer:
     def DetachVolume(self, request, context):
         """DetachVolume removes a volume's attachment, named by its instance or by
         its id: IN_USE to DETACHING, then AVAILABLE when the call returns. The
-        caller (the compute host) removes the disk from the domain first. If
-        detaching fails the volume stays IN_USE and the call answers the error.
+        caller (the compute host) removes the disk from the domain first. An
+        NBD export of the attachment is stopped; one already gone is no error.
+        If detaching fails the volume stays IN_USE and the call answers the
+        error.
 
         Idempotent: detaching a volume that is not attached to that instance, or
         has no such attachment, succeeds and changes nothing, so a cleanup can
