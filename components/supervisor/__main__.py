@@ -82,7 +82,8 @@ def parse(argv) -> argparse.Namespace:
     parser.add_argument(
         "--netns",
         default=os.environ.get("STRATUS_NETNS", "stratus"),
-        help="the network namespace of guest networks (--hypervisor qemu)",
+        help="the network namespace of libvirtd and guest networks (--hypervisor qemu on "
+        "one machine; with --machines each compute machine is its own)",
     )
     parser.add_argument(
         "--machines",
