@@ -87,3 +87,26 @@ def test_a_guest_is_built_again_only_when_its_files_do_not_match_the_recipe(tmp_
     # Nothing is downloaded: the files are kept.
     assert guest_image.build(tmp_path) == guest
     assert guest.kernel.read_bytes() == b"x"
+
+
+def test_the_recipe_changes_with_the_init_script(tmp_path, monkeypatch):
+    """make guest-image builds again once guest_init.sh changes (its bytes are hashed)."""
+    before = guest_image.recipe()
+    script = tmp_path / "init.sh"
+    script.write_bytes(guest_image.INIT_SCRIPT.read_bytes() + b"# changed\n")
+    monkeypatch.setattr(guest_image, "INIT_SCRIPT", script)
+    assert guest_image.recipe() != before
+
+
+def test_the_dhcp_script_names_the_server_after_the_address_line_tests_read():
+    line = next(x for x in guest_image.UDHCPC_SCRIPT.splitlines() if "address" in x)
+    assert 'STRATUS-GUEST: nic $interface address $ip/$mask server $serverid"' in line
+
+
+def test_the_init_script_marks_before_reading_disks_and_pings_after_dhcp():
+    script = guest_image.INIT_SCRIPT.read_text()
+    mark, disks = script.index("arg stratus.mark"), script.index("for disk in /sys/block/vd*")
+    dhcp, ping = script.index("udhcpc -i"), script.index("arg stratus.ping)")
+    assert mark < disks < dhcp < ping < script.index('say "ready"')
+    assert "ping -c 1 -W 1" in script and 'say "marked $device"' in script
+    assert 'say "ping $address $result"' in script
