@@ -106,7 +106,7 @@ def test_the_dhcp_script_names_the_server_after_the_address_line_tests_read():
 def test_the_init_script_marks_before_reading_disks_and_pings_after_dhcp():
     script = guest_image.INIT_SCRIPT.read_text()
     mark, disks = script.index("arg stratus.mark"), script.index("for disk in /sys/block/vd*")
-    dhcp, ping = script.index("udhcpc -i"), script.index("arg stratus.ping)")
+    dhcp, ping = script.index("udhcpc -i"), script.index("$(arg stratus.ping |")
     assert mark < disks < dhcp < ping < script.index('say "ready"')
     assert "ping -c 1 -W 1" in script and 'say "marked $device"' in script
     assert 'say "ping $address $result"' in script
