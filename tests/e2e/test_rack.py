@@ -129,6 +129,26 @@ def test_every_machine_is_reachable_from_the_operator_and_from_each_other(data_d
     assert not rack.state_file.exists()
 
 
+def test_a_machine_placed_at_dot_5_is_reachable_and_goes_with_the_rack(data_dir):
+    """run-all's network machine (real guests across machines) sits below the blocks."""
+    rack = build(data_dir)
+    rack.add("network", host=5)
+    listeners = [listen(rack, m) for m in ("network", "compute-1")]
+    try:
+        assert rack.address("network") == f"10.251.{TAG}.5"
+        assert reaches_from_root(rack.address("network"))
+        assert reaches(rack, "network", rack.address("compute-1"))
+        assert reaches(rack, "compute-2", rack.address("network"))
+        with pytest.raises(RackError, match="taken"):
+            rack.add("other", host=5)
+        assert leftovers(PREFIX).count(f"{PREFIX}-other") == 0
+    finally:
+        rack.destroy()
+    for listener in listeners:
+        assert listener.wait(10) is not None
+    assert leftovers(PREFIX) == []
+
+
 def test_a_cut_machine_is_unreachable_until_restored(data_dir):
     rack = build(data_dir)
     for machine in rack.machines():
