@@ -332,7 +332,7 @@ def test_a_bridge_made_by_another_process_between_look_and_add_is_tolerated(
     state = tmp_path / "bridges.json"
     networks = BridgeNetworks(NetworkSegments(lambda: stub), vxlan, HOST, state)
     networks.plug(port(network_id))
-    assert "raced with another process" in caplog.text
+    assert Racing.raced or vxlan.raced
     assert links()[f"vxlan-{VNI}"]["master"] == bridge_name(network_id)
 
 
