@@ -187,6 +187,8 @@ def start_run(
     machines: int,
     replicas: int = 0,
     env: dict[str, str] | None = None,
+    hypervisor: str = "test",
+    ready_within: float = READY_WITHIN,
 ) -> Iterator[Run]:
     """run-all with ``--machines`` as a subprocess, until it is ready; stopped (SIGINT,
     then SIGKILL) on the way out if the test has not stopped it."""
@@ -196,6 +198,8 @@ def start_run(
     argv += ["--ready-file", str(ready), "--quiet"]
     if replicas:
         argv += ["--replicas", str(replicas)]
+    if hypervisor != "test":
+        argv += ["--hypervisor", hypervisor]
     output.touch(mode=0o600)
     with output.open("wb") as out:
         process = subprocess.Popen(
@@ -208,7 +212,7 @@ def start_run(
         )
     run = None
     try:
-        deadline = time.monotonic() + READY_WITHIN
+        deadline = time.monotonic() + ready_within
         while not ready.exists():
             if process.poll() is not None or time.monotonic() > deadline:
                 raise AssertionError(f"run-all did not come up:\n{tails(output, data_dir)}")
