@@ -6,7 +6,7 @@ network's ports (``static`` ranges: no dynamic pool, an unknown MAC gets no
 offer). The command line:
 
     ip netns exec qdhcp-NET dnsmasq -k --conf-file=/dev/null \\
-      --no-hosts --no-resolv --port=0 --leasefile-ro \\
+      --no-hosts --no-resolv --port=0 --dhcp-leasefile=DIR/leases \\
       --bind-interfaces --interface=TAP --pid-file=DIR/dnsmasq.pid --user=nobody \\
       --dhcp-hostsfile=DIR/host --dhcp-optsfile=DIR/opts \\
       --dhcp-range=set:subnet-SUBNET,10.0.0.0,static,255.255.255.0,86400s \\
@@ -14,11 +14,16 @@ offer). The command line:
       --enable-ra --ra-param=TAP,0,0          (only with an IPv6 subnet)
 
 ``--port=0``: no DNS service, so guests are told only the subnet's name
-servers. IPv6 follows the subnet's address mode: DHCPv6-stateful hands out
-the port's address (RA with the M bit), DHCPv6-stateless only options (RA with
-O and A), SLAAC the RA (A bit) and no DHCPv6 address; the RA never names this
-server a default router (lifetime 0), the subnet's gateway is the router. v6 ports are in the
-hosts file only for stateful subnets, as in Neutron.
+servers. The lease file lets the agent see what dnsmasq holds:
+:meth:`DhcpServer.release_unused` releases the leases of host entries gone
+(dhcp_leases.py), which dnsmasq would otherwise keep, refusing their
+addresses to the next port's MAC.
+
+IPv6 follows the subnet's address mode: DHCPv6-stateful hands out the port's
+address (RA with the M bit), DHCPv6-stateless only options (RA with O and A),
+SLAAC the RA (A bit) and no DHCPv6 address; the RA never names this server a
+default router (lifetime 0), the subnet's gateway is the router. v6 ports are
+in the hosts file only for stateful subnets, as in Neutron.
 
 dnsmasq re-reads the hosts and opts files on SIGHUP (``dnsmasq(8)``), so
 :meth:`DhcpServer.reload` after :meth:`DhcpServer.write` changes what it serves
@@ -44,6 +49,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from components.framework import daemons
+from components.network import dhcp_leases
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +110,26 @@ def range_args(subnets: Sequence[DhcpSubnet], interface: str) -> list[str]:
     return args
 
 
-def hosts_lines(subnets: Sequence[DhcpSubnet], ports: Sequence[DhcpPort]) -> list[str]:
-    """The hosts file: ``MAC,IP`` (``MAC,[IPv6]``) per fixed IP dnsmasq should hand out."""
+def host_entries(subnets: Sequence[DhcpSubnet], ports: Sequence[DhcpPort]) -> list[tuple[str, str]]:
+    """``(MAC, IP)`` per fixed IP dnsmasq should hand out (v6: stateful subnets only)."""
     by_id = {s.id: s for s in subnets}
-    lines = []
+    entries = []
     for port in ports:
         for subnet_id, ip in port.fixed_ips:
             subnet = by_id.get(subnet_id)
             if subnet is None:
                 continue
-            if subnet.network.version == 4:
-                lines.append(f"{port.mac_address},{ip}")
-            elif subnet.ipv6_address_mode == "dhcpv6-stateful":
-                lines.append(f"{port.mac_address},[{ip}]")
-    return lines
+            if subnet.network.version == 4 or subnet.ipv6_address_mode == "dhcpv6-stateful":
+                entries.append((port.mac_address, ip))
+    return entries
+
+
+def hosts_lines(subnets: Sequence[DhcpSubnet], ports: Sequence[DhcpPort]) -> list[str]:
+    """The hosts file: ``MAC,IP`` (``MAC,[IPv6]``) per fixed IP dnsmasq should hand out."""
+    return [
+        f"{mac},{ip}" if ipaddress.ip_address(ip).version == 4 else f"{mac},[{ip}]"
+        for mac, ip in host_entries(subnets, ports)
+    ]
 
 
 def opts_lines(subnets: Sequence[DhcpSubnet]) -> list[str]:
@@ -150,7 +162,9 @@ class DhcpServer:
         self.hosts_file = self.data_dir / "host"
         self.opts_file = self.data_dir / "opts"
         self.log_file = self.data_dir / "dnsmasq.log"
+        self.lease_file = self.data_dir / "leases"
         self.subnets: tuple[DhcpSubnet, ...] = ()
+        self.hosts: tuple[tuple[str, str], ...] = ()  # (MAC, IP) as written
         self.process: subprocess.Popen | None = None
 
     def write(self, subnets: Sequence[DhcpSubnet], ports: Sequence[DhcpPort]) -> None:
@@ -158,6 +172,7 @@ class DhcpServer:
         self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         self.data_dir.chmod(0o700)
         self.subnets = tuple(subnets)
+        self.hosts = tuple(host_entries(self.subnets, ports))
         _write_atomic(self.hosts_file, hosts_lines(self.subnets, ports))
         _write_atomic(self.opts_file, opts_lines(self.subnets))
         if os.geteuid() == 0:
@@ -174,7 +189,7 @@ class DhcpServer:
             "--no-hosts",
             "--no-resolv",
             "--port=0",
-            "--leasefile-ro",
+            f"--dhcp-leasefile={self.lease_file}",
             "--bind-interfaces",
             f"--interface={self.interface}",
             f"--pid-file={self.pid_file}",
@@ -220,6 +235,12 @@ class DhcpServer:
         if self.process is None or self.process.poll() is not None:
             raise DhcpError(f"dnsmasq of network {self.network_id} is not running")
         self.process.send_signal(signal.SIGHUP)
+
+    def release_unused(self) -> list[dhcp_leases.Lease]:
+        """Release the leases dnsmasq holds for no host entry written (a port deleted, or
+        its MAC or address changed): else it refuses their addresses to other MACs
+        until they expire. Bounded; never raises for a failed release (dhcp_leases)."""
+        return dhcp_leases.release(self.lease_file, self.namespace, self.interface, self.hosts)
 
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None

@@ -12,7 +12,10 @@ each change that matters (the servicer calls :meth:`DhcpAgent.changed` once its
 transaction committed) and for every network every ``dhcp_resync_seconds``.
 Syncs of one network take turns (a lock each); a failed one is logged and
 left to the next resync, never failing the caller's RPC. The host hosts file
-changes take a SIGHUP; new subnets a restart of dnsmasq.
+changes take a SIGHUP; new subnets a restart of dnsmasq. Every sync then
+releases the leases dnsmasq holds for no current host entry (a port deleted,
+its MAC or address changed, the address now another MAC's), as Neutron's
+agent does, so that the next port given the address gets it at once.
 
 What was made for a network is recorded in ``<data_dir>/dhcp/<network id>/state.json``
 before it is made, so that a stop, a resync after the network went, or
@@ -41,7 +44,7 @@ import threading
 from collections import defaultdict
 from pathlib import Path
 
-from components.framework import InvalidArgument, Periodic, db
+from components.framework import InvalidArgument, Periodic, daemons, db
 from components.network import dhcp, dhcp_links, dhcp_plan, dhcp_ports, ports, tunnels
 from components.network.config import NetworkConfig
 from components.network.dhcp_plan import Plan
@@ -115,16 +118,38 @@ def _read_state(directory: Path) -> dict:
 
 
 def _remove(network_id: str, state: dict, files: Path) -> None:
-    """Stop and delete what ``state`` says was made for the network; then forget it."""
-    dhcp.stop_stale(files / "dnsmasq.pid")
-    dhcp_links.delete_namespace(dhcp_plan.namespace(network_id))
+    """Stop and delete what ``state`` says was made for the network; then forget it.
+
+    A bridge namespace gone already (the machine's guest namespace removed
+    before us) took the tap, bridge and vxlan with it: only the rest is
+    removed then. Each step is tried even when an earlier one failed; the
+    first failure is raised after all of them.
+    """
     bridge_netns = state.get("bridge_namespace", "")
-    if state.get("tap"):
-        dhcp_links.delete_link(state["tap"], bridge_netns)
-    if state.get("vni") and state.get("tunnel_ip") and state.get("underlay_device"):
-        host = VxlanHost(state["underlay_device"], state["tunnel_ip"], bridge_netns)
-        host.remove_if_unused(network_id, state["vni"])
-    shutil.rmtree(files, ignore_errors=True)
+    steps = [
+        lambda: dhcp.stop_stale(files / "dnsmasq.pid"),
+        lambda: dhcp_links.delete_namespace(dhcp_plan.namespace(network_id)),
+    ]
+    if not bridge_netns or bridge_netns in dhcp_links.namespaces():
+        if state.get("tap"):
+            steps.append(lambda: dhcp_links.delete_link(state["tap"], bridge_netns))
+        if state.get("vni") and state.get("tunnel_ip") and state.get("underlay_device"):
+            host = VxlanHost(state["underlay_device"], state["tunnel_ip"], bridge_netns)
+            steps.append(lambda: host.remove_if_unused(network_id, state["vni"]))
+    else:
+        log.info("bridge namespace %s of network %s is gone, and its links with it",
+                 bridge_netns, network_id)  # fmt: skip
+    failures = []
+    for step in steps:
+        try:
+            step()
+        except Exception as exc:
+            failures.append(exc)
+            log.warning("removing the DHCP server of network %s: %s", network_id, exc)
+    if not failures or daemons.read_pid(files / "dnsmasq.pid") is None:
+        shutil.rmtree(files, ignore_errors=True)  # kept while it names a dnsmasq to stop
+    if failures:
+        raise failures[0]
 
 
 class DhcpAgent:
@@ -263,6 +288,7 @@ class DhcpAgent:
                 server.write(plan.subnets, plan.ports)
                 server.reload()
                 self.served[plan.network_id] = (key, plan.ports)
+            server.release_unused()
             return
         if server is not None and server.interface != plan.interface:
             server.stop()
@@ -277,6 +303,7 @@ class DhcpAgent:
         dhcp_links.flush_addresses(plan.interface, plan.namespace)
         server.start()  # stops a running one first (ours, or a stale one by its pid file)
         self.served[plan.network_id] = (key, plan.ports)
+        server.release_unused()  # a restart keeps the lease file
 
     def _teardown(self, network_id: str) -> None:
         server = self.servers.pop(network_id, None)

@@ -113,6 +113,53 @@ while result is None and time.monotonic() < deadline:
 print(json.dumps(result))
 """
 
+# DISCOVER, then REQUEST the offered address from the offering server: the lease
+# dnsmasq then holds. Prints the ACK's yiaddr as JSON, or null (no OFFER or no ACK).
+CLIENT_LEASE = r"""
+import json, os, socket, struct, sys, time
+iface, mac, timeout = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), float(sys.argv[3])
+xid = os.urandom(4)
+def packet(options):
+    return (struct.pack("!BBBB", 1, 1, 6, 0) + xid + struct.pack("!HH", 0, 0x8000)
+            + bytes(16) + mac + bytes(10) + bytes(192) + b"\x63\x82\x53\x63" + options
+            + b"\xff")
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
+s.setsockopt(socket.SOL_SOCKET, socket.SO_BINDTODEVICE, iface.encode())
+s.bind(("0.0.0.0", 68))
+deadline = time.monotonic() + timeout
+def answer(kind):
+    while (left := deadline - time.monotonic()) > 0:
+        s.settimeout(left)
+        try:
+            data = s.recv(2048)
+        except socket.timeout:
+            return None
+        if len(data) < 240 or data[4:8] != xid or data[28:34] != mac:
+            continue
+        options, i = {}, 240
+        while i < len(data) and data[i] != 255:
+            if data[i] == 0:
+                i += 1
+                continue
+            options[data[i]] = data[i + 2 : i + 2 + data[i + 1]]
+            i += 2 + data[i + 1]
+        if options.get(53) == bytes([kind]):
+            return data[16:20], options.get(54, b"")
+    return None
+s.sendto(packet(bytes([53, 1, 1])), ("255.255.255.255", 67))
+offer = answer(2)
+result = None
+if offer is not None:
+    yiaddr, server = offer
+    s.sendto(packet(bytes([53, 1, 3, 50, 4]) + yiaddr + bytes([54, 4]) + server),
+             ("255.255.255.255", 67))
+    ack = answer(5)
+    result = None if ack is None else socket.inet_ntoa(ack[0])
+print(json.dumps(result))
+"""
+
 NET = str(uuid.uuid4())
 S1 = DhcpSubnet(
     str(uuid.uuid4()), "10.91.0.0/24", "10.91.0.2", "10.91.0.1", ("10.91.0.53", "10.91.0.54")
@@ -281,6 +328,32 @@ def test_dnsmasq_accepts_the_other_v6_modes(namespaces, data_dir, mode):
     try:
         time.sleep(0.3)
         assert server.running(), server.log_file.read_text()
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(shutil.which("dhcp_release") is None, reason="needs dnsmasq-utils")
+def test_a_lease_of_an_address_now_another_macs_is_released(namespaces, data_dir, tmp_path):
+    _sh("ip", "-n", GUEST, "link", "set", GUEST_IF, "address", MAC_A)
+    server = DhcpServer(NET, data_dir, namespace=QDHCP, interface=TAP)
+    server.write([S1], [PORT_A])
+    server.start()
+    try:
+        assert _discover(tmp_path, MAC_A, client=CLIENT_LEASE) == "10.91.0.10"
+        assert server.release_unused() == []  # PORT_A's lease is a host entry
+        held = dhcp.dhcp_leases.read(server.lease_file)
+        assert [(lease.mac, lease.ip) for lease in held] == [(MAC_A, "10.91.0.10")]
+
+        # The address is now MAC_C's; a restart keeps the lease file, and MAC_A's lease.
+        moved = DhcpPort(MAC_C, ((S1.id, "10.91.0.10"),))
+        server.write([S1], [moved])
+        server.start()
+        _sh("ip", "-n", GUEST, "link", "set", GUEST_IF, "address", MAC_C)
+        assert _discover(tmp_path, MAC_C, timeout=1.5) is None  # dnsmasq refuses it
+        released = server.release_unused()
+        assert [(lease.mac, lease.ip) for lease in released] == [(MAC_A, "10.91.0.10")]
+        assert dhcp.dhcp_leases.read(server.lease_file) == []
+        assert _discover(tmp_path, MAC_C, client=CLIENT_LEASE) == "10.91.0.10"
     finally:
         server.stop()
 

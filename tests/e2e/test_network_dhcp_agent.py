@@ -32,7 +32,7 @@ from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from stratus.network.v1 import network_service_pb2 as pb2
 from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
-from tests.e2e.test_dhcp_agent import CLIENT, CLIENT6
+from tests.e2e.test_dhcp_agent import CLIENT, CLIENT6, CLIENT_LEASE
 
 pytestmark = pytest.mark.e2e
 ROOT = Path(__file__).resolve().parents[2]
@@ -333,3 +333,51 @@ def test_clean_leftovers_after_a_kill(service, tmp_path):
     assert f"qdhcp-{network.id}" not in namespaces()
     assert not any(n.startswith(("brq", "vxlan-", "tap")) for n in links(BRIDGES))
     assert not dhcp_agent.files_root(api.data_dir).exists()
+
+
+def lease(tmp_path: Path, mac: str, tries: int = 1) -> str | None:
+    """The address the guest leases for ``mac`` (DISCOVER, REQUEST, ACK), or None."""
+    return discover(tmp_path, mac, CLIENT_LEASE, tries=tries)
+
+
+def test_a_deleted_ports_lease_is_released_for_the_next_port_with_its_address(service, tmp_path):
+    if shutil.which("dhcp_release") is None:
+        pytest.skip("needs dhcp_release (dnsmasq-utils)")
+    api = service
+    network = api("CreateNetwork")
+    subnet = api("CreateSubnet", network_id=network.id, cidr="10.96.0.0/24")
+    p1 = api("CreatePort", network_id=network.id)
+    address = p1.fixed_ips[0].ip_address
+    plug_guest(network.id, p1.mac_address)
+    assert lease(tmp_path, p1.mac_address, tries=5) == address  # the new link may lag
+    leases = api.files(network.id) / "leases"
+    wait_until(lambda: p1.mac_address in leases.read_text(), what="dnsmasq records the lease")
+    pid = dnsmasq_pid(api, network.id)
+
+    api("DeletePort", port_id=p1.id)
+    assert p1.mac_address not in leases.read_text()  # released before DeletePort returned
+    p2 = api("CreatePort", network_id=network.id,
+             fixed_ips=[pb2.Port.FixedIp(subnet_id=subnet.id, ip_address=address)])  # fmt: skip
+    assert p2.mac_address != p1.mac_address and p2.fixed_ips[0].ip_address == address
+    sh("ip", "-n", GUEST, "link", "set", GUEST_IF, "address", p2.mac_address)
+    started = time.monotonic()
+    assert lease(tmp_path, p2.mac_address) == address
+    assert time.monotonic() - started < 5
+    assert dnsmasq_pid(api, network.id) == pid  # SIGHUP and release, no restart
+
+
+def test_clean_leftovers_when_the_bridge_namespace_is_gone(service, tmp_path):
+    api = service
+    network = api("CreateNetwork")
+    api("CreateSubnet", network_id=network.id, cidr="10.98.0.0/24")
+    api("CreatePort", network_id=network.id)
+    pid = dnsmasq_pid(api, network.id)
+    assert pid is not None
+    api.process.kill()
+    api.process.wait(10)
+    sh("ip", "netns", "delete", BRIDGES)  # the machine's namespace went first
+    dhcp_agent.clean_leftovers(api.data_dir)
+    assert dhcp.daemons.wait_gone(pid, 5)
+    assert f"qdhcp-{network.id}" not in namespaces()
+    assert not dhcp_agent.files_root(api.data_dir).exists()
+    assert not (api.data_dir / "dhcp" / network.id).exists()

@@ -72,7 +72,7 @@ def test_command_line(tmp_path):
         "--conf-file=/dev/null",
         "--no-hosts",
         "--no-resolv",
-        "--leasefile-ro",
+        f"--dhcp-leasefile={server.lease_file}",
         "--bind-interfaces",
         "--interface=tap0",
         f"--pid-file={server.pid_file}",
@@ -81,3 +81,4 @@ def test_command_line(tmp_path):
     ):
         assert arg in command
     assert "--enable-ra" not in command
+    assert "--leasefile-ro" not in command  # the agent reads the leases to release them
