@@ -29,15 +29,14 @@ class ComputeConfig(Config):
     # a tap device ("tap" + the port id) for a network agent to plug, as nova
     # does with neutron; "bridge" has libvirt put that tap on a Linux bridge the
     # host makes per Stratus network, joined to the network's VXLAN segment
-    # (segments.py: neutron's Linux-bridge agent, for guests across machines);
-    # "network" puts the tap on a libvirt network the host keeps per Stratus
-    # network, whose DHCP hands each port its fixed IP (guest_networks.py);
-    # "user" needs no privileges (user-mode networking).
+    # (segments.py: neutron's Linux-bridge agent, for guests across machines;
+    # the network service's DHCP agent hands each port its fixed IP); "user"
+    # needs no privileges (user-mode networking). Any other value stops the
+    # host at start.
     nic_type: str = "ethernet"
     # The network namespace the guests' bridges live in: where libvirtd runs, if
     # in one ("" = the namespace this process runs in). "bridge" NICs' bridges
-    # and VXLAN interfaces are made there; "network" NICs' DHCP leases are
-    # released there.
+    # and VXLAN interfaces are made there.
     network_namespace: str = ""
     # nic_type "bridge": this host's VXLAN tunnel endpoint, the IPv4 underlay
     # address its VXLAN interfaces send from (registered with the network

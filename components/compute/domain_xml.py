@@ -11,11 +11,9 @@ NICs are ``<interface type='ethernet'>`` with a tap device named after the port
 ("tap" + the first 11 characters of its id, as nova names them) for a network
 agent to plug; ``nic_type="bridge"`` has libvirt create that tap on the Linux
 bridge of the port's network (nova's Linux-bridge VIF; the host makes the
-bridge and its VXLAN segment first, segments.py); ``nic_type="network"`` puts
-the tap on the libvirt network the host keeps for the port's Stratus network
-(see network_xml.py), whose DHCP server hands the guest the port's fixed IP;
-``nic_type="user"`` gives unprivileged user-mode networking instead. The
-libvirt test driver accepts all four.
+bridge and its VXLAN segment first, segments.py); ``nic_type="user"`` gives
+unprivileged user-mode networking instead. The libvirt test driver accepts all
+three.
 
 A volume is a file the host opens (``file`` connections) or an NBD export on
 the storage machine that QEMU reaches over the network (``nbd``: a
@@ -37,9 +35,9 @@ from collections.abc import Sequence
 from components.compute.libvirt_driver import METADATA_NS, domain_name
 
 ET.register_namespace("stratus", METADATA_NS)
-NIC_TYPES = ("ethernet", "bridge", "network", "user")
+NIC_TYPES = ("ethernet", "bridge", "user")
 # The NIC types whose tap is named after the port.
-TAP_NIC_TYPES = ("ethernet", "bridge", "network")
+TAP_NIC_TYPES = ("ethernet", "bridge")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,8 +46,6 @@ class Nic:
     mac_address: str
     # 0: leave the MTU to the hypervisor.
     mtu: int = 0
-    # The libvirt network of the port's network (nic_type "network" only).
-    network: str = ""
     # The Linux bridge of the port's network (nic_type "bridge" only).
     bridge: str = ""
 
@@ -162,14 +158,10 @@ def nic(port: Nic, nic_type: str = "ethernet") -> ET.Element:
     """One guest NIC with the MAC the network service allocated for its port."""
     if nic_type not in NIC_TYPES:
         raise ValueError(f"nic_type must be one of {', '.join(NIC_TYPES)}, not {nic_type!r}")
-    if nic_type == "network" and not port.network:
-        raise ValueError(f"port {port.port_id} has no libvirt network to join")
     if nic_type == "bridge" and not port.bridge:
         raise ValueError(f"port {port.port_id} has no bridge to join")
     interface = ET.Element("interface", {"type": nic_type})
     _sub(interface, "mac", address=port.mac_address)
-    if nic_type == "network":
-        _sub(interface, "source", network=port.network)
     if nic_type == "bridge":
         _sub(interface, "source", bridge=port.bridge)
     if nic_type in TAP_NIC_TYPES:

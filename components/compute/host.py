@@ -10,19 +10,36 @@ from pathlib import Path
 from components.compute.accelerator import resolve_domain_type
 from components.compute.conductor import Conductor
 from components.compute.config import ComputeConfig
+from components.compute.domain_xml import NIC_TYPES, Nic
 from components.compute.faults import Fault
-from components.compute.guest_networks import GuestNetworks
 from components.compute.image_cache import ImageCache
 from components.compute.libvirt_driver import LibvirtDriver
-from components.compute.network import Ports
+from components.compute.network import PluggedPort, Ports
 from components.compute.segments import BridgeNetworks, NetworkSegments, bridge_networks
 from components.compute.volumes import Volumes
-from components.framework import ImageClient, KeyedExecutor, Retry
+from components.framework import ImageClient, InvalidArgument, KeyedExecutor, Retry
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from stratus.network.v1 import network_service_pb2_grpc as net_grpc
 from stratus.volume.v1 import volume_service_pb2_grpc as vol_grpc
 
 WILDCARD_ADDRESSES = ("", "0.0.0.0", "::", "[::]")
+
+
+class UnpluggedNics:
+    """NICs the host plugs nowhere: an "ethernet" tap is left to a network agent, a "user"
+    NIC needs nothing (the same methods as BridgeNetworks, doing nothing)."""
+
+    # Nothing to plug again before a guest starts.
+    enabled = False
+
+    def nic(self, port: PluggedPort) -> Nic:
+        return Nic(port.port_id, port.mac_address, port.mtu)
+
+    def plug(self, port: PluggedPort) -> None:
+        pass
+
+    def unplug(self, network_id: str, mac_address: str) -> None:
+        pass
 
 
 @dataclasses.dataclass
@@ -40,8 +57,8 @@ class Host:
     # <data_dir>/compute/<host name>
     root: Path
     # Where real guests' NICs are plugged: VXLAN-backed bridges (nic_type "bridge"),
-    # libvirt networks (nic_type "network"), or nowhere (no-ops for the other types).
-    networks: GuestNetworks | BridgeNetworks
+    # or nowhere ("ethernet", "user").
+    networks: BridgeNetworks | UnpluggedNics
     # The <domain type> of the guests: the configured one, or the probe's choice.
     domain_type: str = "qemu"
     port: int = 0
@@ -136,6 +153,8 @@ def build_host(runtime) -> Host:
     config: ComputeConfig = runtime.config
     clients = runtime.clients
     root = Path(config.data_dir) / "compute" / config.host_name
+    # First: a wrong nic_type or missing underlay setting stops the host before it opens anything.
+    networks = _guest_networks(runtime, root)
     cache = ImageCache(root / "_base")
     cache.clean_partial()
     driver = LibvirtDriver(config.libvirt_uri)
@@ -150,17 +169,22 @@ def build_host(runtime) -> Host:
         cache=cache,
         executor=KeyedExecutor(max_workers=config.cast_workers, name="compute-cast"),
         root=root,
-        networks=_guest_networks(runtime, driver, ports, root),
+        networks=networks,
         domain_type=resolve_domain_type(config.domain_type, config.libvirt_uri),
     )
 
 
-def _guest_networks(runtime, driver: LibvirtDriver, ports: Ports, root: Path):
-    """What plugs the guests' NICs, by nic_type."""
+def _guest_networks(runtime, root: Path) -> BridgeNetworks | UnpluggedNics:
+    """What plugs the guests' NICs, by nic_type; InvalidArgument for an unknown one."""
     config: ComputeConfig = runtime.config
+    if config.nic_type not in NIC_TYPES:
+        raise InvalidArgument(
+            f"nic_type (STRATUS_COMPUTE_NIC_TYPE) must be one of {', '.join(NIC_TYPES)}, "
+            f"not {config.nic_type!r}",
+            field="nic_type",
+        )
     if config.nic_type != "bridge":
-        enabled = config.nic_type == "network"
-        return GuestNetworks(driver, ports, enabled, config.network_namespace)
+        return UnpluggedNics()
     # Segments and endpoints are the cloud's underlay: the host's own identity reads them.
     segments = NetworkSegments(
         lambda: runtime.clients.stub(net_grpc.NetworkStub, "network", as_service=True)

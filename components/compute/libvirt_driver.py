@@ -2,11 +2,9 @@
 
 Everything the host does to a hypervisor goes through :class:`LibvirtDriver`:
 define and start a domain from XML, destroy and undefine it (idempotent),
-shut it down, start it, read its state, list domains and describe the host;
-and for real guests' networking, keep a libvirt network running and its DHCP
-host entries. A domain is named ``instance-<instance id>`` and its
-libvirt UUID is the instance id, so either finds it; a network's UUID is the
-Stratus network's id.
+shut it down, start it, read its state, list domains and describe the host.
+A domain is named ``instance-<instance id>`` and its libvirt UUID is the
+instance id, so either finds it.
 
 Tests use libvirt's built-in ``test:///default`` driver: real libvirt, no
 daemon. Its state is shared by every connection to it in one process, and it
@@ -29,7 +27,6 @@ from collections.abc import Iterator
 
 import libvirt
 
-from components.compute import network_xml
 from components.framework import Unavailable
 from stratus.type.v1.instance_state_pb2 import PowerState
 
@@ -269,70 +266,6 @@ class LibvirtDriver:
         with _errors("start the domain"):
             dom.create()
 
-    # -- networks -----------------------------------------------------------------------
-
-    def ensure_network(self, network_id: str, xml: str) -> None:
-        """Define the network from ``xml`` unless it exists, and have it running and
-        autostarted (so it comes back with libvirtd)."""
-        net = self._network(network_id)
-        if net is None:
-            with _errors("define the network"):
-                net = self.connection().networkDefineXML(xml)
-        with _errors("start the network"):
-            if not net.isActive():
-                _ignoring(libvirt.VIR_ERR_OPERATION_INVALID, net.create)
-            if not net.autostart():
-                net.setAutostart(1)
-
-    def set_dhcp_host(self, network_id: str, mac_address: str, ip_address: str) -> None:
-        """Make ``mac_address`` → ``ip_address`` a DHCP host entry of the network, replacing
-        entries for the same MAC or address (a port deleted while its guest was away)."""
-        net = self._require_network(network_id)
-        entries = _dhcp_hosts(net)
-        if (mac_address.lower(), ip_address) in entries:
-            return
-        for mac, ip in entries:
-            if mac == mac_address.lower() or ip == ip_address:
-                _update_dhcp_host(net, libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, mac, ip)
-        _update_dhcp_host(net, libvirt.VIR_NETWORK_UPDATE_COMMAND_ADD_LAST, mac_address, ip_address)
-
-    def remove_dhcp_host(self, network_id: str, mac_address: str) -> bool:
-        """Remove the MAC's DHCP host entries; False if there were none (or no network)."""
-        net = self._network(network_id)
-        if net is None:
-            return False
-        found = [(mac, ip) for mac, ip in _dhcp_hosts(net) if mac == mac_address.lower()]
-        for mac, ip in found:
-            _update_dhcp_host(net, libvirt.VIR_NETWORK_UPDATE_COMMAND_DELETE, mac, ip)
-        return bool(found)
-
-    def dhcp_leases(self, network_id: str) -> list[tuple[str, str]]:
-        """(MAC, address) of each lease dnsmasq holds on the network."""
-        net = self._network(network_id)
-        if net is None:
-            return []
-        try:
-            leases = net.DHCPLeases() if net.isActive() else []
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_SUPPORT:
-                return []  # the test driver keeps no leases
-            raise _translate(exc, "read the network's DHCP leases") from None
-        return [(lease["mac"].lower(), lease["ipaddr"]) for lease in leases]
-
-    def _network(self, network_id: str) -> libvirt.virNetwork | None:
-        try:
-            return self.connection().networkLookupByUUIDString(network_id)
-        except libvirt.libvirtError as exc:
-            if exc.get_error_code() == libvirt.VIR_ERR_NO_NETWORK:
-                return None
-            raise _translate(exc, "look the network up") from None
-
-    def _require_network(self, network_id: str) -> libvirt.virNetwork:
-        net = self._network(network_id)
-        if net is None:
-            raise HypervisorError(f"no libvirt network for network {network_id}")
-        return net
-
     # -- helpers ------------------------------------------------------------------------
 
     def _lookup(self, instance_id: str) -> libvirt.virDomain | None:
@@ -399,27 +332,6 @@ def _devices(xml: str) -> tuple[tuple, tuple]:
         for nic in devices.findall("interface")
     )
     return disks, interfaces
-
-
-def _dhcp_hosts(net: libvirt.virNetwork) -> list[tuple[str, str]]:
-    """(MAC, address) of each DHCP host entry of the running (or else defined) network."""
-    with _errors("read the network"):
-        root = ET.fromstring(net.XMLDesc(0))
-    return [
-        (host.get("mac", "").lower(), host.get("ip", ""))
-        for host in root.iterfind("ip/dhcp/host")
-        if host.get("mac")
-    ]
-
-
-def _update_dhcp_host(net: libvirt.virNetwork, command: int, mac: str, ip: str) -> None:
-    """One virNetworkUpdate of the DHCP hosts, on the running network and its definition."""
-    host = ET.tostring(network_xml.dhcp_host(mac, ip), encoding="unicode")
-    with _errors("update the network's DHCP hosts"):
-        flags = libvirt.VIR_NETWORK_UPDATE_AFFECT_CONFIG
-        if net.isActive():
-            flags |= libvirt.VIR_NETWORK_UPDATE_AFFECT_LIVE
-        net.update(command, libvirt.VIR_NETWORK_SECTION_IP_DHCP_HOST, -1, host, flags)
 
 
 def _metadata(dom: libvirt.virDomain) -> tuple[str, str]:

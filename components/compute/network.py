@@ -33,8 +33,6 @@ class PluggedPort:
     mac_address: str
     ip_address: str
     mtu: int
-    # The subnet of ip_address (a libvirt network is built from it).
-    subnet_id: str = ""
 
 
 class Ports:
@@ -71,11 +69,7 @@ class Ports:
             mac_address=port.mac_address,
             ip_address=port.fixed_ips[0].ip_address if port.fixed_ips else "",
             mtu=network.mtu,
-            subnet_id=port.fixed_ips[0].subnet_id if port.fixed_ips else "",
         )
-
-    def subnet(self, subnet_id: str):
-        return call(self._stub().GetSubnet, net_pb2.GetSubnetRequest(subnet_id=subnet_id))
 
     def get(self, port_id: str):
         return call(self._stub().GetPort, net_pb2.GetPortRequest(port_id=port_id))

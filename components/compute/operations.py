@@ -89,7 +89,7 @@ def _release_ports(host: Host, instance: Instance) -> None:
 
 
 def _unplug(host: Host, instance: Instance, bound_ports) -> None:
-    """Take the guest's NICs off their networks (DHCP entries and leases)."""
+    """Take the guest's NICs off their networks (a bridge goes with its last one)."""
     nics = {(a.network_id, a.mac_address) for a in instance.addresses}
     nics |= {(port.network_id, port.mac_address) for port in bound_ports}
     for network_id, mac_address in sorted(nics):

@@ -7,7 +7,7 @@ guests) finds, for each settled instance the conductor says it runs:
   nothing to do (its power state is synced: off is STOPPED);
 * a guest that is defined but off for another reason (the machine rebooted,
   libvirtd or QEMU died) while its instance was ACTIVE and RUNNING: its NICs
-  plugged again (bridges, libvirt networks), then started;
+  plugged again (their bridges), then started;
 * no guest, but its root disk under the instance directory: the domain is
   defined again from the conductor's record (flavor, recorded ports plugged
   again, recorded volumes attached again, each volume's file or NBD export as
@@ -86,7 +86,7 @@ def _restart_if_left_off(host: Host, instance: Instance, state: int) -> bool:
     ):
         return False
     try:
-        # The machine's reboot took the guest's bridges (or libvirt networks) with it.
+        # The machine's reboot took the guest's bridges with it.
         operations.replug(host, instance)
         host.driver.start(instance.id)
     except Exception as exc:

@@ -97,16 +97,6 @@ def test_domain_without_nics_or_volumes_has_root_disk_and_console_only():
     assert_golden("domain_minimal.xml", domain_xml.domain(spec(nics=[], volumes=[])))
 
 
-def test_nic_on_a_libvirt_network_has_source_network_and_tap_named_after_port():
-    port = Nic(PORT.port_id, PORT.mac_address, PORT.mtu, network="stratus-net-1")
-    assert_golden("nic_network.xml", domain_xml.nic(port, "network"))
-
-
-def test_nic_on_a_libvirt_network_without_one_is_refused():
-    with pytest.raises(ValueError, match="no libvirt network"):
-        domain_xml.nic(PORT, "network")
-
-
 def test_os_disk_boot_is_hvm_from_the_boot_disk():
     assert_golden("os_disk_boot.xml", domain_xml.os_disk_boot())
 
@@ -132,16 +122,16 @@ def test_kernel_boot_domain_boots_the_kernel_and_not_the_root_disk():
         kernel=f"{INSTANCE_DIR}/kernel",
         ramdisk=f"{INSTANCE_DIR}/ramdisk",
         kernel_args="console=ttyS0",
-        nic_type="network",
-        nics=[Nic(PORT.port_id, PORT.mac_address, network="stratus-net-1")],
+        nics=[Nic(PORT.port_id, PORT.mac_address)],
         volumes=[VOLUME],
     )
     assert_golden("domain_kernel_boot.xml", domain_xml.domain(kernel_boot))
 
 
-def test_unknown_nic_type_is_refused():
-    with pytest.raises(ValueError, match="nic_type"):
-        domain_xml.nic(PORT, "macvtap")
+@pytest.mark.parametrize("nic_type", ["macvtap", "network"])
+def test_unknown_nic_type_is_refused_naming_the_allowed_ones(nic_type):
+    with pytest.raises(ValueError, match="nic_type must be one of ethernet, bridge, user"):
+        domain_xml.nic(PORT, nic_type)
 
 
 def test_nic_on_a_bridge_has_source_bridge_tap_named_after_port_and_mtu():

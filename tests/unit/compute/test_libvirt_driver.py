@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import libvirt
 import pytest
 
-from components.compute import domain_xml, network_xml
+from components.compute import domain_xml
 from components.compute.libvirt_driver import (
     RUNNING,
     SHUTOFF,
@@ -176,70 +176,6 @@ def test_host_info_describes_the_hypervisor(driver):
 def test_unreachable_libvirt_is_unavailable():
     with pytest.raises(Unavailable):
         LibvirtDriver("qemu+tcp://127.0.0.1:1/system")
-
-
-# -- networks ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def network(driver):
-    """A libvirt network for a fresh Stratus network id, removed afterwards."""
-    network_id = str(uuid.uuid4())
-    spec = network_xml.NetworkSpec(
-        network_id,
-        subnet=network_xml.SubnetSpec("10.0.0.0/24", "10.0.0.1", [("10.0.0.2", "10.0.0.254")]),
-    )
-    driver.ensure_network(network_id, network_xml.to_xml(network_xml.network(spec)))
-    yield network_id
-    net = driver.connection().networkLookupByUUIDString(network_id)
-    if net.isActive():
-        net.destroy()
-    net.undefine()
-
-
-def dhcp_hosts(driver, network_id: str) -> list[tuple[str, str]]:
-    xml = driver.connection().networkLookupByUUIDString(network_id).XMLDesc(0)
-    return [(h.get("mac"), h.get("ip")) for h in ET.fromstring(xml).iterfind("ip/dhcp/host")]
-
-
-def test_ensure_network_defines_starts_and_autostarts_it_once(driver, network):
-    net = driver.connection().networkLookupByUUIDString(network)
-    assert net.name() == f"stratus-{network}"
-    assert net.isActive() and net.autostart()
-    net.destroy()
-    driver.ensure_network(network, "<not-even-xml")
-    assert net.isActive(), "an existing network is started again, not redefined"
-
-
-def test_set_dhcp_host_is_idempotent_and_replaces_entries_for_the_mac_or_address(driver, network):
-    driver.set_dhcp_host(network, "fa:16:3e:00:00:01", "10.0.0.5")
-    driver.set_dhcp_host(network, "FA:16:3E:00:00:01", "10.0.0.5")
-    assert dhcp_hosts(driver, network) == [("fa:16:3e:00:00:01", "10.0.0.5")]
-    driver.set_dhcp_host(network, "fa:16:3e:00:00:02", "10.0.0.5")
-    driver.set_dhcp_host(network, "fa:16:3e:00:00:03", "10.0.0.6")
-    driver.set_dhcp_host(network, "fa:16:3e:00:00:03", "10.0.0.7")
-    assert dhcp_hosts(driver, network) == [
-        ("fa:16:3e:00:00:02", "10.0.0.5"),
-        ("fa:16:3e:00:00:03", "10.0.0.7"),
-    ]
-
-
-def test_remove_dhcp_host_removes_the_mac_and_is_idempotent(driver, network):
-    driver.set_dhcp_host(network, "fa:16:3e:00:00:01", "10.0.0.5")
-    assert driver.remove_dhcp_host(network, "fa:16:3e:00:00:01") is True
-    assert driver.remove_dhcp_host(network, "fa:16:3e:00:00:01") is False
-    assert driver.remove_dhcp_host(str(uuid.uuid4()), "fa:16:3e:00:00:01") is False
-    assert dhcp_hosts(driver, network) == []
-
-
-def test_set_dhcp_host_on_a_missing_network_is_a_hypervisor_error(driver):
-    with pytest.raises(HypervisorError, match="no libvirt network"):
-        driver.set_dhcp_host(str(uuid.uuid4()), "fa:16:3e:00:00:01", "10.0.0.5")
-
-
-def test_dhcp_leases_of_a_driver_without_leases_or_a_missing_network_are_empty(driver, network):
-    assert driver.dhcp_leases(network) == []
-    assert driver.dhcp_leases(str(uuid.uuid4())) == []
 
 
 BRIDGE = "brq0a1b2c3d-4e"

@@ -145,7 +145,7 @@ def networks(namespace, stub, tmp_path):
 
 
 def port(network_id: str, mac: str = "fa:16:3e:00:00:0a") -> PluggedPort:
-    return PluggedPort(str(uuid.uuid4()), network_id, "private", mac, "10.0.0.10", 1450, "s-1")
+    return PluggedPort(str(uuid.uuid4()), network_id, "private", mac, "10.0.0.10", 1450)
 
 
 def links() -> dict[str, dict]:
@@ -379,7 +379,7 @@ def test_the_host_reads_segments_with_its_service_token(tmp_path):
         host_name=HOST, nic_type="bridge", tunnel_ip=LOCAL_IP, underlay_device="lo"
     )
     runtime = types.SimpleNamespace(config=config, clients=Clients())
-    networks = _guest_networks(runtime, None, None, tmp_path)
+    networks = _guest_networks(runtime, tmp_path)
     networks.register()
     assert asked == [("NetworkStub", "network", {"as_service": True})]
     assert stub.endpoints == {HOST: LOCAL_IP}
