@@ -4,12 +4,12 @@ What this machine needs and what run-all starts for it:
 
 * Debian packages (installed when missing, without systemd): the monolithic
   ``libvirtd`` with its QEMU driver, QEMU, ``dnsmasq`` (and ``dhcp_release``
-  from dnsmasq-utils) and ``iptables`` for libvirt's networks; a
-  ``libvirt-qemu`` user and group, which libvirtd insists on even when told to
-  run QEMU as root.
+  from dnsmasq-utils) for the network service's DHCP agent, ``iptables``, which
+  libvirtd's network driver looks for; a ``libvirt-qemu`` user and group, which
+  libvirtd insists on even when told to run QEMU as root.
 * A network namespace of its own: ``virtlogd`` and ``libvirtd`` run inside it,
-  so the bridges, taps and dnsmasq of guest networks live there and no guest
-  packet leaves it. The namespace has nothing but loopback.
+  so the guests' taps and the networks' bridges live there (wiring.py) and no
+  guest packet leaves it. The namespace has nothing but loopback.
 * A libvirt of its own: each daemon sees ``<data_dir>/libvirt/{run,lib,etc,log,
   cache}`` bind-mounted over ``/run/libvirt``, ``/var/lib/libvirt``,
   ``/etc/libvirt``, ... in a private mount namespace (``ip netns exec`` makes

@@ -19,13 +19,11 @@ The design is devstack's, with one host or several:
   endpoint is its machine's underlay address on ``eth0``. Volumes reach
   compute hosts over NBD with TLS from the controller's volume service.
 
-The names of the settings may still move while those services grow them: they
-are spelled here only.
+The names of the settings are spelled here only.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 from pathlib import Path
 
@@ -129,43 +127,32 @@ def volume_env(nbd_host: str, port_offset: int) -> dict[str, str]:
     }
 
 
-def clean_network_leftovers(data_dir: Path) -> list:
+def clean_network_leftovers(data_dir: Path) -> None:
     """End the DHCP agent's dnsmasq and delete its ``qdhcp-*`` namespaces of the run
-    whose network service had ``data_dir`` (STRATUS_DATA_DIR); what was cleaned."""
+    whose network service had ``data_dir`` (STRATUS_DATA_DIR)."""
+    from components.network import dhcp_agent
+
     try:
-        from components.network import dhcp_agent
-    except ImportError:  # a network service without a DHCP agent left nothing behind
-        return []
-    clean = getattr(dhcp_agent, "clean_leftovers", None)
-    if clean is None:
-        log.warning("components.network.dhcp_agent has no clean_leftovers: nothing cleaned")
-        return []
-    try:
-        return list(clean(Path(data_dir)) or [])
+        dhcp_agent.clean_leftovers(Path(data_dir))
     except Exception as error:  # one cleanup failing must not keep the others
         log.error("cleaning the DHCP agent's leftovers failed: %s", error)
-        return []
 
 
 def stop_volume_exports(data_dir: Path) -> list[int]:
     """Stop the qemu-storage-daemon exports the volume service of ``data_dir`` left
     running (a crash of it, or of run-all); their pids."""
-    with contextlib.suppress(ImportError):
-        from components.volume import nbd
+    from components.volume import nbd
 
-        try:
-            return nbd.stop_stale(Path(data_dir) / VOLUME_NBD_RUN_DIR)
-        except Exception as error:
-            log.error("stopping the volume service's NBD exports failed: %s", error)
-    return []
+    try:
+        return nbd.stop_stale(Path(data_dir) / VOLUME_NBD_RUN_DIR)
+    except Exception as error:
+        log.error("stopping the volume service's NBD exports failed: %s", error)
+        return []
 
 
 def clean_leftovers(data_dir: Path) -> None:
     """What the services of real guests leave outside the namespaces run-all deletes."""
-    cleaned = clean_network_leftovers(data_dir)
+    clean_network_leftovers(data_dir)
     stopped = stop_volume_exports(data_dir)
-    if cleaned or stopped:
-        log.warning(
-            "cleaned up after the services: %s",
-            ", ".join([*map(str, cleaned), *(f"export pid {p}" for p in stopped)]),
-        )
+    if stopped:
+        log.warning("stopped NBD exports left running: pids %s", stopped)

@@ -262,8 +262,20 @@ def test_guests_on_two_machines_share_a_network_and_a_volume_and_leave_nothing(r
             rf"{re.escape(server_address)}\b",
             BOOT_SECONDS,
         )
-    namespaces = data_plane(run)["qdhcp"]
-    assert f"qdhcp-{blue.id}" in namespaces and f"qdhcp-{red.id}" in namespaces
+    plane = data_plane(run)
+    assert f"qdhcp-{blue.id}" in plane["qdhcp"] and f"qdhcp-{red.id}" in plane["qdhcp"]
+    # Compute machines run no dnsmasq; compute-1 floods blue's segment to exactly the
+    # other hosts with ports on it (compute-2 and the network machine), not red's.
+    for machine in ("compute-1", "compute-2"):
+        assert not [i for i in plane[machine] if "dnsmasq" in i], plane[machine]
+    peers = {
+        line.split(" dst ")[1].split()[0]
+        for line in plane["compute-1"]
+        if line.startswith("fdb ") and f"dev vxlan-{blue.segmentation_id} " in line
+    }
+    underlay = {name: m["addresses"][0] for name, m in run.machines.items()}
+    assert peers == {underlay["compute-2"], underlay["network"]}, plane["compute-1"]
+    assert f"brq{red.id[:11]}" not in plane["compute-1"]
 
     # A (compute-1) and B (compute-2) reach each other over VXLAN; C, on another
     # network with the same CIDR, reaches neither.

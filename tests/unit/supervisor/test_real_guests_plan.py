@@ -250,22 +250,25 @@ def test_the_reaper_is_told_the_data_dir_of_the_services_leftovers():
 
 
 def test_leftovers_of_the_services_are_cleaned_through_their_own_modules(monkeypatch, tmp_path):
-    import sys
-    import types
-
-    seen = []
-    agent = types.ModuleType("components.network.dhcp_agent")
-    agent.clean_leftovers = lambda data_dir: seen.append(("dhcp", data_dir)) or ["qdhcp-x"]
-    monkeypatch.setitem(sys.modules, "components.network.dhcp_agent", agent)
+    from components.network import dhcp_agent
     from components.volume import nbd
 
+    seen = []
+    monkeypatch.setattr(dhcp_agent, "clean_leftovers", lambda d: seen.append(("dhcp", d)))
     monkeypatch.setattr(nbd, "stop_stale", lambda run_dir: seen.append(("nbd", run_dir)) or [7])
     wiring.clean_leftovers(tmp_path)
     assert seen == [("dhcp", tmp_path), ("nbd", tmp_path / "volume-exports" / "run")]
 
 
-def test_a_network_service_without_a_dhcp_agent_leaves_nothing_to_clean(monkeypatch, tmp_path):
-    import sys
+def test_one_cleanup_failing_does_not_keep_the_other(monkeypatch, tmp_path):
+    from components.network import dhcp_agent
+    from components.volume import nbd
 
-    monkeypatch.setitem(sys.modules, "components.network.dhcp_agent", None)
-    assert wiring.clean_network_leftovers(tmp_path) == []
+    def fail(data_dir):
+        raise RuntimeError("namespace busy")
+
+    seen = []
+    monkeypatch.setattr(dhcp_agent, "clean_leftovers", fail)
+    monkeypatch.setattr(nbd, "stop_stale", lambda run_dir: seen.append(run_dir) or [])
+    wiring.clean_leftovers(tmp_path)
+    assert seen == [tmp_path / "volume-exports" / "run"]
