@@ -88,6 +88,11 @@ _SURFACE: dict[str, str] = {
     "KeyedExecutor": "casts",
     # Programs a component runs as children, found again by pid file after a crash.
     "daemons": "daemons",
+    # The kernel's links, bridges and namespaces through iproute2 (ip, bridge): run,
+    # CommandFailed (subclassed by each caller's own error).
+    "iproute": "iproute",
+    # Whether a TCP port is free to bind, before a server or daemon binds it.
+    "bindable": "ports",
     # Background work and request ids in logs.
     "Periodic": "periodic",
     "current_request_id": "logs",

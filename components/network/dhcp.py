@@ -48,7 +48,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from components.framework import daemons
+from components.framework import daemons, iproute
 from components.network import dhcp_leases
 
 log = logging.getLogger(__name__)
@@ -63,8 +63,9 @@ STOP_TIMEOUT_SECONDS = 5.0
 V6_MODES = {"dhcpv6-stateful": "static", "dhcpv6-stateless": "ra-stateless", "slaac": "slaac"}
 
 
-class DhcpError(Exception):
-    """dnsmasq could not be started; the message says why."""
+class DhcpError(iproute.CommandFailed):
+    """dnsmasq could not be started; the message says why (for a failed ip command,
+    which also carries the command and its stderr)."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,11 +264,7 @@ class DhcpServer:
         raise DhcpError(f"dnsmasq wrote no pid file in {timeout} s")
 
     def _ip(self, *args: str) -> None:
-        result = subprocess.run(
-            ["ip", "-n", self.namespace, *args], capture_output=True, text=True, timeout=10
-        )
-        if result.returncode != 0:
-            raise DhcpError(f"ip {' '.join(args)}: {result.stderr.strip()}")
+        iproute.run("ip", *args, netns=self.namespace, error=DhcpError)
 
 
 def stop_stale(pid_file: Path, timeout: float = STOP_TIMEOUT_SECONDS) -> int | None:

@@ -9,30 +9,21 @@ from __future__ import annotations
 
 import json
 import logging
-import subprocess
+
+from components.framework import iproute
 
 log = logging.getLogger(__name__)
 
-TIMEOUT = 10.0  # seconds, one ip command
 EXISTS = "File exists"
 MISSING = ("does not exist", "No such file", "Cannot find device", "Invalid argument")
 
 
-class LinkError(Exception):
+class LinkError(iproute.CommandFailed):
     """An ip command failed; the message names it and carries its stderr."""
 
 
 def ip(*args: str, netns: str = "") -> str:
-    command = ["ip", *(("-n", netns) if netns else ()), *args]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
-    except FileNotFoundError:
-        raise LinkError("ip (iproute2) is not installed") from None
-    except subprocess.TimeoutExpired:
-        raise LinkError(f"`{' '.join(command)}` took longer than {TIMEOUT} s") from None
-    if result.returncode != 0:
-        raise LinkError(f"`{' '.join(command)}` failed: {result.stderr.strip()}")
-    return result.stdout
+    return iproute.run("ip", *args, netns=netns, error=LinkError)
 
 
 def _tolerating(markers: tuple[str, ...], *args: str, netns: str = "") -> None:

@@ -35,7 +35,8 @@ import ipaddress
 import json
 import logging
 import re
-import subprocess
+
+from components.framework import iproute
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +56,9 @@ def bridge_name(network_id: str) -> str:
     return f"{BRIDGE_PREFIX}{network_id[:11]}"
 
 
-class VxlanError(Exception):
-    """An ip or bridge command failed; names the command and carries its stderr."""
-
-    def __init__(self, message: str, command: list[str] | None = None, stderr: str = "") -> None:
-        super().__init__(message)
-        self.command = command
-        self.stderr = stderr
+class VxlanError(iproute.CommandFailed):
+    """An ip or bridge command failed (naming the command, carrying its stderr), or a
+    VNI, device or link is not what a segment needs."""
 
 
 def vxlan_name(vni: int) -> str:
@@ -227,18 +224,7 @@ class VxlanHost:
         return self._run("bridge", *args)
 
     def _run(self, tool: str, *args: str) -> str:
-        command = [tool, *(("-netns", self.netns) if self.netns else ()), *args]
-        text = " ".join(command)
-        try:
-            result = subprocess.run(command, capture_output=True, text=True, timeout=self.timeout)
-        except FileNotFoundError:
-            raise VxlanError(f"{tool} (iproute2) is not installed", command) from None
-        except subprocess.TimeoutExpired:
-            raise VxlanError(f"`{text}` took longer than {self.timeout} s", command) from None
-        if result.returncode != 0:
-            stderr = result.stderr.strip()
-            raise VxlanError(f"`{text}` failed: {stderr}", command, stderr)
-        return result.stdout
+        return iproute.run(tool, *args, netns=self.netns, timeout=self.timeout, error=VxlanError)
 
 
 def _kind(link: dict) -> str:

@@ -9,9 +9,10 @@ look into; otherwise the holder is simply not named).
 from __future__ import annotations
 
 import contextlib
-import socket
 from collections.abc import Iterable
 from pathlib import Path
+
+from components.framework import bindable
 
 LISTEN = "0A"
 # Offsets suggested when a port is busy: the first whose ports are all free.
@@ -23,13 +24,8 @@ class PortBusy(Exception):
 
 
 def is_free(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True
+    """Whether run-all can bind ``port`` on ``host`` (the loopback by default)."""
+    return bindable(host, port)
 
 
 def listening_inodes(port: int, proc: Path = Path("/proc")) -> set[str]:

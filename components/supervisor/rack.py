@@ -48,6 +48,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from components.framework import iproute
 from components.supervisor import qemu_host, wiring
 
 log = logging.getLogger(__name__)
@@ -72,13 +73,8 @@ TIMEOUT = 15.0  # one ip command
 PORT_OFFSET_STEP = 1000  # run-all's offsets are thousands apart (ports.SUGGESTED_OFFSETS)
 
 
-class RackError(Exception):
+class RackError(iproute.CommandFailed):
     """The rack cannot be built, changed or deleted; names the command and its stderr."""
-
-    def __init__(self, message: str, command: list[str] | None = None, stderr: str = "") -> None:
-        super().__init__(message)
-        self.command = command
-        self.stderr = stderr
 
 
 def subnet_for_tag(tag: int) -> ipaddress.IPv4Network:
@@ -482,15 +478,4 @@ def _ip_json(args: list[str], namespace: str | None = None) -> list[dict]:
 
 def _ip(args: list[str], namespace: str | None = None) -> str:
     """Run ``ip`` (in ``namespace`` if given); its standard output, or a RackError."""
-    command = ["ip", *(["-n", namespace] if namespace else []), *args]
-    shown = " ".join(command)
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT)
-    except FileNotFoundError:
-        raise RackError("ip (iproute2) is not installed", command) from None
-    except subprocess.TimeoutExpired:
-        raise RackError(f"{shown} did not finish within {TIMEOUT:.0f} s", command) from None
-    if result.returncode != 0:
-        stderr = result.stderr.strip()
-        raise RackError(f"{shown} failed: {stderr}", command, stderr)
-    return result.stdout
+    return iproute.run("ip", *args, netns=namespace or "", timeout=TIMEOUT, error=RackError)

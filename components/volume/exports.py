@@ -19,14 +19,13 @@ from __future__ import annotations
 
 import logging
 import secrets
-import socket
 import threading
 import time
 from pathlib import Path
 
 import peewee
 
-from components.framework import transactions
+from components.framework import bindable, transactions
 from components.volume import nbd
 from components.volume.backend import BackendError, ConnectionInfo, FileBackend
 from components.volume.models import Attachment
@@ -142,7 +141,7 @@ class Exports:
             )
         }
         for port in self.ports:
-            if port in taken or not _bindable(self.host, port):
+            if port in taken or not bindable(self.host, port):
                 continue
             name = secrets.token_urlsafe(32)
             try:
@@ -200,16 +199,3 @@ class Exports:
         return ConnectionInfo(
             "nbd", "", "raw", export.host, export.port, export.name, tls=export.tls
         )
-
-
-def _bindable(host: str, port: int) -> bool:
-    """Whether nothing on this machine listens on ``host:port`` (TIME_WAIT is no obstacle:
-    the daemon binds with SO_REUSEADDR too)."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    with socket.socket(family) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError:
-            return False
-    return True

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-
 import pytest
 
 from components.framework import InvalidArgument
 from components.supervisor.pki import Authority
 from components.volume.backend import FileBackend
 from components.volume.config import VolumeConfig
-from components.volume.exports import _bindable
 from components.volume.service import build_exports
 
 
@@ -74,12 +71,3 @@ def test_bad_settings_are_refused_naming_them(tmp_path, settings, field):
     with pytest.raises(InvalidArgument) as raised:
         build(tmp_path, **settings)
     assert raised.value.metadata["field"] == field
-
-
-def test_a_port_something_listens_on_is_not_bindable():
-    with socket.socket() as taken:
-        taken.bind(("127.0.0.1", 0))
-        port = taken.getsockname()[1]
-        taken.listen()
-        assert not _bindable("127.0.0.1", port)
-    assert _bindable("127.0.0.1", port)
