@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from components.api import local_delete
 from components.compute_db import lifecycle, state_machine
 from components.compute_db.models import ComputeNode, Instance
 from components.compute_db.states import TaskState, VmState
@@ -33,13 +34,14 @@ def _begin(
     )
 
 
-def delete(row: Instance, casts) -> Instance:
+def delete(row: Instance, casts, clients: Clients, down_time_seconds: float) -> Instance:
+    """Cast the deletion to the server's host; delete locally (local_delete.py) if it has
+    none, has not reported for ``down_time_seconds``, or cannot be reached."""
     if row.task_state == TaskState.DELETING:
         return row
     address = _address(row)
-    if address is None:
-        lifecycle.finish_delete(row.id)
-        return Instance.get_by_id(row.id)
+    if address is None or (row.host and local_delete.host_is_down(row, down_time_seconds)):
+        return _delete_locally(row, clients, "it has no host" if address is None else "down")
     state_machine.move(row.id, task_state=TaskState.DELETING)
     try:
         casts.cast(
@@ -48,9 +50,17 @@ def delete(row: Instance, casts) -> Instance:
             terminate_instance=compute_pb2.TerminateInstance(instance_id=row.id),
         )
     except CastFailed as exc:
-        # The host is gone: delete here; the host cleans up its side when it returns.
-        log.warning("host %s unreachable (%s); deleting %s locally", row.host, exc, row.id)
-        lifecycle.finish_delete(row.id)
+        return _delete_locally(row, clients, f"unreachable ({exc})")
+    return Instance.get_by_id(row.id)
+
+
+def _delete_locally(row: Instance, clients: Clients, why: str) -> Instance:
+    """Release what the host would, then mark the server deleted; the host cleans up the
+    guest itself when it comes back."""
+    if row.host:
+        log.warning("host %s of server %s is %s: deleting it locally", row.host, row.id, why)
+        local_delete.release(clients, row)
+    lifecycle.finish_delete(row.id)
     return Instance.get_by_id(row.id)
 
 

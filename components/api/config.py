@@ -24,3 +24,7 @@ class ApiConfig(Config):
     build_request_lease_seconds: float = 10.0
     # How often each replica renews its leases and looks for lapsed ones.
     build_request_poll_seconds: float = 1.0
+    # A host that has not reported for this long is down (as the scheduler's
+    # setting): deleting a server on it releases its ports and volumes here
+    # instead of waiting for the host (Nova's local delete).
+    service_down_time_seconds: float = 60.0

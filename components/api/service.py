@@ -50,7 +50,12 @@ class ServersServicer(pb2_grpc.ServersServicer):
 
     def DeleteServer(self, request, context):
         who = caller()
-        row = actions.delete(servers.get(who, request.server_id), self.casts)
+        row = actions.delete(
+            servers.get(who, request.server_id),
+            self.casts,
+            self.clients,
+            self.config.service_down_time_seconds,
+        )
         return pb2.DeleteServerResponse(server=messages.server(row, who))
 
     def StopServer(self, request, context):

@@ -26,7 +26,9 @@ bridge besides the VXLAN interface.
 registers the endpoint if that has not succeeded yet and sets, for every
 network this host made a bridge for, the peers the network service now lists,
 so a host joining or leaving a network is reached or dropped within that
-period; a network that no longer exists has its bridge removed if unused.
+period; the bridge of a network that no longer exists, or on which no port
+of this host is bound any more (its servers were deleted while the host was
+away), is removed if unused.
 Which networks this host made bridges for (with their VNIs) is kept in a file
 under the host's directory, so a restarted host goes on refreshing the
 bridges of guests that kept running.
@@ -201,8 +203,14 @@ class BridgeNetworks:
                     self._remove_if_unused(network_id, vni)
             return
         with self._lock:
-            # Unplugged meanwhile: setting peers would make the bridge again.
-            if network_id in self._vnis:
+            if self.tunnel_ip not in segment.endpoints and not self._plugged.get(network_id):
+                # No port of this host is bound to the network any more (its server was
+                # deleted while the host was away): the bridge goes if nothing uses it.
+                log.info(
+                    "no port of network %s is bound here: removing its bridge if unused", network_id
+                )
+                self._remove_if_unused(network_id, vni)
+            elif network_id in self._vnis:  # not unplugged meanwhile (that would make it again)
                 self._apply(segment)
 
     # -- under the lock ---------------------------------------------------------------

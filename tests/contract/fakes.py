@@ -76,6 +76,24 @@ class FakeNetwork(network_grpc.NetworkServicer, Recorder):
             raise errors.NotFound(f"no port {request.port_id}")
         return self.ports[request.port_id]
 
+    def ListPorts(self, request, context):
+        self.record("ListPorts", request)
+        found = [p for p in self.ports.values() if p.device_id == request.device_id]
+        return network_pb2.ListPortsResponse(ports=found)
+
+    def DeletePort(self, request, context):
+        self.record("DeletePort", request)
+        if self.ports.pop(request.port_id, None) is None:
+            raise errors.NotFound(f"no port {request.port_id}")
+        return network_pb2.DeletePortResponse()
+
+    def UpdatePort(self, request, context):
+        self.record("UpdatePort", request)
+        port = self.ports[request.port.id]
+        for path in request.update_mask.paths:
+            setattr(port, path, getattr(request.port, path))
+        return port
+
 
 class FakeVolumes(volume_grpc.VolumesServicer, Recorder):
     def __init__(self) -> None:
@@ -87,6 +105,14 @@ class FakeVolumes(volume_grpc.VolumesServicer, Recorder):
         if request.volume_id not in self.volumes:
             raise errors.NotFound(f"no volume {request.volume_id}")
         return volume_pb2.Volume(id=request.volume_id, status=self.volumes[request.volume_id])
+
+    def DetachVolume(self, request, context):
+        self.record("DetachVolume", request)
+        return volume_pb2.DetachVolumeResponse()
+
+    def UnreserveVolume(self, request, context):
+        self.record("UnreserveVolume", request)
+        return volume_pb2.UnreserveVolumeResponse()
 
 
 class FakeScheduler(scheduler_grpc.SchedulerServicer, Recorder):

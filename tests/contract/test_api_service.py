@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 import uuid
@@ -622,6 +623,43 @@ def test_delete_of_a_server_without_host_is_immediate_and_frees_quota(cloud):
         metadata=md("alice"),
     )
     assert again.code() == grpc.StatusCode.NOT_FOUND
+
+
+def test_delete_on_a_host_that_is_down_releases_ports_and_volumes_at_once(cloud):
+    server = cloud.create(network_ids=[NETWORK], port_ids=[PORT], volume_ids=[VOLUME])
+    made = str(uuid.uuid4())  # the port the host created for the network_ids NIC
+    cloud.network.ports[made] = network_pb2.Port(id=made, network_id=NETWORK, device_id=server.id)
+    given = cloud.network.ports[PORT]
+    given.device_id, given.binding_host_id = server.id, "fake-host"
+    stale = datetime.datetime.now(datetime.UTC).replace(tzinfo=None) - datetime.timedelta(hours=1)
+    ComputeNode.update(last_heartbeat=stale).where(ComputeNode.host == "fake-host").execute()
+
+    reply = cloud.servers.DeleteServer(
+        pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert reply.server.status == pb2.Server.STATUS_DELETED
+    assert cloud.compute.wait_for(1, timeout=0.3) == []  # nothing cast to the dead host
+    assert [r.port_id for r in cloud.network.named("DeletePort")] == [made]
+    (unbind,) = cloud.network.named("UpdatePort")
+    assert unbind.port.id == PORT and set(unbind.update_mask.paths) >= {"device_id"}
+    assert cloud.network.ports[PORT].device_id == ""
+    assert [(r.volume_id, r.instance_id) for r in cloud.volumes.named("DetachVolume")] == [
+        (VOLUME, server.id)
+    ]
+    assert [r.volume_id for r in cloud.volumes.named("UnreserveVolume")] == [VOLUME]
+    assert cloud.quotas.GetQuota(pb2.GetQuotaRequest(), metadata=md("alice")).instances.in_use == 0
+
+
+def test_delete_on_a_host_that_reports_is_cast_and_releases_nothing_itself(cloud):
+    server = cloud.create(network_ids=[NETWORK], volume_ids=[VOLUME])
+    fresh = datetime.datetime.now(datetime.UTC).replace(tzinfo=None)
+    ComputeNode.update(last_heartbeat=fresh).where(ComputeNode.host == "fake-host").execute()
+    reply = cloud.servers.DeleteServer(
+        pb2.DeleteServerRequest(server_id=server.id), metadata=md("alice")
+    )
+    assert reply.server.task_state == instance_state_pb2.TASK_STATE_DELETING
+    assert len(cloud.compute.wait_for(1)) == 1
+    assert cloud.network.named("DeletePort") == [] and cloud.volumes.named("DetachVolume") == []
 
 
 MISSING = str(uuid.uuid4())

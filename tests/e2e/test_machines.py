@@ -540,6 +540,41 @@ def test_the_supervisor_restarted_the_killed_replicas(run, storm):
 # ----------------------------------------------------------------- stopping
 
 
+def test_a_server_on_a_host_cut_off_is_deleted_at_once_with_its_port(run):
+    """Nova's local delete: the host is DOWN, so the api releases the port itself."""
+    request = api_pb2.CreateServerRequest(
+        name=f"local-{uuid.uuid4().hex[:6]}",
+        flavor_id=run.ids["flavor"],
+        image_id=run.ids["image"],
+        network_ids=[run.ids["network"]],
+        availability_zone="nova:compute-2",
+    )
+    server = servers_stub(run).CreateServer(request, metadata=run.md("admin"), timeout=10)
+    assert wait_until(lambda: _settled(run, server.id), 60), get(run, server.id)
+    network = network_grpc.NetworkStub(run.public("network"))
+
+    def ports() -> list:
+        listing = network_pb2.ListPortsRequest(device_id=server.id)
+        return list(network.ListPorts(listing, metadata=run.md("admin"), timeout=10).ports)
+
+    assert len(ports()) == 1
+    set_link(run, "compute-2", "down")
+    try:
+        assert wait_until(lambda: host_state(run, "compute-2") == HOST_DOWN, 15, 0.3)
+        started = time.monotonic()
+        reply = servers_stub(run).DeleteServer(
+            api_pb2.DeleteServerRequest(server_id=server.id), metadata=run.md("admin"), timeout=10
+        )
+        took = time.monotonic() - started
+        assert reply.server.status == api_pb2.Server.STATUS_DELETED, reply.server
+        assert get(run, server.id) is None
+        assert ports() == [], "the port of a server deleted locally is released"
+        print(f"\nlocal delete on a DOWN host answered in {took * 1000:.0f} ms")
+    finally:
+        set_link(run, "compute-2", "up")
+    assert wait_until(lambda: host_state(run, "compute-2") == HOST_UP, 20, 0.3)
+
+
 def test_sigint_stops_every_process_and_removes_the_rack(run):
     pids = list(run.info["pids"].values())
     assert run.stop(signal.SIGINT) == 0, run.supervisor_log()[-3000:]

@@ -383,3 +383,23 @@ def test_the_host_reads_segments_with_its_service_token(tmp_path):
     networks.register()
     assert asked == [("NetworkStub", "network", {"as_service": True})]
     assert stub.endpoints == {HOST: LOCAL_IP}
+
+
+@needs_namespace
+def test_a_bridge_whose_ports_were_released_while_the_host_was_away_goes_at_refresh(
+    networks, stub, tmp_path
+):
+    network_id = stub.add_network(hosts=(HOST, "compute-2"))
+    networks.plug(port(network_id))
+    start_guest(network_id, "tapg0")
+    # The host restarts; meanwhile its server was deleted locally (ports released), and
+    # the reconciler has destroyed the guest: nothing of this host is on the network.
+    restarted = bridge_networks(
+        NetworkSegments(lambda: stub), HOST, LOCAL_IP, UNDERLAY, NAMESPACE, tmp_path
+    )
+    stub.networks[network_id] = (VNI, {"compute-2"})
+    restarted.refresh()
+    assert bridge_name(network_id) in links(), "the guest's tap still uses it"
+    stop_guest("tapg0")
+    restarted.refresh()
+    assert restarted.vxlan.list().empty()

@@ -236,6 +236,11 @@ class ServersServicer:
         once the deletion is under way (task_state DELETING); the server
         disappears when its host has cleaned up, and WatchServer then ends with
         status DELETED. A server that never reached a host is deleted at once.
+        So is a server whose host is down (no report for the api's
+        service_down_time_seconds, 60 s by default) or cannot be reached, as
+        Nova's local delete does: the api itself deletes the ports made for the
+        server, unbinds the ports it was given (port_ids), and detaches and
+        unreserves its volumes; the host destroys the guest when it is back.
 
         Member of the owning project, or admin. Deleting a server that is
         already being deleted succeeds and changes nothing. A missing server,
