@@ -8,7 +8,12 @@ import components.compute_db
 from components.api.config import ApiConfig
 from components.api.policy import POLICY
 from components.api.scheduling import Scheduling
-from components.api.service import FlavorsServicer, QuotasServicer, ServersServicer
+from components.api.service import (
+    FlavorsServicer,
+    KeypairsServicer,
+    QuotasServicer,
+    ServersServicer,
+)
 from components.framework import CastClient, Component, Periodic, Runtime, Service, main
 from stratus.api.v1 import api_service_pb2 as pb2
 from stratus.api.v1 import api_service_pb2_grpc as pb2_grpc
@@ -33,6 +38,7 @@ def services(runtime: Runtime) -> list[Service]:
         ),
         Service.of(FlavorsServicer(), pb2, pb2_grpc, "Flavors"),
         Service.of(QuotasServicer(runtime.config), pb2, pb2_grpc, "Quotas"),
+        Service.of(KeypairsServicer(runtime.config), pb2, pb2_grpc, "Keypairs"),
     ]
 
 

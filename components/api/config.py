@@ -13,6 +13,8 @@ class ApiConfig(Config):
     quota_instances: int = 10
     quota_cores: int = 20
     quota_ram_mib: int = 51200
+    # Key pairs each user may have (Nova's key_pairs quota, per user); -1 is unlimited.
+    quota_key_pairs: int = 100
     # How often WatchServer looks for a change.
     watch_poll_seconds: float = 0.005
     # How long a recorded server waits for an unreachable scheduler (one

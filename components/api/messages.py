@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from components.compute_db.models import Flavor, Instance, InstanceFault, ProjectQuota
+from components.compute_db.models import Flavor, Instance, InstanceFault, KeyPair, ProjectQuota
 from components.compute_db.states import VmState, status
 from components.framework import Caller, timestamp
 from stratus.api.v1 import api_service_pb2 as pb2
@@ -98,4 +98,15 @@ def quota(row: ProjectQuota) -> pb2.Quota:
         instances=pb2.QuotaDetail(limit=row.instances_limit, in_use=row.instances_used),
         cores=pb2.QuotaDetail(limit=row.cores_limit, in_use=row.cores_used),
         ram_mib=pb2.QuotaDetail(limit=row.ram_mib_limit, in_use=row.ram_mib_used),
+    )
+
+
+def keypair(row: KeyPair) -> pb2.Keypair:
+    return pb2.Keypair(
+        name=row.name,
+        user_id=row.user_id,
+        public_key=row.public_key,
+        fingerprint=row.fingerprint,
+        key_type=row.key_type,
+        create_time=timestamp(row.create_time),
     )

@@ -29,6 +29,14 @@ POLICY = Policy.of(
             "GetQuota": reader,
             "UpdateQuota": admin_required,
         },
+        # A user's own key pairs; another user's are checked in keypairs.py.
+        "stratus.api.v1.Keypairs": {
+            "CreateKeypair": member,
+            "ImportKeypair": member,
+            "GetKeypair": reader,
+            "ListKeypairs": reader,
+            "DeleteKeypair": member,
+        },
     }
 )
 

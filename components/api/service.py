@@ -1,8 +1,8 @@
-"""The public Servers, Flavors and Quotas APIs (nova-api's peer)."""
+"""The public Servers, Flavors, Quotas and Keypairs APIs (nova-api's peer)."""
 
 from __future__ import annotations
 
-from components.api import actions, flavors, messages, scheduling, servers, watch
+from components.api import actions, flavors, keypairs, messages, scheduling, servers, watch
 from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import ProjectQuota
@@ -154,3 +154,31 @@ class QuotasServicer(pb2_grpc.QuotasServicer):
         row = quotas.quota_of(project_id, self.limits)
         ProjectQuota.update(**changes, is_default=False).where(ProjectQuota.id == row.id).execute()
         return messages.quota(ProjectQuota.get_by_id(row.id))
+
+
+class KeypairsServicer(pb2_grpc.KeypairsServicer):
+    def __init__(self, config: ApiConfig) -> None:
+        self.limit = config.quota_key_pairs
+
+    def CreateKeypair(self, request, context):
+        row, private_key = keypairs.create(caller(), request.name, request.key_type, self.limit)
+        return pb2.CreateKeypairResponse(keypair=messages.keypair(row), private_key=private_key)
+
+    def ImportKeypair(self, request, context):
+        row = keypairs.import_(caller(), request.name, request.public_key, self.limit)
+        return messages.keypair(row)
+
+    def GetKeypair(self, request, context):
+        return messages.keypair(keypairs.get(caller(), request.name, request.user_id))
+
+    def ListKeypairs(self, request, context):
+        rows, token = keypairs.listing(
+            caller(), request.page_size, request.page_token, request.user_id
+        )
+        return pb2.ListKeypairsResponse(
+            keypairs=[messages.keypair(r) for r in rows], next_page_token=token
+        )
+
+    def DeleteKeypair(self, request, context):
+        keypairs.delete(caller(), request.name, request.user_id)
+        return pb2.DeleteKeypairResponse()

@@ -128,4 +128,28 @@ class BuildRequest(BaseModel):
     lease_until = peewee.DateTimeField(index=True)
 
 
-MODELS = [Flavor, Instance, InstanceFault, ComputeNode, Claim, ProjectQuota, BuildRequest]
+class KeyPair(BaseModel):
+    """A user's SSH public key (Nova's key pair); its private key is never stored."""
+
+    user_id = peewee.CharField(max_length=36)
+    name = peewee.CharField(max_length=255)
+    # One OpenSSH line, at most 16 KiB.
+    public_key = peewee.TextField()
+    # MD5 of the key blob as colon hex (47 characters).
+    fingerprint = peewee.CharField(max_length=64)
+    key_type = peewee.CharField(max_length=32)
+
+    class Meta:
+        indexes = ((("user_id", "name"), True),)
+
+
+MODELS = [
+    Flavor,
+    Instance,
+    InstanceFault,
+    ComputeNode,
+    Claim,
+    ProjectQuota,
+    BuildRequest,
+    KeyPair,
+]

@@ -374,3 +374,81 @@ class UpdateQuotaRequest(_message.Message):
     update_mask: _field_mask_pb2.FieldMask
     request_id: str
     def __init__(self, project_id: _Optional[str] = ..., instances: _Optional[int] = ..., cores: _Optional[int] = ..., ram_mib: _Optional[int] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+
+class Keypair(_message.Message):
+    __slots__ = ("name", "user_id", "public_key", "fingerprint", "key_type", "create_time")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    FINGERPRINT_FIELD_NUMBER: _ClassVar[int]
+    KEY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    user_id: str
+    public_key: str
+    fingerprint: str
+    key_type: str
+    create_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ..., public_key: _Optional[str] = ..., fingerprint: _Optional[str] = ..., key_type: _Optional[str] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class CreateKeypairRequest(_message.Message):
+    __slots__ = ("name", "key_type")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    KEY_TYPE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    key_type: str
+    def __init__(self, name: _Optional[str] = ..., key_type: _Optional[str] = ...) -> None: ...
+
+class CreateKeypairResponse(_message.Message):
+    __slots__ = ("keypair", "private_key")
+    KEYPAIR_FIELD_NUMBER: _ClassVar[int]
+    PRIVATE_KEY_FIELD_NUMBER: _ClassVar[int]
+    keypair: Keypair
+    private_key: str
+    def __init__(self, keypair: _Optional[_Union[Keypair, _Mapping]] = ..., private_key: _Optional[str] = ...) -> None: ...
+
+class ImportKeypairRequest(_message.Message):
+    __slots__ = ("name", "public_key")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    public_key: str
+    def __init__(self, name: _Optional[str] = ..., public_key: _Optional[str] = ...) -> None: ...
+
+class GetKeypairRequest(_message.Message):
+    __slots__ = ("name", "user_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    user_id: str
+    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class ListKeypairsRequest(_message.Message):
+    __slots__ = ("page_size", "page_token", "user_id")
+    PAGE_SIZE_FIELD_NUMBER: _ClassVar[int]
+    PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    page_size: int
+    page_token: str
+    user_id: str
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class ListKeypairsResponse(_message.Message):
+    __slots__ = ("keypairs", "next_page_token")
+    KEYPAIRS_FIELD_NUMBER: _ClassVar[int]
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _ClassVar[int]
+    keypairs: _containers.RepeatedCompositeFieldContainer[Keypair]
+    next_page_token: str
+    def __init__(self, keypairs: _Optional[_Iterable[_Union[Keypair, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
+
+class DeleteKeypairRequest(_message.Message):
+    __slots__ = ("name", "user_id")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_ID_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    user_id: str
+    def __init__(self, name: _Optional[str] = ..., user_id: _Optional[str] = ...) -> None: ...
+
+class DeleteKeypairResponse(_message.Message):
+    __slots__ = ()
+    def __init__(self) -> None: ...

@@ -1021,3 +1021,302 @@ class Quotas:
             timeout,
             metadata,
             _registered_method=True)
+
+
+class KeypairsStub:
+    """Keypairs keeps each user's SSH public keys, which servers are booted with
+    (Nova's os-keypairs). A key pair belongs to the user who made it (not to
+    a project) and is named uniquely per user; another user's key pair is
+    NOT_FOUND, never PERMISSION_DENIED. Admins may name another user
+    (user_id) in Get, List and Delete. Every call needs a valid token; the
+    reader role may Get and List only.
+    """
+
+    def __init__(self, channel):
+        """Constructor.
+
+        Args:
+            channel: A grpc.Channel.
+        """
+        self.CreateKeypair = channel.unary_unary(
+                '/stratus.api.v1.Keypairs/CreateKeypair',
+                request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.CreateKeypairRequest.SerializeToString,
+                response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.CreateKeypairResponse.FromString,
+                _registered_method=True)
+        self.ImportKeypair = channel.unary_unary(
+                '/stratus.api.v1.Keypairs/ImportKeypair',
+                request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.ImportKeypairRequest.SerializeToString,
+                response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.Keypair.FromString,
+                _registered_method=True)
+        self.GetKeypair = channel.unary_unary(
+                '/stratus.api.v1.Keypairs/GetKeypair',
+                request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.GetKeypairRequest.SerializeToString,
+                response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.Keypair.FromString,
+                _registered_method=True)
+        self.ListKeypairs = channel.unary_unary(
+                '/stratus.api.v1.Keypairs/ListKeypairs',
+                request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.ListKeypairsRequest.SerializeToString,
+                response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.ListKeypairsResponse.FromString,
+                _registered_method=True)
+        self.DeleteKeypair = channel.unary_unary(
+                '/stratus.api.v1.Keypairs/DeleteKeypair',
+                request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.DeleteKeypairRequest.SerializeToString,
+                response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.DeleteKeypairResponse.FromString,
+                _registered_method=True)
+
+
+class KeypairsServicer:
+    """Keypairs keeps each user's SSH public keys, which servers are booted with
+    (Nova's os-keypairs). A key pair belongs to the user who made it (not to
+    a project) and is named uniquely per user; another user's key pair is
+    NOT_FOUND, never PERMISSION_DENIED. Admins may name another user
+    (user_id) in Get, List and Delete. Every call needs a valid token; the
+    reader role may Get and List only.
+    """
+
+    def CreateKeypair(self, request, context):
+        """CreateKeypair generates a key pair and returns it with its private key
+        in OpenSSH format: the only time the private key is seen; it is never
+        stored.
+
+        INVALID_ARGUMENT for a name that is empty, longer than 255 characters,
+        only spaces, or has characters other than letters, digits, space, "_",
+        "-", "." and "@"; or a key_type other than "ssh-ed25519" or "ssh-rsa".
+        ALREADY_EXISTS if the user has a key pair of that name.
+        RESOURCE_EXHAUSTED (reason QUOTA_EXCEEDED) if the user has key_pairs
+        (the api's quota_key_pairs, 100 by default) key pairs already.
+        PERMISSION_DENIED for the reader role.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ImportKeypair(self, request, context):
+        """ImportKeypair stores a public key the user already has, in OpenSSH
+        format ("ssh-ed25519 AAAA... comment"), fingerprinted as Nova does (MD5
+        of the key blob, colon-separated hex).
+
+        INVALID_ARGUMENT (field public_key) for a key that is not one OpenSSH
+        public key line, of a type other than ssh-ed25519, ssh-rsa (at least
+        2048 bits) or ecdsa-sha2-nistp256/384/521, or longer than 16 KiB; and
+        the name errors of CreateKeypair. ALREADY_EXISTS, RESOURCE_EXHAUSTED and
+        PERMISSION_DENIED as CreateKeypair.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetKeypair(self, request, context):
+        """GetKeypair returns one key pair (its public key, never a private one).
+
+        Read-only and idempotent. NOT_FOUND if the user has no key pair of that
+        name. INVALID_ARGUMENT for a malformed name or user_id.
+        PERMISSION_DENIED if a non-admin names a user_id other than their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListKeypairs(self, request, context):
+        """ListKeypairs returns one page of the user's key pairs, ordered by name.
+
+        Read-only and idempotent. INVALID_ARGUMENT for a negative page_size, a
+        page_token this call did not issue, or a malformed user_id.
+        PERMISSION_DENIED if a non-admin names a user_id other than their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DeleteKeypair(self, request, context):
+        """DeleteKeypair deletes a key pair; servers booted with it keep the key
+        they were given.
+
+        NOT_FOUND if the user has no key pair of that name (so a second delete
+        answers NOT_FOUND). INVALID_ARGUMENT for a malformed name or user_id.
+        PERMISSION_DENIED for the reader role, or if a non-admin names a
+        user_id other than their own.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+
+def add_KeypairsServicer_to_server(servicer, server):
+    rpc_method_handlers = {
+            'CreateKeypair': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateKeypair,
+                    request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.CreateKeypairRequest.FromString,
+                    response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.CreateKeypairResponse.SerializeToString,
+            ),
+            'ImportKeypair': grpc.unary_unary_rpc_method_handler(
+                    servicer.ImportKeypair,
+                    request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.ImportKeypairRequest.FromString,
+                    response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.Keypair.SerializeToString,
+            ),
+            'GetKeypair': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetKeypair,
+                    request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.GetKeypairRequest.FromString,
+                    response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.Keypair.SerializeToString,
+            ),
+            'ListKeypairs': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListKeypairs,
+                    request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.ListKeypairsRequest.FromString,
+                    response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.ListKeypairsResponse.SerializeToString,
+            ),
+            'DeleteKeypair': grpc.unary_unary_rpc_method_handler(
+                    servicer.DeleteKeypair,
+                    request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.DeleteKeypairRequest.FromString,
+                    response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.DeleteKeypairResponse.SerializeToString,
+            ),
+    }
+    generic_handler = grpc.method_handlers_generic_handler(
+            'stratus.api.v1.Keypairs', rpc_method_handlers)
+    server.add_generic_rpc_handlers((generic_handler,))
+    server.add_registered_method_handlers('stratus.api.v1.Keypairs', rpc_method_handlers)
+
+
+ # This class is part of an EXPERIMENTAL API.
+class Keypairs:
+    """Keypairs keeps each user's SSH public keys, which servers are booted with
+    (Nova's os-keypairs). A key pair belongs to the user who made it (not to
+    a project) and is named uniquely per user; another user's key pair is
+    NOT_FOUND, never PERMISSION_DENIED. Admins may name another user
+    (user_id) in Get, List and Delete. Every call needs a valid token; the
+    reader role may Get and List only.
+    """
+
+    @staticmethod
+    def CreateKeypair(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.api.v1.Keypairs/CreateKeypair',
+            stratus_dot_api_dot_v1_dot_api__service__pb2.CreateKeypairRequest.SerializeToString,
+            stratus_dot_api_dot_v1_dot_api__service__pb2.CreateKeypairResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ImportKeypair(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.api.v1.Keypairs/ImportKeypair',
+            stratus_dot_api_dot_v1_dot_api__service__pb2.ImportKeypairRequest.SerializeToString,
+            stratus_dot_api_dot_v1_dot_api__service__pb2.Keypair.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetKeypair(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.api.v1.Keypairs/GetKeypair',
+            stratus_dot_api_dot_v1_dot_api__service__pb2.GetKeypairRequest.SerializeToString,
+            stratus_dot_api_dot_v1_dot_api__service__pb2.Keypair.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListKeypairs(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.api.v1.Keypairs/ListKeypairs',
+            stratus_dot_api_dot_v1_dot_api__service__pb2.ListKeypairsRequest.SerializeToString,
+            stratus_dot_api_dot_v1_dot_api__service__pb2.ListKeypairsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DeleteKeypair(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.api.v1.Keypairs/DeleteKeypair',
+            stratus_dot_api_dot_v1_dot_api__service__pb2.DeleteKeypairRequest.SerializeToString,
+            stratus_dot_api_dot_v1_dot_api__service__pb2.DeleteKeypairResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
