@@ -68,6 +68,7 @@ class Cloud:
         self.servers = pb2_grpc.ServersStub(channel)
         self.flavors = pb2_grpc.FlavorsStub(channel)
         self.quotas = pb2_grpc.QuotasStub(channel)
+        self.keypairs = pb2_grpc.KeypairsStub(channel)
         self.images, self.network, self.volumes, self.scheduler, self.compute = fakes_
         # The api's queue of builds to hand to the scheduler (scheduling.py).
         self.builds = builds
@@ -978,7 +979,12 @@ def test_quota_of_another_project_is_permission_denied_for_members(cloud):
 
 
 def test_every_rpc_is_implemented(cloud):
-    channels = {"Servers": cloud.servers, "Flavors": cloud.flavors, "Quotas": cloud.quotas}
+    channels = {
+        "Servers": cloud.servers,
+        "Flavors": cloud.flavors,
+        "Quotas": cloud.quotas,
+        "Keypairs": cloud.keypairs,
+    }
     for service in pb2.DESCRIPTOR.services_by_name.values():
         stub = channels[service.name]
         for method in service.methods:
