@@ -1,17 +1,24 @@
 """The demo guest of ``make guest-image``: a Debian kernel booting a busybox initramfs.
 
-Built from two Debian packages that are downloaded, never installed
-(``apt-get download linux-image-<version>-amd64 busybox-static``):
+Built from Debian packages that are downloaded, never installed
+(``apt-get download linux-image-<version>-amd64 busybox-static dropbear-bin``
+and the libraries dropbear is linked with):
 
 * the kernel, uncompressed to ``vmlinux`` — QEMU boots its PVH entry point
   directly, which under TCG reaches the first console line in about half the
   time of the compressed ``vmlinuz``;
 * an initramfs with busybox, the virtio modules (and those of the ACPI power
-  button, so the guest powers off when asked) and ``guest_init.sh`` as
-  ``/init``: it prints the first bytes of each disk and the address DHCP gives
-  each NIC (and the DHCP server that gave it) on the serial console, and does
-  what its kernel command line asks (``stratus.mark``, ``stratus.ping``: see
-  the script);
+  button, so the guest powers off when asked), the modules that read a config
+  drive on an IDE or SATA CD-ROM, and ``guest_init.sh`` as ``/init``: it
+  prints the first bytes of each disk and the address DHCP gives each NIC (and
+  the DHCP server that gave it) on the serial console, and does what its
+  kernel command line asks (``stratus.mark``, ``stratus.ping``: see the
+  script);
+* in the same initramfs, Dropbear (``dropbear-bin``), with exactly the shared
+  libraries its programs need (found from their ELF ``DT_NEEDED`` entries,
+  taken from ``libc6``, ``zlib1g``, ...) and the dynamic loader, so /init can
+  take root's SSH keys, hostname and user data from the config drive and
+  start an SSH server;
 * a 1 MiB raw disk whose first line is :data:`DISK_MARKER`.
 
 The files are kept in ``<data_dir>/guest/`` and built again only when the
@@ -30,6 +37,7 @@ import logging
 import lzma
 import os
 import stat
+import struct
 import subprocess
 import tarfile
 import tempfile
@@ -39,7 +47,27 @@ log = logging.getLogger(__name__)
 
 KERNEL_PACKAGE = "linux-image-amd64"
 BUSYBOX_PACKAGE = "busybox-static"
-# insmod order: each after the modules it depends on.
+SSH_PACKAGE = "dropbear-bin"
+# Where the SSH programs are in their package → where they go in the initramfs.
+SSH_PROGRAMS = {
+    "./usr/sbin/dropbear": "usr/sbin/dropbear",
+    "./usr/bin/dropbearkey": "usr/bin/dropbearkey",
+}
+# The packages holding the shared libraries the SSH programs need (their
+# DT_NEEDED entries, and those of the libraries themselves; Debian 12:
+# libtomcrypt.so.1, libtommath.so.1, libz.so.1, libcrypt.so.1, libc.so.6, and
+# libgmp.so.10 for libtomcrypt).
+LIBRARY_PACKAGES = ("libc6", "libcrypt1", "libtomcrypt1", "libtommath1", "libgmp10", "zlib1g")
+# Where the libraries go: a directory Debian's loader searches without an
+# ld.so.cache.
+LIBRARY_DIR = "lib/x86_64-linux-gnu"
+# root, for Dropbear: a password no password matches ("*", as a locked account;
+# Dropbear refuses users with an empty one), a home and a shell.
+PASSWD = "root:*:0:0:root:/root:/bin/sh\n"
+GROUP = "root:x:0:\n"
+SHELLS = "/bin/sh\n"
+# insmod order: each after the modules it depends on (their .modinfo
+# "depends="; Debian builds all of these as modules, none into the kernel).
 MODULES = (
     "virtio_ring",
     "virtio",
@@ -52,6 +80,16 @@ MODULES = (
     "virtio_net",
     "evdev",
     "button",
+    # The config drive: a CD-ROM on the IDE (pc) or SATA (q35) controller.
+    "scsi_common",
+    "scsi_mod",
+    "libata",
+    "ata_piix",
+    "libahci",
+    "ahci",
+    "cdrom",
+    "sr_mod",
+    "isofs",
 )
 DISK_MARKER = b"STRATUS GUEST DISK"
 DISK_BYTES = 1024 * 1024
@@ -110,7 +148,10 @@ class Guest:
 def recipe() -> str:
     """A digest of what goes into the guest besides the Debian packages."""
     digest = hashlib.sha256(INIT_SCRIPT.read_bytes())
-    for part in (UDHCPC_SCRIPT, POWER_BUTTON_SCRIPT, " ".join(MODULES), DISK_MARKER.decode()):
+    parts = (UDHCPC_SCRIPT, POWER_BUTTON_SCRIPT, " ".join(MODULES), DISK_MARKER.decode())
+    parts += (SSH_PACKAGE, " ".join(SSH_PROGRAMS.values()), " ".join(LIBRARY_PACKAGES))
+    parts += (PASSWD, GROUP, SHELLS)
+    for part in parts:
         digest.update(part.encode())
     return digest.hexdigest()
 
@@ -128,8 +169,9 @@ def build(data_dir: str | Path) -> Guest:
         busybox_deb = download(BUSYBOX_PACKAGE, work)
         vmlinuz, modules = _kernel_files(kernel_deb)
         busybox = _members(busybox_deb, lambda name: name == "./bin/busybox")["./bin/busybox"]
+        ssh = ssh_server(work)
         _write(guest.kernel, extract_vmlinux(vmlinuz))
-        _write(guest.ramdisk, initramfs(busybox, modules))
+        _write(guest.ramdisk, initramfs(busybox, modules, ssh))
         _write(guest.disk, disk_image())
         _write(guest.stamp, recipe().encode())
     log.info("demo guest (kernel %s) built in %s", version, guest.directory)
@@ -197,6 +239,150 @@ def _members(deb: Path, wanted) -> dict[str, bytes]:
     return found
 
 
+def ssh_server(work: Path) -> dict[str, bytes]:
+    """Dropbear's programs, the shared libraries they need and the dynamic loader,
+    by their paths in the initramfs (downloads :data:`SSH_PACKAGE` and
+    :data:`LIBRARY_PACKAGES` into ``work``)."""
+    deb = download(SSH_PACKAGE, work)
+    found = _members(deb, lambda name: name in SSH_PROGRAMS)
+    missing = [name for name in SSH_PROGRAMS if name not in found]
+    if missing:
+        raise GuestBuildError(f"{deb.name} lacks {missing}")
+    programs = {SSH_PROGRAMS[name]: data for name, data in found.items()}
+    available: dict[str, bytes] = {}
+    for package in LIBRARY_PACKAGES:
+        available.update(_libraries(download(package, work)))
+    return {**programs, **shared_libraries(programs, available)}
+
+
+def shared_libraries(programs: dict[str, bytes], available: dict[str, bytes]) -> dict[str, bytes]:
+    """What the dynamically linked ``programs`` need to run, by path in the
+    initramfs: every library they name in ``DT_NEEDED``, and those the libraries
+    name in turn, in :data:`LIBRARY_DIR` (from ``available``, libraries by
+    file name), and the loader at the path their ``PT_INTERP`` gives."""
+    files: dict[str, bytes] = {}
+    # libc.so.6 names the loader too, which is loaded already by then.
+    loaders = {Path(elf_interpreter(elf)).name for elf in programs.values()}
+    pending = list(programs.values())
+    while pending:
+        elf = pending.pop()
+        interpreter = elf_interpreter(elf)
+        if interpreter:
+            loader = interpreter.lstrip("/")
+            if loader not in files:
+                files[loader] = _library(available, Path(interpreter).name)
+        for name in elf_needed(elf):
+            path = f"{LIBRARY_DIR}/{name}"
+            if name not in loaders and path not in files:
+                files[path] = _library(available, name)
+                pending.append(files[path])
+    return files
+
+
+def _library(available: dict[str, bytes], name: str) -> bytes:
+    if name not in available:
+        raise GuestBuildError(f"no package of {LIBRARY_PACKAGES} holds {name}")
+    return available[name]
+
+
+def _libraries(deb: Path) -> dict[str, bytes]:
+    """The shared objects of a library package by file name, a symbolic link
+    (libz.so.1 → libz.so.1.2.13) standing for the file it names."""
+    files: dict[str, bytes] = {}
+    links: dict[str, str] = {}
+    command = ["dpkg-deb", "--fsys-tarfile", str(deb)]
+    with (
+        subprocess.Popen(command, stdout=subprocess.PIPE) as process,
+        tarfile.open(fileobj=process.stdout, mode="r|*") as archive,
+    ):
+        for member in archive:
+            name = Path(member.name).name
+            if ".so" not in name:
+                continue
+            if member.isfile():
+                files[name] = archive.extractfile(member).read()
+            elif member.issym():
+                links[name] = Path(member.linkname).name
+    if process.returncode != 0:
+        raise GuestBuildError(f"dpkg-deb could not read {deb.name}")
+    for name, target in links.items():
+        for _ in range(8):  # a chain of links, bounded
+            if target in files or target not in links:
+                break
+            target = links[target]
+        if target in files:
+            files.setdefault(name, files[target])
+    return files
+
+
+def elf_needed(elf: bytes) -> list[str]:
+    """The ``DT_NEEDED`` entries (shared libraries) of a 64-bit little-endian ELF
+    file, as ``readelf -d`` lists them — parsed here so that building the guest
+    needs no binutils."""
+    dynamic = _segments(elf).get(PT_DYNAMIC)
+    if dynamic is None:
+        return []
+    entries = [
+        struct.unpack_from("<qQ", elf, offset)
+        for offset in range(dynamic[0], dynamic[0] + dynamic[1], 16)
+    ]
+    strtab_address = next((value for tag, value in entries if tag == DT_STRTAB), None)
+    if strtab_address is None:
+        raise GuestBuildError("a dynamic ELF file without a string table")
+    strtab = _file_offset(elf, strtab_address)
+    names = []
+    for tag, value in entries:
+        if tag == DT_NULL:
+            break
+        if tag == DT_NEEDED:
+            start = strtab + value
+            names.append(elf[start : elf.index(b"\0", start)].decode())
+    return names
+
+
+def elf_interpreter(elf: bytes) -> str:
+    """The program interpreter (``PT_INTERP``) of an ELF file, or "" (a library)."""
+    interp = _segments(elf).get(PT_INTERP)
+    if interp is None:
+        return ""
+    return elf[interp[0] : interp[0] + interp[1]].split(b"\0", 1)[0].decode()
+
+
+PT_DYNAMIC, PT_INTERP, PT_LOAD = 2, 3, 1
+DT_NULL, DT_NEEDED, DT_STRTAB = 0, 1, 5
+
+
+def _program_headers(elf: bytes) -> list[tuple[int, int, int, int]]:
+    """(type, file offset, virtual address, file size) of each program header."""
+    if elf[:4] != b"\x7fELF" or elf[4] != 2 or elf[5] != 1:
+        raise GuestBuildError("not a 64-bit little-endian ELF file")
+    (phoff,) = struct.unpack_from("<Q", elf, 0x20)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 0x36)
+    headers = []
+    for index in range(phnum):
+        kind, _, offset, vaddr, _, filesz = struct.unpack_from(
+            "<IIQQQQ", elf, phoff + index * phentsize
+        )
+        headers.append((kind, offset, vaddr, filesz))
+    return headers
+
+
+def _segments(elf: bytes) -> dict[int, tuple[int, int]]:
+    """The first segment of each type: (file offset, size)."""
+    segments: dict[int, tuple[int, int]] = {}
+    for kind, offset, _, size in _program_headers(elf):
+        segments.setdefault(kind, (offset, size))
+    return segments
+
+
+def _file_offset(elf: bytes, address: int) -> int:
+    """Where in the file the loaded address ``address`` comes from."""
+    for kind, offset, vaddr, size in _program_headers(elf):
+        if kind == PT_LOAD and vaddr <= address < vaddr + size:
+            return offset + address - vaddr
+    raise GuestBuildError(f"ELF address {address:#x} is in no loaded segment")
+
+
 def extract_vmlinux(bzimage: bytes) -> bytes:
     """The ELF kernel inside a bzImage compressed with xz (Debian's choice), as the
     kernel's scripts/extract-vmlinux finds it."""
@@ -212,11 +398,23 @@ def extract_vmlinux(bzimage: bytes) -> bytes:
     raise GuestBuildError("the kernel is not an xz-compressed bzImage")
 
 
-def initramfs(busybox: bytes, modules: dict[str, bytes]) -> bytes:
-    """The gzip-compressed newc cpio archive the kernel unpacks as its first root."""
+def initramfs(
+    busybox: bytes, modules: dict[str, bytes], programs: dict[str, bytes] | None = None
+) -> bytes:
+    """The gzip-compressed newc cpio archive the kernel unpacks as its first root.
+
+    ``programs``: more files by path (the SSH server and its libraries), made
+    executable, with their directories.
+    """
+    programs = programs or {}
     directories = ["bin", "dev", "etc", "etc/acpi", "etc/acpi/PWRF", "lib", "lib/modules"]
-    directories += ["proc", "sys", "run", "tmp"]
+    directories += ["proc", "sys", "run", "tmp", "mnt", "var"]
+    for path in programs:
+        parents = Path(path).parents
+        directories += [str(p) for p in reversed(parents) if str(p) not in (".", *directories)]
     entries: list[CpioEntry] = [CpioEntry(d, stat.S_IFDIR | 0o755) for d in directories]
+    # root's home and Dropbear's host keys: private, as Dropbear checks.
+    entries += [CpioEntry(d, stat.S_IFDIR | 0o700) for d in ("root", "etc/dropbear")]
     # The kernel opens /dev/console for /init before anything can mount /dev.
     entries.append(CpioEntry("dev/console", stat.S_IFCHR | 0o600, rdev=(5, 1)))
     executables = {
@@ -224,9 +422,12 @@ def initramfs(busybox: bytes, modules: dict[str, bytes]) -> bytes:
         "bin/busybox": busybox,
         "etc/udhcpc.sh": UDHCPC_SCRIPT.encode(),
         "etc/acpi/PWRF/00000080": POWER_BUTTON_SCRIPT.encode(),
+        **programs,
     }
     entries += [CpioEntry(n, stat.S_IFREG | 0o755, data) for n, data in executables.items()]
-    entries.append(CpioEntry("etc/modules", stat.S_IFREG | 0o644, "\n".join(MODULES).encode()))
+    texts = {"etc/modules": "\n".join(MODULES), "etc/passwd": PASSWD}
+    texts |= {"etc/group": GROUP, "etc/shells": SHELLS}
+    entries += [CpioEntry(n, stat.S_IFREG | 0o644, t.encode()) for n, t in texts.items()]
     entries += [
         CpioEntry(f"lib/modules/{name}.ko", stat.S_IFREG | 0o644, modules[name]) for name in MODULES
     ]

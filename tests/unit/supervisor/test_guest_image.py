@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 import gzip
+import json
 import lzma
+import shutil
 import stat
+import struct
+import subprocess
+from pathlib import Path
 
 import pytest
 
+from components.compute import config_drive
 from components.supervisor import guest_image
 from components.supervisor.guest_image import CpioEntry
 
@@ -110,3 +116,164 @@ def test_the_init_script_marks_before_reading_disks_and_pings_after_dhcp():
     assert mark < disks < dhcp < ping < script.index('say "ready"')
     assert "ping -c 1 -W 1" in script and 'say "marked $device"' in script
     assert 'say "ping $address $result"' in script
+
+
+# -- the SSH server: Dropbear, its libraries, root, the config drive modules ----------
+
+
+def fake_elf(interpreter: str = "", needed: tuple[str, ...] = ()) -> bytes:
+    """A 64-bit little-endian ELF file with one loaded segment holding a program
+    interpreter (PT_INTERP), a string table and a dynamic section (PT_DYNAMIC)."""
+    header_size, phentsize = 64, 56
+    headers = 3
+    base = header_size + headers * phentsize
+    strtab = b"\0" + b"".join(n.encode() + b"\0" for n in needed)
+    offsets, position = [], 1
+    for name in needed:
+        offsets.append(position)
+        position += len(name) + 1
+    interp = interpreter.encode() + b"\0" if interpreter else b""
+    interp_at = base
+    strtab_at = interp_at + len(interp)
+    dynamic_at = strtab_at + len(strtab) + (-(strtab_at + len(strtab)) % 8)
+    dynamic = b"".join(struct.pack("<qQ", 1, offset) for offset in offsets)
+    dynamic += struct.pack("<qQ", 5, strtab_at) + struct.pack("<qQ", 0, 0)
+    size = dynamic_at + len(dynamic)
+    elf = bytearray(size)
+    elf[:6] = b"\x7fELF\x02\x01"
+    struct.pack_into("<Q", elf, 0x20, header_size)
+    struct.pack_into("<HH", elf, 0x36, phentsize, headers)
+    segments = [(1, 0, size), (2, dynamic_at, len(dynamic))]
+    segments.append((3, interp_at, len(interp)) if interp else (4, 0, 0))
+    for index, (kind, offset, length) in enumerate(segments):
+        # Loaded at address == file offset, as a position-independent file.
+        struct.pack_into(
+            "<IIQQQQ", elf, header_size + index * phentsize, kind, 0, offset, offset, 0, length
+        )
+    elf[interp_at : interp_at + len(interp)] = interp
+    elf[strtab_at : strtab_at + len(strtab)] = strtab
+    elf[dynamic_at:] = dynamic
+    return bytes(elf)
+
+
+def test_elf_needed_and_interpreter_read_the_dynamic_section_as_readelf_does():
+    elf = fake_elf("/lib64/ld-linux-x86-64.so.2", ("libz.so.1", "libc.so.6"))
+    assert guest_image.elf_needed(elf) == ["libz.so.1", "libc.so.6"]
+    assert guest_image.elf_interpreter(elf) == "/lib64/ld-linux-x86-64.so.2"
+    assert guest_image.elf_interpreter(fake_elf(needed=("libc.so.6",))) == ""
+
+
+def test_elf_of_something_else_is_a_build_error():
+    with pytest.raises(guest_image.GuestBuildError, match="ELF"):
+        guest_image.elf_needed(b"#!/bin/sh\n")
+
+
+def test_shared_libraries_follow_needed_entries_through_the_libraries_and_add_the_loader():
+    loader = "/lib64/ld-linux-x86-64.so.2"
+    available = {
+        "libtomcrypt.so.1": fake_elf(needed=("libgmp.so.10", "libc.so.6")),
+        "libgmp.so.10": fake_elf(needed=("libc.so.6",)),
+        # libc names the loader, which is mapped already: not copied twice.
+        "libc.so.6": fake_elf(needed=("ld-linux-x86-64.so.2",)),
+        "ld-linux-x86-64.so.2": b"LOADER",
+        "libunused.so.1": fake_elf(),
+    }
+    programs = {"usr/sbin/dropbear": fake_elf(loader, ("libtomcrypt.so.1", "libc.so.6"))}
+    files = guest_image.shared_libraries(programs, available)
+    directory = guest_image.LIBRARY_DIR
+    assert set(files) == {
+        "lib64/ld-linux-x86-64.so.2",
+        f"{directory}/libtomcrypt.so.1",
+        f"{directory}/libgmp.so.10",
+        f"{directory}/libc.so.6",
+    }
+    assert files["lib64/ld-linux-x86-64.so.2"] == b"LOADER"
+    del available["libgmp.so.10"]
+    with pytest.raises(guest_image.GuestBuildError, match=r"libgmp\.so\.10"):
+        guest_image.shared_libraries(programs, available)
+
+
+def test_initramfs_holds_the_ssh_server_its_libraries_and_root():
+    modules = {name: b"module" for name in guest_image.MODULES}
+    programs = {
+        "usr/sbin/dropbear": b"DROPBEAR",
+        "usr/bin/dropbearkey": b"DROPBEARKEY",
+        "lib64/ld-linux-x86-64.so.2": b"LOADER",
+        f"{guest_image.LIBRARY_DIR}/libc.so.6": b"LIBC",
+    }
+    entries = read_newc(gzip.decompress(guest_image.initramfs(b"BB", modules, programs)))
+    for path, data in programs.items():
+        assert entries[path][1] == data and entries[path][0] & 0o111, path
+        # Each parent directory comes before what it holds.
+        parents = [str(p) for p in reversed(Path(path).parents) if str(p) != "."]
+        assert all(stat.S_ISDIR(entries[p][0]) for p in parents), path
+    names = list(entries)
+    assert names.index("lib64") < names.index("lib64/ld-linux-x86-64.so.2")
+    passwd = entries["etc/passwd"][1].decode().splitlines()
+    root = next(line.split(":") for line in passwd if line.startswith("root:"))
+    assert root[1] not in ("", "x"), "Dropbear refuses empty passwords; no shadow file"
+    assert root[2:4] == ["0", "0"] and root[5:] == ["/root", "/bin/sh"]
+    assert entries["etc/shells"][1] == b"/bin/sh\n"
+    assert stat.S_IMODE(entries["root"][0]) == 0o700
+    assert stat.S_IMODE(entries["etc/dropbear"][0]) == 0o700
+    for name in ("ata_piix", "ahci", "sr_mod", "cdrom", "isofs"):
+        assert f"lib/modules/{name}.ko" in entries
+
+
+def test_the_config_drive_modules_come_after_what_they_depend_on():
+    # The .modinfo "depends=" of Debian 12's kernel (6.1).
+    depends = {
+        "scsi_mod": ["scsi_common"],
+        "libata": ["scsi_mod", "scsi_common"],
+        "ata_piix": ["libata"],
+        "libahci": ["libata"],
+        "ahci": ["libahci", "libata"],
+        "sr_mod": ["scsi_mod", "cdrom", "scsi_common"],
+        "isofs": ["cdrom"],
+    }
+    order = list(guest_image.MODULES)
+    for module, needs in depends.items():
+        assert all(order.index(n) < order.index(module) for n in needs), module
+
+
+def test_the_recipe_changes_with_the_packages_of_the_ssh_server(monkeypatch):
+    before = guest_image.recipe()
+    monkeypatch.setattr(guest_image, "LIBRARY_PACKAGES", ("libc6",))
+    assert guest_image.recipe() != before
+
+
+def test_the_init_script_reads_the_config_drive_after_dhcp_and_before_ping():
+    script = guest_image.INIT_SCRIPT.read_text()
+    dhcp, ping = script.index("udhcpc -i"), script.index("$(arg stratus.ping |")
+    drive = script.index("config_drive=")
+    assert dhcp < drive < script.index('result="ssh ready"') < ping < script.index('say "ready"')
+    assert 'say "no config drive"' in script
+    assert "dropbear -s" in script, "keys only"
+
+
+def json_values(text: str) -> dict[str, str]:
+    """The init script's json_values, run by this host's sh, grep and awk."""
+    script = guest_image.INIT_SCRIPT.read_text()
+    function = script[script.index("json_values() {") : script.index("json_get() {")]
+    result = subprocess.run(
+        ["sh", "-c", function + "json_values"], input=text, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    return dict(line.split("\t", 1) for line in result.stdout.splitlines())
+
+
+@pytest.mark.skipif(not all(shutil.which(t) for t in ("sh", "grep", "awk")), reason="no sh/awk")
+@pytest.mark.parametrize("indent", [None, 2])
+def test_the_init_script_parses_the_meta_data_stratus_writes(indent):
+    content = config_drive.DriveContent(
+        id="0f1e", name="web 1", hostname="web-1", project_id="p", availability_zone="nova",
+        # A member named hostname elsewhere is not the server's hostname.
+        metadata={"hostname": "not-this", "quote": 'a"b\\c'},
+        keys=(("mine", "ssh-ed25519 AAAAC3Nz me@laptop"), ("k/2", "ssh-rsa AAAAB3 other")),
+    )  # fmt: skip
+    values = json_values(json.dumps(config_drive.meta_data(content), indent=indent))
+    assert values["hostname"] == "web-1"
+    assert values["meta/hostname"] == "not-this" and values["meta/quote"] == 'a"b\\c'
+    assert values["public_keys/mine"] == "ssh-ed25519 AAAAC3Nz me@laptop"
+    assert values["public_keys/k/2"] == "ssh-rsa AAAAB3 other"
+    assert values["keys/1/name"] == "k/2" and values["launch_index"] == "0"
