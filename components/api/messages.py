@@ -89,6 +89,8 @@ def server(row: Instance, who: Caller) -> pb2.Server:
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
         launched_time=timestamp(row.launched_time),
+        key_name=row.key_name,
+        config_drive=row.config_drive,
     )
 
 

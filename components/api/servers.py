@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import peewee
 
-from components.api import checks, flavors, policy, scheduling
+from components.api import checks, flavors, keypairs, policy, scheduling
 from components.api.config import ApiConfig
 from components.compute_db import quotas
 from components.compute_db.models import Instance
@@ -23,6 +23,8 @@ from components.framework import (
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 
 MAX_METADATA = 128
+# Nova's limit on user data (65535 in its database column, 64 KiB here as the contract says).
+MAX_USER_DATA = 65536
 
 
 def _check_request(request) -> tuple[str, list[str], list[str], list[str], dict]:
@@ -41,7 +43,35 @@ def _check_request(request) -> tuple[str, list[str], list[str], list[str], dict]
         validation.name("metadata key", key, 255)
         if len(value) > 255:
             raise InvalidArgument(f"metadata {quote(key)} is longer than 255", field="metadata")
+    if len(request.user_data) > MAX_USER_DATA:
+        raise InvalidArgument(
+            f"user_data is {len(request.user_data)} bytes, more than {MAX_USER_DATA}",
+            field="user_data",
+        )
     return name, network_ids, port_ids, volume_ids, dict(request.metadata)
+
+
+def _boot_data(who: Caller, request) -> dict:
+    """The instance fields of what the guest is given at boot: the key pair's name and
+    public key (copied: a key pair deleted later does not change the server), the user
+    data, and the config drive, which a key pair or user data always brings."""
+    public_key = ""
+    if request.key_name:
+        try:
+            public_key = keypairs.get(who, request.key_name).public_key
+        except (NotFound, InvalidArgument):
+            raise InvalidArgument(
+                f"no key pair named {quote(request.key_name)}",
+                reason="KEYPAIR_NOT_FOUND",
+                field="key_name",
+            ) from None
+    user_data = bytes(request.user_data) if request.user_data else None
+    return {
+        "key_name": request.key_name,
+        "public_key": public_key,
+        "user_data": user_data,
+        "config_drive": bool(request.config_drive or request.key_name or user_data),
+    }
 
 
 def _zone_and_host(who: Caller, value: str) -> tuple[str, str]:
@@ -77,6 +107,7 @@ def create(
     requested = checks.networks(clients, network_ids) + checks.ports(clients, port_ids)
     checks.volumes(clients, volume_ids)
     checks.availability_zone(zone, host)
+    boot_data = _boot_data(who, request)
     limits = quotas.Limits(config.quota_instances, config.quota_cores, config.quota_ram_mib)
     fields = {
         "name": name,
@@ -84,6 +115,7 @@ def create(
         "requested_networks": requested,
         "volume_ids": volume_ids,
         "availability_zone": zone,
+        **boot_data,
     }
     try:
         return _record(

@@ -13,6 +13,17 @@ import peewee
 from components.framework import BaseModel, JSONField
 
 
+class UserDataField(peewee.BlobField):
+    """Bytes up to 64 KiB (CreateServer's user_data): MySQL's BLOB holds one byte
+    less, so the column is a MEDIUMBLOB there (a BLOB, or BYTEA, elsewhere)."""
+
+    def ddl_datatype(self, ctx):
+        on = getattr(ctx.state.conflict_statement, "__self__", None) if ctx else None
+        if isinstance(on, peewee.MySQLDatabase):
+            return peewee.SQL("MEDIUMBLOB")
+        return super().ddl_datatype(ctx)
+
+
 class Flavor(BaseModel):
     name = peewee.CharField(max_length=255, unique=True)
     vcpus = peewee.IntegerField()
@@ -52,6 +63,13 @@ class Instance(BaseModel):
     launched_time = peewee.DateTimeField(null=True)
     deleted_time = peewee.DateTimeField(null=True)
     request_id = peewee.CharField(max_length=128, null=True)
+    # What the guest is given at boot: the key pair as it was at creation (a key
+    # pair deleted or replaced later does not change it), the user data, and
+    # whether it gets a config drive (always with a key pair or user data).
+    key_name = peewee.CharField(max_length=255, default="")
+    public_key = peewee.TextField(default="")
+    user_data = UserDataField(null=True)
+    config_drive = peewee.BooleanField(default=False)
 
     class Meta:
         indexes = ((("project_id", "request_id"), True),)

@@ -39,4 +39,8 @@ def instance_info(row: Instance) -> pb2.InstanceInfo:
         launched_time=timestamp(row.launched_time),
         create_time=timestamp(row.create_time),
         update_time=timestamp(row.update_time),
+        key_name=row.key_name,
+        public_key=row.public_key,
+        user_data=bytes(row.user_data or b""),
+        config_drive=row.config_drive,
     )

@@ -304,13 +304,65 @@ def test_create_server_with_ports_puts_their_nics_after_the_networks_ones(cloud)
         ({"name": ""}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"image_id": "nope"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
         ({"availability_zone": "mars"}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
+        ({"key_name": "nobody"}, grpc.StatusCode.INVALID_ARGUMENT, "KEYPAIR_NOT_FOUND"),
+        ({"key_name": "bob-key"}, grpc.StatusCode.INVALID_ARGUMENT, "KEYPAIR_NOT_FOUND"),
+        ({"key_name": "bad/name"}, grpc.StatusCode.INVALID_ARGUMENT, "KEYPAIR_NOT_FOUND"),
+        ({"user_data": b"x" * 65537}, grpc.StatusCode.INVALID_ARGUMENT, "INVALID_ARGUMENT"),
     ],
 )
 def test_create_server_refuses_bad_requests_and_records_nothing(cloud, fields, code, why):
+    # Bob's key pair is not Alice's to boot with: key pairs belong to their user.
+    cloud.keypairs.CreateKeypair(pb2.CreateKeypairRequest(name="bob-key"), metadata=md("bob"))
     error = fails(cloud.create, **fields)
     assert error.code() == code and reason(error) == why
+    for name in ("key_name", "user_data"):
+        if name in fields:
+            assert errors.error_info(error).metadata["field"] == name
     assert Instance.select().count() == 0
     assert cloud.scheduler.named("SelectDestinations") == []
+
+
+def test_a_key_pair_and_user_data_are_stored_with_a_config_drive_and_shown(cloud):
+    pair = cloud.keypairs.CreateKeypair(
+        pb2.CreateKeypairRequest(name="laptop"), metadata=md("alice")
+    ).keypair
+    user_data = b"#!/bin/sh\n" + bytes(range(256)) * 255  # 65290 bytes, not text
+    server = cloud.create(key_name="laptop", user_data=user_data)
+    assert (server.key_name, server.config_drive) == ("laptop", True)
+    row = Instance.get_by_id(server.id)
+    assert (row.key_name, row.public_key) == ("laptop", pair.public_key)
+    assert bytes(row.user_data) == user_data and row.config_drive
+    # The key pair is copied: deleting it leaves the server as it was booted.
+    cloud.keypairs.DeleteKeypair(pb2.DeleteKeypairRequest(name="laptop"), metadata=md("alice"))
+    shown = cloud.get(server.id)
+    assert (shown.key_name, shown.config_drive) == ("laptop", True)
+    assert Instance.get_by_id(server.id).public_key == pair.public_key
+
+
+@pytest.mark.parametrize(
+    "fields, drive",
+    [
+        ({}, False),
+        ({"config_drive": True}, True),
+        ({"user_data": b"#cloud-config\n"}, True),
+        ({"user_data": b"x" * 65536}, True),
+    ],
+)
+def test_a_config_drive_is_given_when_asked_for_or_with_user_data(cloud, fields, drive):
+    server = cloud.create(**fields)
+    assert (server.key_name, server.config_drive) == ("", drive)
+    row = Instance.get_by_id(server.id)
+    assert (row.key_name, row.public_key, row.config_drive) == ("", "", drive)
+    expected = fields.get("user_data")
+    assert (bytes(row.user_data) if row.user_data is not None else None) == expected
+
+
+def test_a_request_id_reused_with_other_user_data_is_refused(cloud):
+    cloud.create(request_id="boot-ud", user_data=b"one")
+    error = fails(cloud.create, request_id="boot-ud", user_data=b"two")
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert reason(error) == "REQUEST_ID_REUSED"
+    assert Instance.select().count() == 1
 
 
 # Pinning to a host: availability_zone "ZONE:HOST" (Nova's forced host) --------------------

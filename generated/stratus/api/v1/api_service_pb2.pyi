@@ -14,7 +14,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class Server(_message.Message):
-    __slots__ = ("id", "name", "project_id", "user_id", "status", "vm_state", "task_state", "power_state", "flavor", "image_id", "addresses", "volumes", "host", "availability_zone", "fault", "metadata", "create_time", "update_time", "launched_time")
+    __slots__ = ("id", "name", "project_id", "user_id", "status", "vm_state", "task_state", "power_state", "flavor", "image_id", "addresses", "volumes", "host", "availability_zone", "fault", "metadata", "create_time", "update_time", "launched_time", "key_name", "config_drive")
     class Status(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
         __slots__ = ()
         STATUS_UNSPECIFIED: _ClassVar[Server.Status]
@@ -57,6 +57,8 @@ class Server(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
     LAUNCHED_TIME_FIELD_NUMBER: _ClassVar[int]
+    KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_DRIVE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -76,7 +78,9 @@ class Server(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
     launched_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., status: _Optional[_Union[Server.Status, str]] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., flavor: _Optional[_Union[FlavorSummary, _Mapping]] = ..., image_id: _Optional[str] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., fault: _Optional[_Union[_instance_pb2.Fault, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    key_name: str
+    config_drive: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., status: _Optional[_Union[Server.Status, str]] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., flavor: _Optional[_Union[FlavorSummary, _Mapping]] = ..., image_id: _Optional[str] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., fault: _Optional[_Union[_instance_pb2.Fault, _Mapping]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., key_name: _Optional[str] = ..., config_drive: _Optional[bool] = ...) -> None: ...
 
 class FlavorSummary(_message.Message):
     __slots__ = ("id", "name", "vcpus", "ram_mib", "disk_gib")
@@ -140,7 +144,7 @@ class QuotaDetail(_message.Message):
     def __init__(self, limit: _Optional[int] = ..., in_use: _Optional[int] = ...) -> None: ...
 
 class CreateServerRequest(_message.Message):
-    __slots__ = ("name", "flavor_id", "image_id", "network_ids", "volume_ids", "metadata", "availability_zone", "request_id", "port_ids")
+    __slots__ = ("name", "flavor_id", "image_id", "network_ids", "volume_ids", "metadata", "availability_zone", "request_id", "port_ids", "key_name", "user_data", "config_drive")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -157,6 +161,9 @@ class CreateServerRequest(_message.Message):
     AVAILABILITY_ZONE_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
     PORT_IDS_FIELD_NUMBER: _ClassVar[int]
+    KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    USER_DATA_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_DRIVE_FIELD_NUMBER: _ClassVar[int]
     name: str
     flavor_id: str
     image_id: str
@@ -166,7 +173,10 @@ class CreateServerRequest(_message.Message):
     availability_zone: str
     request_id: str
     port_ids: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., flavor_id: _Optional[str] = ..., image_id: _Optional[str] = ..., network_ids: _Optional[_Iterable[str]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., request_id: _Optional[str] = ..., port_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+    key_name: str
+    user_data: bytes
+    config_drive: bool
+    def __init__(self, name: _Optional[str] = ..., flavor_id: _Optional[str] = ..., image_id: _Optional[str] = ..., network_ids: _Optional[_Iterable[str]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., availability_zone: _Optional[str] = ..., request_id: _Optional[str] = ..., port_ids: _Optional[_Iterable[str]] = ..., key_name: _Optional[str] = ..., user_data: _Optional[bytes] = ..., config_drive: _Optional[bool] = ...) -> None: ...
 
 class GetServerRequest(_message.Message):
     __slots__ = ("server_id",)

@@ -29,7 +29,7 @@ from stratus.type.v1 import instance_pb2 as stratus_dot_type_dot_v1_dot_instance
 from stratus.type.v1 import instance_state_pb2 as stratus_dot_type_dot_v1_dot_instance__state__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,stratus/conductor/v1/conductor_service.proto\x12\x14stratus.conductor.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1astratus/type/v1/cast.proto\x1a\x1estratus/type/v1/instance.proto\x1a$stratus/type/v1/instance_state.proto\"\xc4\x06\n\x0cInstanceInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x06 \x01(\t\x12\x34\n\x06\x66lavor\x18\x07 \x01(\x0b\x32$.stratus.conductor.v1.InstanceFlavor\x12\x10\n\x08image_id\x18\x08 \x01(\t\x12\x42\n\x12requested_networks\x18\t \x03(\x0b\x32&.stratus.conductor.v1.RequestedNetwork\x12\x12\n\nvolume_ids\x18\n \x03(\t\x12\x42\n\x08metadata\x18\x0b \x03(\x0b\x32\x30.stratus.conductor.v1.InstanceInfo.MetadataEntry\x12*\n\x08vm_state\x18\x0c \x01(\x0e\x32\x18.stratus.type.v1.VmState\x12.\n\ntask_state\x18\r \x01(\x0e\x32\x1a.stratus.type.v1.TaskState\x12\x30\n\x0bpower_state\x18\x0e \x01(\x0e\x32\x1b.stratus.type.v1.PowerState\x12\x10\n\x08\x63laim_id\x18\x0f \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x10 \x01(\x05\x12\x12\n\nalternates\x18\x11 \x03(\t\x12+\n\taddresses\x18\x12 \x03(\x0b\x32\x18.stratus.type.v1.Address\x12\x30\n\x07volumes\x18\x13 \x03(\x0b\x32\x1f.stratus.type.v1.AttachedVolume\x12\x31\n\rlaunched_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xda\x01\n\x0eInstanceFlavor\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05vcpus\x18\x03 \x01(\x05\x12\x0f\n\x07ram_mib\x18\x04 \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\x05 \x01(\x03\x12I\n\x0b\x65xtra_specs\x18\x06 \x03(\x0b\x32\x34.stratus.conductor.v1.InstanceFlavor.ExtraSpecsEntry\x1a\x31\n\x0f\x45xtraSpecsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"7\n\x10RequestedNetwork\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0f\n\x07port_id\x18\x02 \x01(\t\")\n\x12GetInstanceRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"\xf5\x03\n\x15UpdateInstanceRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12*\n\x08vm_state\x18\x02 \x01(\x0e\x32\x18.stratus.type.v1.VmState\x12.\n\ntask_state\x18\x03 \x01(\x0e\x32\x1a.stratus.type.v1.TaskState\x12\x30\n\x0bpower_state\x18\x04 \x01(\x0e\x32\x1b.stratus.type.v1.PowerState\x12<\n\x13\x65xpected_task_state\x18\x05 \x01(\x0e\x32\x1a.stratus.type.v1.TaskStateH\x00\x88\x01\x01\x12\x0c\n\x04host\x18\x06 \x01(\t\x12\x31\n\rlaunched_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\taddresses\x18\x08 \x03(\x0b\x32\x18.stratus.type.v1.Address\x12\x30\n\x07volumes\x18\t \x03(\x0b\x32\x1f.stratus.type.v1.AttachedVolume\x12/\n\x0bupdate_mask\x18\n \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x0b \x01(\tB\x16\n\x14_expected_task_state\"r\n\x17\x41\x64\x64InstanceFaultRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\x1a\n\x18\x41\x64\x64InstanceFaultResponse\"\x87\x02\n\x18ReportComputeNodeRequest\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x03 \x01(\t\x12\x17\n\x0fhypervisor_type\x18\x04 \x01(\t\x12\x1a\n\x12hypervisor_version\x18\x05 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x06 \x01(\t\x12\r\n\x05vcpus\x18\x07 \x01(\x05\x12\x0f\n\x07ram_mib\x18\x08 \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\t \x01(\x03\x12\x14\n\x07\x65nabled\x18\n \x01(\x08H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x0b \x01(\tB\n\n\x08_enabled\"M\n\x19ReportComputeNodeResponse\x12\x1f\n\x17report_interval_seconds\x18\x01 \x01(\x05\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"O\n\x18ListHostInstancesRequest\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"k\n\x19ListHostInstancesResponse\x12\x35\n\tinstances\x18\x01 \x03(\x0b\x32\".stratus.conductor.v1.InstanceInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xd5\x01\n\rConductorCast\x12-\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1c.stratus.type.v1.CastContext\x12J\n\x15instance_build_failed\x18\x02 \x01(\x0b\x32).stratus.conductor.v1.InstanceBuildFailedH\x00\x12\x41\n\x10instance_deleted\x18\x03 \x01(\x0b\x32%.stratus.conductor.v1.InstanceDeletedH\x00\x42\x06\n\x04\x63\x61st\"\x84\x01\n\x13InstanceBuildFailed\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x03 \x01(\t\x12%\n\x05\x66\x61ult\x18\x04 \x01(\x0b\x32\x16.stratus.type.v1.Fault\x12\x11\n\tretryable\x18\x05 \x01(\x08\"4\n\x0fInstanceDeleted\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\" \n\x0c\x43\x61stsSummary\x12\x10\n\x08received\x18\x01 \x01(\x03\x32\xfe\x04\n\tConductor\x12[\n\x0bGetInstance\x12(.stratus.conductor.v1.GetInstanceRequest\x1a\".stratus.conductor.v1.InstanceInfo\x12\x61\n\x0eUpdateInstance\x12+.stratus.conductor.v1.UpdateInstanceRequest\x1a\".stratus.conductor.v1.InstanceInfo\x12q\n\x10\x41\x64\x64InstanceFault\x12-.stratus.conductor.v1.AddInstanceFaultRequest\x1a..stratus.conductor.v1.AddInstanceFaultResponse\x12t\n\x11ReportComputeNode\x12..stratus.conductor.v1.ReportComputeNodeRequest\x1a/.stratus.conductor.v1.ReportComputeNodeResponse\x12t\n\x11ListHostInstances\x12..stratus.conductor.v1.ListHostInstancesRequest\x1a/.stratus.conductor.v1.ListHostInstancesResponse\x12R\n\x05\x43\x61sts\x12#.stratus.conductor.v1.ConductorCast\x1a\".stratus.conductor.v1.CastsSummary(\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,stratus/conductor/v1/conductor_service.proto\x12\x14stratus.conductor.v1\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1astratus/type/v1/cast.proto\x1a\x1estratus/type/v1/instance.proto\x1a$stratus/type/v1/instance_state.proto\"\x93\x07\n\x0cInstanceInfo\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\x12\n\nproject_id\x18\x03 \x01(\t\x12\x0f\n\x07user_id\x18\x04 \x01(\t\x12\x0c\n\x04host\x18\x05 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x06 \x01(\t\x12\x34\n\x06\x66lavor\x18\x07 \x01(\x0b\x32$.stratus.conductor.v1.InstanceFlavor\x12\x10\n\x08image_id\x18\x08 \x01(\t\x12\x42\n\x12requested_networks\x18\t \x03(\x0b\x32&.stratus.conductor.v1.RequestedNetwork\x12\x12\n\nvolume_ids\x18\n \x03(\t\x12\x42\n\x08metadata\x18\x0b \x03(\x0b\x32\x30.stratus.conductor.v1.InstanceInfo.MetadataEntry\x12*\n\x08vm_state\x18\x0c \x01(\x0e\x32\x18.stratus.type.v1.VmState\x12.\n\ntask_state\x18\r \x01(\x0e\x32\x1a.stratus.type.v1.TaskState\x12\x30\n\x0bpower_state\x18\x0e \x01(\x0e\x32\x1b.stratus.type.v1.PowerState\x12\x10\n\x08\x63laim_id\x18\x0f \x01(\t\x12\x0f\n\x07\x61ttempt\x18\x10 \x01(\x05\x12\x12\n\nalternates\x18\x11 \x03(\t\x12+\n\taddresses\x18\x12 \x03(\x0b\x32\x18.stratus.type.v1.Address\x12\x30\n\x07volumes\x18\x13 \x03(\x0b\x32\x1f.stratus.type.v1.AttachedVolume\x12\x31\n\rlaunched_time\x18\x14 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x63reate_time\x18\x15 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x16 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x10\n\x08key_name\x18\x17 \x01(\t\x12\x12\n\npublic_key\x18\x18 \x01(\t\x12\x11\n\tuser_data\x18\x19 \x01(\x0c\x12\x14\n\x0c\x63onfig_drive\x18\x1a \x01(\x08\x1a/\n\rMetadataEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"\xda\x01\n\x0eInstanceFlavor\x12\n\n\x02id\x18\x01 \x01(\t\x12\x0c\n\x04name\x18\x02 \x01(\t\x12\r\n\x05vcpus\x18\x03 \x01(\x05\x12\x0f\n\x07ram_mib\x18\x04 \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\x05 \x01(\x03\x12I\n\x0b\x65xtra_specs\x18\x06 \x03(\x0b\x32\x34.stratus.conductor.v1.InstanceFlavor.ExtraSpecsEntry\x1a\x31\n\x0f\x45xtraSpecsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\"7\n\x10RequestedNetwork\x12\x12\n\nnetwork_id\x18\x01 \x01(\t\x12\x0f\n\x07port_id\x18\x02 \x01(\t\")\n\x12GetInstanceRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\"\xf5\x03\n\x15UpdateInstanceRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12*\n\x08vm_state\x18\x02 \x01(\x0e\x32\x18.stratus.type.v1.VmState\x12.\n\ntask_state\x18\x03 \x01(\x0e\x32\x1a.stratus.type.v1.TaskState\x12\x30\n\x0bpower_state\x18\x04 \x01(\x0e\x32\x1b.stratus.type.v1.PowerState\x12<\n\x13\x65xpected_task_state\x18\x05 \x01(\x0e\x32\x1a.stratus.type.v1.TaskStateH\x00\x88\x01\x01\x12\x0c\n\x04host\x18\x06 \x01(\t\x12\x31\n\rlaunched_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\taddresses\x18\x08 \x03(\x0b\x32\x18.stratus.type.v1.Address\x12\x30\n\x07volumes\x18\t \x03(\x0b\x32\x1f.stratus.type.v1.AttachedVolume\x12/\n\x0bupdate_mask\x18\n \x01(\x0b\x32\x1a.google.protobuf.FieldMask\x12\x12\n\nrequest_id\x18\x0b \x01(\tB\x16\n\x14_expected_task_state\"r\n\x17\x41\x64\x64InstanceFaultRequest\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04\x63ode\x18\x02 \x01(\x05\x12\x0f\n\x07message\x18\x03 \x01(\t\x12\x0f\n\x07\x64\x65tails\x18\x04 \x01(\t\x12\x12\n\nrequest_id\x18\x05 \x01(\t\"\x1a\n\x18\x41\x64\x64InstanceFaultResponse\"\x87\x02\n\x18ReportComputeNodeRequest\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x0f\n\x07\x61\x64\x64ress\x18\x02 \x01(\t\x12\x19\n\x11\x61vailability_zone\x18\x03 \x01(\t\x12\x17\n\x0fhypervisor_type\x18\x04 \x01(\t\x12\x1a\n\x12hypervisor_version\x18\x05 \x01(\t\x12\x14\n\x0c\x61rchitecture\x18\x06 \x01(\t\x12\r\n\x05vcpus\x18\x07 \x01(\x05\x12\x0f\n\x07ram_mib\x18\x08 \x01(\x03\x12\x10\n\x08\x64isk_gib\x18\t \x01(\x03\x12\x14\n\x07\x65nabled\x18\n \x01(\x08H\x00\x88\x01\x01\x12\x12\n\nrequest_id\x18\x0b \x01(\tB\n\n\x08_enabled\"M\n\x19ReportComputeNodeResponse\x12\x1f\n\x17report_interval_seconds\x18\x01 \x01(\x05\x12\x0f\n\x07\x65nabled\x18\x02 \x01(\x08\"O\n\x18ListHostInstancesRequest\x12\x0c\n\x04host\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"k\n\x19ListHostInstancesResponse\x12\x35\n\tinstances\x18\x01 \x03(\x0b\x32\".stratus.conductor.v1.InstanceInfo\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xd5\x01\n\rConductorCast\x12-\n\x07\x63ontext\x18\x01 \x01(\x0b\x32\x1c.stratus.type.v1.CastContext\x12J\n\x15instance_build_failed\x18\x02 \x01(\x0b\x32).stratus.conductor.v1.InstanceBuildFailedH\x00\x12\x41\n\x10instance_deleted\x18\x03 \x01(\x0b\x32%.stratus.conductor.v1.InstanceDeletedH\x00\x42\x06\n\x04\x63\x61st\"\x84\x01\n\x13InstanceBuildFailed\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\x12\x10\n\x08\x63laim_id\x18\x03 \x01(\t\x12%\n\x05\x66\x61ult\x18\x04 \x01(\x0b\x32\x16.stratus.type.v1.Fault\x12\x11\n\tretryable\x18\x05 \x01(\x08\"4\n\x0fInstanceDeleted\x12\x13\n\x0binstance_id\x18\x01 \x01(\t\x12\x0c\n\x04host\x18\x02 \x01(\t\" \n\x0c\x43\x61stsSummary\x12\x10\n\x08received\x18\x01 \x01(\x03\x32\xfe\x04\n\tConductor\x12[\n\x0bGetInstance\x12(.stratus.conductor.v1.GetInstanceRequest\x1a\".stratus.conductor.v1.InstanceInfo\x12\x61\n\x0eUpdateInstance\x12+.stratus.conductor.v1.UpdateInstanceRequest\x1a\".stratus.conductor.v1.InstanceInfo\x12q\n\x10\x41\x64\x64InstanceFault\x12-.stratus.conductor.v1.AddInstanceFaultRequest\x1a..stratus.conductor.v1.AddInstanceFaultResponse\x12t\n\x11ReportComputeNode\x12..stratus.conductor.v1.ReportComputeNodeRequest\x1a/.stratus.conductor.v1.ReportComputeNodeResponse\x12t\n\x11ListHostInstances\x12..stratus.conductor.v1.ListHostInstancesRequest\x1a/.stratus.conductor.v1.ListHostInstancesResponse\x12R\n\x05\x43\x61sts\x12#.stratus.conductor.v1.ConductorCast\x1a\".stratus.conductor.v1.CastsSummary(\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,39 +41,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INSTANCEFLAVOR_EXTRASPECSENTRY']._loaded_options = None
   _globals['_INSTANCEFLAVOR_EXTRASPECSENTRY']._serialized_options = b'8\001'
   _globals['_INSTANCEINFO']._serialized_start=236
-  _globals['_INSTANCEINFO']._serialized_end=1072
-  _globals['_INSTANCEINFO_METADATAENTRY']._serialized_start=1025
-  _globals['_INSTANCEINFO_METADATAENTRY']._serialized_end=1072
-  _globals['_INSTANCEFLAVOR']._serialized_start=1075
-  _globals['_INSTANCEFLAVOR']._serialized_end=1293
-  _globals['_INSTANCEFLAVOR_EXTRASPECSENTRY']._serialized_start=1244
-  _globals['_INSTANCEFLAVOR_EXTRASPECSENTRY']._serialized_end=1293
-  _globals['_REQUESTEDNETWORK']._serialized_start=1295
-  _globals['_REQUESTEDNETWORK']._serialized_end=1350
-  _globals['_GETINSTANCEREQUEST']._serialized_start=1352
-  _globals['_GETINSTANCEREQUEST']._serialized_end=1393
-  _globals['_UPDATEINSTANCEREQUEST']._serialized_start=1396
-  _globals['_UPDATEINSTANCEREQUEST']._serialized_end=1897
-  _globals['_ADDINSTANCEFAULTREQUEST']._serialized_start=1899
-  _globals['_ADDINSTANCEFAULTREQUEST']._serialized_end=2013
-  _globals['_ADDINSTANCEFAULTRESPONSE']._serialized_start=2015
-  _globals['_ADDINSTANCEFAULTRESPONSE']._serialized_end=2041
-  _globals['_REPORTCOMPUTENODEREQUEST']._serialized_start=2044
-  _globals['_REPORTCOMPUTENODEREQUEST']._serialized_end=2307
-  _globals['_REPORTCOMPUTENODERESPONSE']._serialized_start=2309
-  _globals['_REPORTCOMPUTENODERESPONSE']._serialized_end=2386
-  _globals['_LISTHOSTINSTANCESREQUEST']._serialized_start=2388
-  _globals['_LISTHOSTINSTANCESREQUEST']._serialized_end=2467
-  _globals['_LISTHOSTINSTANCESRESPONSE']._serialized_start=2469
-  _globals['_LISTHOSTINSTANCESRESPONSE']._serialized_end=2576
-  _globals['_CONDUCTORCAST']._serialized_start=2579
-  _globals['_CONDUCTORCAST']._serialized_end=2792
-  _globals['_INSTANCEBUILDFAILED']._serialized_start=2795
-  _globals['_INSTANCEBUILDFAILED']._serialized_end=2927
-  _globals['_INSTANCEDELETED']._serialized_start=2929
-  _globals['_INSTANCEDELETED']._serialized_end=2981
-  _globals['_CASTSSUMMARY']._serialized_start=2983
-  _globals['_CASTSSUMMARY']._serialized_end=3015
-  _globals['_CONDUCTOR']._serialized_start=3018
-  _globals['_CONDUCTOR']._serialized_end=3656
+  _globals['_INSTANCEINFO']._serialized_end=1151
+  _globals['_INSTANCEINFO_METADATAENTRY']._serialized_start=1104
+  _globals['_INSTANCEINFO_METADATAENTRY']._serialized_end=1151
+  _globals['_INSTANCEFLAVOR']._serialized_start=1154
+  _globals['_INSTANCEFLAVOR']._serialized_end=1372
+  _globals['_INSTANCEFLAVOR_EXTRASPECSENTRY']._serialized_start=1323
+  _globals['_INSTANCEFLAVOR_EXTRASPECSENTRY']._serialized_end=1372
+  _globals['_REQUESTEDNETWORK']._serialized_start=1374
+  _globals['_REQUESTEDNETWORK']._serialized_end=1429
+  _globals['_GETINSTANCEREQUEST']._serialized_start=1431
+  _globals['_GETINSTANCEREQUEST']._serialized_end=1472
+  _globals['_UPDATEINSTANCEREQUEST']._serialized_start=1475
+  _globals['_UPDATEINSTANCEREQUEST']._serialized_end=1976
+  _globals['_ADDINSTANCEFAULTREQUEST']._serialized_start=1978
+  _globals['_ADDINSTANCEFAULTREQUEST']._serialized_end=2092
+  _globals['_ADDINSTANCEFAULTRESPONSE']._serialized_start=2094
+  _globals['_ADDINSTANCEFAULTRESPONSE']._serialized_end=2120
+  _globals['_REPORTCOMPUTENODEREQUEST']._serialized_start=2123
+  _globals['_REPORTCOMPUTENODEREQUEST']._serialized_end=2386
+  _globals['_REPORTCOMPUTENODERESPONSE']._serialized_start=2388
+  _globals['_REPORTCOMPUTENODERESPONSE']._serialized_end=2465
+  _globals['_LISTHOSTINSTANCESREQUEST']._serialized_start=2467
+  _globals['_LISTHOSTINSTANCESREQUEST']._serialized_end=2546
+  _globals['_LISTHOSTINSTANCESRESPONSE']._serialized_start=2548
+  _globals['_LISTHOSTINSTANCESRESPONSE']._serialized_end=2655
+  _globals['_CONDUCTORCAST']._serialized_start=2658
+  _globals['_CONDUCTORCAST']._serialized_end=2871
+  _globals['_INSTANCEBUILDFAILED']._serialized_start=2874
+  _globals['_INSTANCEBUILDFAILED']._serialized_end=3006
+  _globals['_INSTANCEDELETED']._serialized_start=3008
+  _globals['_INSTANCEDELETED']._serialized_end=3060
+  _globals['_CASTSSUMMARY']._serialized_start=3062
+  _globals['_CASTSSUMMARY']._serialized_end=3094
+  _globals['_CONDUCTOR']._serialized_start=3097
+  _globals['_CONDUCTOR']._serialized_end=3735
 # @@protoc_insertion_point(module_scope)

@@ -14,7 +14,7 @@ from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
 DESCRIPTOR: _descriptor.FileDescriptor
 
 class InstanceInfo(_message.Message):
-    __slots__ = ("id", "name", "project_id", "user_id", "host", "availability_zone", "flavor", "image_id", "requested_networks", "volume_ids", "metadata", "vm_state", "task_state", "power_state", "claim_id", "attempt", "alternates", "addresses", "volumes", "launched_time", "create_time", "update_time")
+    __slots__ = ("id", "name", "project_id", "user_id", "host", "availability_zone", "flavor", "image_id", "requested_networks", "volume_ids", "metadata", "vm_state", "task_state", "power_state", "claim_id", "attempt", "alternates", "addresses", "volumes", "launched_time", "create_time", "update_time", "key_name", "public_key", "user_data", "config_drive")
     class MetadataEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -44,6 +44,10 @@ class InstanceInfo(_message.Message):
     LAUNCHED_TIME_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    KEY_NAME_FIELD_NUMBER: _ClassVar[int]
+    PUBLIC_KEY_FIELD_NUMBER: _ClassVar[int]
+    USER_DATA_FIELD_NUMBER: _ClassVar[int]
+    CONFIG_DRIVE_FIELD_NUMBER: _ClassVar[int]
     id: str
     name: str
     project_id: str
@@ -66,7 +70,11 @@ class InstanceInfo(_message.Message):
     launched_time: _timestamp_pb2.Timestamp
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., flavor: _Optional[_Union[InstanceFlavor, _Mapping]] = ..., image_id: _Optional[str] = ..., requested_networks: _Optional[_Iterable[_Union[RequestedNetwork, _Mapping]]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., claim_id: _Optional[str] = ..., attempt: _Optional[int] = ..., alternates: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    key_name: str
+    public_key: str
+    user_data: bytes
+    config_drive: bool
+    def __init__(self, id: _Optional[str] = ..., name: _Optional[str] = ..., project_id: _Optional[str] = ..., user_id: _Optional[str] = ..., host: _Optional[str] = ..., availability_zone: _Optional[str] = ..., flavor: _Optional[_Union[InstanceFlavor, _Mapping]] = ..., image_id: _Optional[str] = ..., requested_networks: _Optional[_Iterable[_Union[RequestedNetwork, _Mapping]]] = ..., volume_ids: _Optional[_Iterable[str]] = ..., metadata: _Optional[_Mapping[str, str]] = ..., vm_state: _Optional[_Union[_instance_state_pb2.VmState, str]] = ..., task_state: _Optional[_Union[_instance_state_pb2.TaskState, str]] = ..., power_state: _Optional[_Union[_instance_state_pb2.PowerState, str]] = ..., claim_id: _Optional[str] = ..., attempt: _Optional[int] = ..., alternates: _Optional[_Iterable[str]] = ..., addresses: _Optional[_Iterable[_Union[_instance_pb2.Address, _Mapping]]] = ..., volumes: _Optional[_Iterable[_Union[_instance_pb2.AttachedVolume, _Mapping]]] = ..., launched_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., key_name: _Optional[str] = ..., public_key: _Optional[str] = ..., user_data: _Optional[bytes] = ..., config_drive: _Optional[bool] = ...) -> None: ...
 
 class InstanceFlavor(_message.Message):
     __slots__ = ("id", "name", "vcpus", "ram_mib", "disk_gib", "extra_specs")
