@@ -5,7 +5,8 @@ SCHEDULING to the first step there is work for, then, acting as the user: the
 image is fetched into the cache (under that first state, so a bad image fails
 before anything is allocated); ports are created or bound (NETWORKING);
 volumes are reserved and attached (BLOCK_DEVICE_MAPPING); the overlay disk is
-made and the domain defined and started with every device (SPAWNING); the
+made, the config drive written if the guest gets one, and the domain defined
+and started with every device (SPAWNING); the
 ports are reported ACTIVE; and the instance is reported ACTIVE and RUNNING.
 Each task state is reported once, in the order the work is done. Each step
 pushes its undo. A failure undoes them newest first (domain, disk, volumes,
@@ -22,7 +23,7 @@ from __future__ import annotations
 
 import logging
 
-from components.compute import disks, spawn
+from components.compute import disks, instance_drive, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.domain_xml import disk_device
 from components.compute.faults import fault_of
@@ -177,6 +178,8 @@ class Build:
         directory = self.host.instance_dir(self.instance.id)
         self.undo.push(f"remove {directory}", disks.remove_instance_dir, directory)
         spawn.create_root_disk(self.host, self.instance, image, base)
+        if instance_drive.wanted(self.host, self.instance):
+            instance_drive.write(self.host, self.instance, self.ports)
         spawn.start_domain(self.host, self.instance, self.ports, self.volumes)
         self.undo.push("destroy the domain", self.host.driver.destroy, self.instance.id)
         for port in self.ports:

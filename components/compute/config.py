@@ -72,3 +72,6 @@ class ComputeConfig(Config):
     failure_resend_seconds: float = 20.0
     # Builds and other casts handled at the same time (different instances).
     cast_workers: int = 16
+    # Give every guest built here a config drive, even one that did not ask for
+    # it (nova's force_config_drive).
+    force_config_drive: bool = False

@@ -4,7 +4,8 @@ Each instance gets ``<instances dir>/<instance id>/`` holding ``disk`` (a
 qcow2 overlay whose backing file is the cached image, so the image is shared
 and only the instance's writes take space) and ``console.log`` (its serial
 console); a guest booting a kernel directly also has ``kernel``, ``ramdisk``
-(hard links to the cached images) and ``cmdline``.
+(hard links to the cached images) and ``cmdline``; a guest with a config drive
+has ``disk.config`` (its ISO image, as nova names it).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ CONSOLE_LOG = "console.log"
 KERNEL_FILE = "kernel"
 RAMDISK_FILE = "ramdisk"
 KERNEL_ARGS_FILE = "cmdline"
+CONFIG_DRIVE_FILE = "disk.config"
 GIB = 1024**3
 
 

@@ -22,7 +22,8 @@ client certificate libvirt's qemu.conf names); the host never opens it.
 
 The guest boots from its root disk, or, when its image names a kernel and a
 ramdisk (Glance's ``kernel_id``/``ramdisk_id``), from those directly
-(:func:`os_kernel_boot`). ``<features><acpi/>`` lets the guest power itself off
+(:func:`os_kernel_boot`). A config drive (OpenStack's ``config-2`` ISO) is a
+read-only CD-ROM (:func:`config_drive_cdrom`). ``<features><acpi/>`` lets the guest power itself off
 and hear the ACPI power button that a stop or a soft reboot presses.
 """
 
@@ -96,6 +97,8 @@ class DomainSpec:
     kernel: str = ""
     ramdisk: str = ""
     kernel_args: str = ""
+    # The config drive's ISO image, attached as a read-only CD-ROM; empty: none.
+    config_drive: str = ""
 
 
 def disk_device(index: int) -> str:
@@ -140,6 +143,17 @@ def volume_disk(volume: VolumeDisk) -> ET.Element:
     _sub(disk, "target", dev=volume.device, bus="virtio")
     # The guest sees the volume id as the disk serial (/dev/disk/by-id), as in nova.
     _sub(disk, "serial", volume.volume_id[:20])
+    return disk
+
+
+def config_drive_cdrom(path: str) -> ET.Element:
+    """The config drive as a read-only IDE CD-ROM ``hdd``, as nova attaches it on x86
+    (the domain's default machine type, i440fx, has IDE; q35 would need SATA)."""
+    disk = ET.Element("disk", {"type": "file", "device": "cdrom"})
+    _sub(disk, "driver", name="qemu", type="raw")
+    _sub(disk, "source", file=path)
+    _sub(disk, "target", dev="hdd", bus="ide")
+    _sub(disk, "readonly")
     return disk
 
 
@@ -237,6 +251,8 @@ def domain(spec: DomainSpec) -> ET.Element:
     devices = _sub(root, "devices")
     devices.append(root_disk(spec.root_disk, bootable=not spec.kernel))
     devices.extend(volume_disk(volume) for volume in spec.volumes)
+    if spec.config_drive:
+        devices.append(config_drive_cdrom(spec.config_drive))
     devices.extend(nic(port, spec.nic_type) for port in spec.nics)
     devices.append(serial_console(spec.console_log))
     return root

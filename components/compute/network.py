@@ -33,6 +33,8 @@ class PluggedPort:
     mac_address: str
     ip_address: str
     mtu: int
+    # (subnet id, address) of every fixed IP of the port (the config drive's networks).
+    fixed_ips: tuple[tuple[str, str], ...] = ()
 
 
 class Ports:
@@ -69,7 +71,12 @@ class Ports:
             mac_address=port.mac_address,
             ip_address=port.fixed_ips[0].ip_address if port.fixed_ips else "",
             mtu=network.mtu,
+            fixed_ips=tuple((f.subnet_id, f.ip_address) for f in port.fixed_ips),
         )
+
+    def subnet(self, subnet_id: str):
+        """The subnet of a fixed IP (its cidr, gateway, DNS servers and DHCP)."""
+        return call(self._stub().GetSubnet, net_pb2.GetSubnetRequest(subnet_id=subnet_id))
 
     def get(self, port_id: str):
         return call(self._stub().GetPort, net_pb2.GetPortRequest(port_id=port_id))

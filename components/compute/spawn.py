@@ -7,7 +7,8 @@ acting as.
 An image whose properties name a kernel and a ramdisk (Glance's ``kernel_id``
 and ``ramdisk_id``) boots them directly: both are cached like any image and,
 as nova does, linked into the instance directory with the kernel command line
-(``os_command_line``), so a hard reboot needs no image call.
+(``os_command_line``), so a hard reboot needs no image call. A config drive
+written by the build (guest_drive.py) is found there the same way.
 """
 
 from __future__ import annotations
@@ -87,6 +88,13 @@ def _kernel_boot(directory: Path) -> dict[str, str]:
     }
 
 
+def _config_drive(directory: Path) -> dict[str, str]:
+    """The DomainSpec field of the config drive, if the instance directory has one (a
+    hard reboot or a restarted host finds it there, as the build left it)."""
+    drive = directory / disks.CONFIG_DRIVE_FILE
+    return {"config_drive": str(drive)} if drive.exists() else {}
+
+
 def domain_spec(
     host: Host, instance: Instance, ports: Sequence[PluggedPort], volumes: Sequence[VolumeDisk]
 ) -> domain_xml.DomainSpec:
@@ -112,6 +120,7 @@ def domain_spec(
         nics=[host.networks.nic(p) for p in ports],
         volumes=list(volumes),
         **_kernel_boot(directory),
+        **_config_drive(directory),
     )
 
 

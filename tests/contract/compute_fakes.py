@@ -278,6 +278,17 @@ class FakeNetwork(net_grpc.NetworkServicer, Fake):
         self.endpoints: dict[str, str] = {}
         self.vnis: dict[str, int] = {}
         self._vnis = itertools.count(7001)
+        # The subnet every fake port's fixed IP is on.
+        self.subnets: dict[str, net_pb2.Subnet] = {
+            "s-1": net_pb2.Subnet(
+                id="s-1",
+                cidr="10.0.0.0/24",
+                ip_version=4,
+                gateway_ip="10.0.0.1",
+                dns_nameservers=["10.0.0.2"],
+                enable_dhcp=False,
+            )
+        }
 
     def add_network(self, name: str = "private", mtu: int = 1450) -> str:
         network_id = str(uuid.uuid4())
@@ -330,6 +341,12 @@ class FakeNetwork(net_grpc.NetworkServicer, Fake):
     def GetPort(self, request, context):
         self.record("GetPort", request)
         return self._port(request.port_id)
+
+    def GetSubnet(self, request, context):
+        self.record("GetSubnet", request)
+        if request.subnet_id not in self.subnets:
+            raise errors.NotFound(f"no subnet {request.subnet_id}")
+        return self.subnets[request.subnet_id]
 
     def UpdatePort(self, request, context):
         self.record("UpdatePort", request)

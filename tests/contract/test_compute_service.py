@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import datetime
+import io
 import json
 import subprocess
 import threading
@@ -15,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import grpc
+import pycdlib
 import pytest
 
 from components.compute import domain_xml, reconcile
@@ -602,6 +604,107 @@ def test_deletion_during_the_build_stops_it_and_cleans_up_without_a_failure(clou
     assert cloud.conductor.casts_of("instance_build_failed", instance.id) == []
     assert cloud.conductor.calls("AddInstanceFault") == []
     assert_nothing_left(cloud, instance)
+
+
+# -- Config drive -----------------------------------------------------------------------
+
+PUBLIC_KEY = (
+    "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGx8b3bq4Kk8yO2iJ1cQbVnX0Yt5mQ3N6f7rE8sWdQ1a me@laptop"
+)
+USER_DATA = b"#!/bin/sh\necho hello > /marker\n"
+
+
+def iso_file(path: Path, name: str) -> bytes:
+    """One file of an ISO image, by its Rock Ridge path."""
+    iso = pycdlib.PyCdlib()
+    iso.open(str(path))
+    try:
+        out = io.BytesIO()
+        iso.get_file_from_iso_fp(out, rr_path=f"/{name}")
+        return out.getvalue()
+    finally:
+        iso.close()
+
+
+def cdroms(cloud: Cloud, instance_id: str) -> list[ET.Element]:
+    return cloud.domain_xml(instance_id).findall("devices/disk[@device='cdrom']")
+
+
+def test_a_config_drive_carries_the_key_user_data_and_nics_and_is_a_cdrom(cloud):
+    network_id = cloud.fakes.network.add_network(mtu=1450)
+    instance = cloud.instance(
+        networks=[network_id],
+        name="Web 1_Prod!",
+        metadata={"role": "web"},
+        key_name="laptop",
+        public_key=PUBLIC_KEY,
+        user_data=USER_DATA,
+        config_drive=True,
+    )
+    cloud.build(instance)
+    active = cloud.wait_active(instance)
+    drive = cloud.instance_dir(instance.id) / "disk.config"
+    assert drive.exists()
+    meta = json.loads(iso_file(drive, "openstack/latest/meta_data.json"))
+    assert meta["uuid"] == instance.id and meta["name"] == "Web 1_Prod!"
+    assert meta["hostname"] == "web-1-prod"
+    assert meta["public_keys"] == {"laptop": PUBLIC_KEY}
+    assert meta["meta"] == {"role": "web"}
+    assert iso_file(drive, "openstack/latest/user_data") == USER_DATA
+    network = json.loads(iso_file(drive, "openstack/latest/network_data.json"))
+    address = active.addresses[0]
+    [link] = network["links"]
+    assert (link["ethernet_mac_address"], link["mtu"]) == (address.mac_address, 1450)
+    [net] = network["networks"]
+    assert (net["type"], net["ip_address"], net["netmask"]) == (
+        "ipv4",
+        address.ip_address,
+        "255.255.255.0",
+    )
+    assert net["routes"][0]["gateway"] == "10.0.0.1"
+    assert network["services"] == [{"type": "dns", "address": "10.0.0.2"}]
+    [cdrom] = cdroms(cloud, instance.id)
+    assert cdrom.find("source").get("file") == str(drive)
+    assert cdrom.find("target").get("dev") == "hdd" and cdrom.find("readonly") is not None
+
+
+def test_without_a_config_drive_there_is_no_iso_and_no_cdrom(cloud):
+    instance, _, _ = built(cloud, with_volume=False)
+    assert not (cloud.instance_dir(instance.id) / "disk.config").exists()
+    assert cdroms(cloud, instance.id) == []
+    assert cloud.fakes.network.calls("GetSubnet") == []
+
+
+def test_a_host_that_forces_config_drives_gives_one_to_every_guest(fakes, tmp_path):
+    with compute_host(fakes, tmp_path, force_config_drive=True) as cloud:
+        instance = cloud.instance(name="---")
+        cloud.build(instance)
+        cloud.wait_active(instance)
+        drive = cloud.instance_dir(instance.id) / "disk.config"
+        meta = json.loads(iso_file(drive, "openstack/latest/meta_data.json"))
+        assert meta["hostname"] == f"server-{instance.id[:8]}"
+        assert "public_keys" not in meta
+        assert len(cdroms(cloud, instance.id)) == 1
+
+
+def test_a_hard_reboot_attaches_the_config_drive_again_and_terminate_removes_it(cloud):
+    instance = cloud.instance(user_data=USER_DATA, config_drive=True)
+    cloud.build(instance)
+    cloud.wait_active(instance)
+    drive = cloud.instance_dir(instance.id) / "disk.config"
+    cloud.host.driver.destroy(instance.id)
+    act(
+        cloud,
+        instance,
+        instance_state_pb2.TASK_STATE_REBOOTING_HARD,
+        reboot_instance=reboot(instance, HARD),
+    )
+    [cdrom] = cdroms(cloud, instance.id)
+    assert cdrom.find("source").get("file") == str(drive)
+    cloud.conductor.set_task(instance.id, instance_state_pb2.TASK_STATE_DELETING)
+    cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))
+    cloud.wait_deleted(instance)
+    assert not drive.exists()
 
 
 # -- TerminateInstance ------------------------------------------------------------------

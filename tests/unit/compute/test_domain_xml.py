@@ -178,3 +178,17 @@ def test_domain_across_machines_has_bridge_nics_and_nbd_volumes():
 )
 def test_disk_device_names_follow_the_linux_virtio_scheme(index, name):
     assert domain_xml.disk_device(index) == name
+
+
+def test_config_drive_is_a_read_only_ide_cdrom_hdd():
+    assert_golden(
+        "config_drive_cdrom.xml", domain_xml.config_drive_cdrom(f"{INSTANCE_DIR}/disk.config")
+    )
+
+
+def test_domain_with_a_config_drive_has_the_cdrom_after_the_volumes():
+    element = domain_xml.domain(spec(config_drive=f"{INSTANCE_DIR}/disk.config"))
+    assert_golden("domain_config_drive.xml", element)
+    devices = [d.get("device") for d in element.iter("disk")]
+    assert devices == ["disk", "disk", "disk", "cdrom"]
+    assert domain_xml.domain(spec()).find("devices/disk[@device='cdrom']") is None
