@@ -95,6 +95,8 @@ def server_record(session: Session, s: Server) -> Record:
             "availability_zone": s.availability_zone,
             "fault": fault,
             "metadata": dict(sorted(s.metadata.items())),
+            "key_name": s.key_name or None,
+            "config_drive": s.config_drive,
             "project_id": s.project_id,
             "user_id": s.user_id,
             "created": when(s.create_time),
@@ -198,6 +200,25 @@ def follow(session: Session, s: Server, gone_ok: bool = False) -> Server | None:
     help="Build in this availability zone (default: any); ZONE:HOST also picks the host "
     "(admins only, as in Nova).",
 )
+@click.option(
+    "--key-name",
+    default="",
+    metavar="NAME",
+    help="Give the guest the public key of this key pair of yours (see `keypair list`), "
+    "on a config drive.",
+)
+@click.option(
+    "--user-data",
+    type=click.File("rb"),
+    metavar="FILE",
+    help="Give the guest this file (at most 64 KiB; - reads standard input) as its "
+    "user data (cloud-init), on a config drive.",
+)
+@click.option(
+    "--config-drive",
+    is_flag=True,
+    help="Give the guest a config drive (always given with --key-name or --user-data).",
+)
 @click.option("--wait", is_flag=True, help=WAIT_HELP)
 @formatted
 @click.pass_obj
@@ -211,6 +232,9 @@ def server_create(
     volume_refs,
     properties,
     availability_zone,
+    key_name,
+    user_data,
+    config_drive,
     wait,
 ) -> Record:
     """Create a server called NAME.
@@ -226,6 +250,9 @@ def server_create(
         volume_ids=[resolve.volume(session, ref).id for ref in volume_refs],
         metadata=parse_properties(properties),
         availability_zone=availability_zone,
+        key_name=key_name,
+        user_data=user_data.read() if user_data is not None else b"",
+        config_drive=config_drive,
     )
     created = _servers(session).CreateServer(request)
     if wait:
