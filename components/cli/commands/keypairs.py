@@ -1,9 +1,11 @@
 """``keypair`` commands: the SSH keys servers are booted with (each user's own).
 
 As python-openstackclient does, ``keypair create`` without ``--public-key``
-has the api generate the key and prints the private key once; with
-``--private-key FILE`` it is written there instead (0600, never over an
-existing file). The api never keeps it: a lost private key is a new key pair.
+has the api generate the key and prints the private key once; it is also
+saved in the CLI's data directory (see saved_keys), where ``server ssh``
+finds it. With ``--private-key FILE`` it is written there instead (0600,
+never over an existing file). The api never keeps it: a lost private key is
+a new key pair.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from components.cli import batch
+from components.cli import batch, saved_keys
 from components.cli.errors import CliError
 from components.cli.output import Listing, Record, formatted, when
 from components.cli.session import Session, every
@@ -104,11 +106,19 @@ def keypair_create(session: Session, name, key_type, public_key, private_key) ->
         return keypair_record(_stub(session).ImportKeypair(request))
     request = pb2.CreateKeypairRequest(name=name, key_type=key_type or "")
     if private_key is None:
-        created = _stub(session).CreateKeypair(request)
+        saved = saved_keys.key_path(session.credentials, name)
+        saved_keys.make_private_directories(saved)
+        created = _create_into(session, request, str(saved))
         # As openstack does: the key alone, so `stratus keypair create k > k.pem` works.
         click.echo(created.private_key, nl=False)
+        click.echo(f"Private key saved to {saved} (server ssh uses it)", err=True)
         return None
-    target, handle = _open_private_file(private_key)
+    return keypair_record(_create_into(session, request, private_key).keypair)
+
+
+def _create_into(session: Session, request, path: str) -> pb2.CreateKeypairResponse:
+    """CreateKeypair, its private key written to ``path`` (no file is left if it fails)."""
+    target, handle = _open_private_file(path)
     with handle:
         try:
             created = _stub(session).CreateKeypair(request)
@@ -117,7 +127,7 @@ def keypair_create(session: Session, name, key_type, public_key, private_key) ->
                 target.unlink()
             raise
         handle.write(created.private_key)
-    return keypair_record(created.keypair)
+    return created
 
 
 @keypair.command("list")

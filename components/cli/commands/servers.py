@@ -9,6 +9,7 @@ import grpc
 
 from components.cli import batch, progress, resolve
 from components.cli.commands.flavors import parse_properties
+from components.cli.commands.server_ssh import server_ssh
 from components.cli.errors import CliError, Interrupted, RemoteError
 from components.cli.output import Listing, Record, enum_name, formatted, when
 from components.cli.session import Session, every
@@ -31,6 +32,9 @@ def _servers(session: Session):
 @click.group()
 def server() -> None:
     """Servers: virtual machines."""
+
+
+server.add_command(server_ssh)
 
 
 # ---------------------------------------------------------------- views
