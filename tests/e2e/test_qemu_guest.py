@@ -29,13 +29,16 @@ import libvirt
 import pytest
 
 from components.compute import accelerator
+from components.compute.instance_drive import sanitize_hostname
 from components.supervisor import guest_image, qemu_host, seed
 from stratus.api.v1 import api_service_pb2 as api_pb2
+from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from stratus.network.v1 import network_service_pb2 as network_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from tests import host_guard
 from tests.e2e.boot import Driver
 from tests.e2e.conftest import Cloud
+from tests.e2e.test_cli import Stratus
 
 pytestmark = [pytest.mark.e2e, pytest.mark.qemu]
 PORT_OFFSET = int(os.environ.get("STRATUS_QEMU_E2E_PORT_OFFSET", "21000"))
@@ -312,3 +315,72 @@ def test_stop_start_and_reboot_change_the_guests_real_power_state(driver, hyperv
         assert domain_state(hypervisor, server.id) == RUNNING
         wait_console(driver, server.id, lambda t, n=before: t.count(f"{PREFIX} ready") == n + 1)
     driver.delete(server.id, timeout=60)
+
+
+def test_stratus_server_ssh_reaches_the_guest_with_its_key_and_runs_its_user_data(
+    qemu_cloud, driver, tmp_path
+):
+    """The operator's path: key pair, boot with user data, ``stratus server ssh``.
+
+    The CLI runs here, where run-all keeps the network's DHCP namespace: it
+    reaches the guest through qdhcp-<network id>, as Neutron operators do.
+    """
+    keypairs = api_grpc.KeypairsStub(qemu_cloud.channel("api"))
+    key_name = f"e2e-ssh-{uuid.uuid4().hex[:6]}"
+    created = keypairs.CreateKeypair(
+        api_pb2.CreateKeypairRequest(name=key_name), metadata=driver.md, timeout=30
+    )
+    key = tmp_path / "id_guest"
+    key.write_text(created.private_key)
+    key.chmod(0o600)
+    name = f"E2E_Ssh.{uuid.uuid4().hex[:6]}"
+    start = time.monotonic()
+    server = driver.create(
+        name,
+        key_name=key_name,
+        user_data=b"#!/bin/sh\necho stratus-marker > /marker\n",
+    )
+    try:
+        text = wait_console(
+            driver,
+            server.id,
+            lambda t: (
+                f"{PREFIX} ssh ready" in t
+                or f"{PREFIX} ssh failed" in t
+                or f"{PREFIX} no config drive" in t
+            ),
+        )
+        assert f"{PREFIX} ssh ready" in text, text
+        print(f"\nguest {server.id}: CreateServer -> ssh ready {time.monotonic() - start:.2f}s")
+        assert driver.wait(server.id).status == api_pb2.Server.STATUS_ACTIVE
+
+        stratus = Stratus(qemu_cloud, tmp_path)
+        command = [
+            "server",
+            "ssh",
+            "--identity",
+            str(key),
+            server.id,
+            "--",
+            "hostname; cat /marker",
+        ]
+        result = stratus.run(*command, timeout=60)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.split() == [sanitize_hostname(name, server.id), "stratus-marker"]
+        assert (tmp_path / "cache" / "stratus" / "known_hosts").read_text().strip()
+
+        wrong = tmp_path / "id_wrong"
+        subprocess.run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(wrong)], check=True
+        )
+        result = stratus.run(
+            "server", "ssh", "--identity", str(wrong), name, "--", "cat /marker", timeout=60
+        )
+        assert result.returncode != 0
+        assert "Permission denied" in result.stderr, result.stderr
+        assert "stratus-marker" not in result.stdout
+    finally:
+        driver.delete(server.id, timeout=60)
+        keypairs.DeleteKeypair(
+            api_pb2.DeleteKeypairRequest(name=key_name), metadata=driver.md, timeout=30
+        )
