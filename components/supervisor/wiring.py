@@ -65,10 +65,6 @@ VOLUME_NBD_PORT_MAX = "STRATUS_VOLUME_NBD_PORT_MAX"
 NBD_PORT_BASE = 11000
 NBD_PORTS = 200
 EPHEMERAL_PORTS_START = 32768
-# Where the volume service keeps the pid files of its qemu-storage-daemon exports
-# (components.volume.nbd.stop_stale(run_dir)), relative to its data directory:
-# components/volume/service.py (build_exports) names it too; keep the two equal.
-VOLUME_NBD_RUN_DIR = Path("volume-exports") / "run"
 
 # One machine's VXLAN endpoint.
 LOOPBACK_TUNNEL_IP = "127.0.0.1"
@@ -141,10 +137,10 @@ def clean_network_leftovers(data_dir: Path) -> None:
 def stop_volume_exports(data_dir: Path) -> list[int]:
     """Stop the qemu-storage-daemon exports the volume service of ``data_dir`` left
     running (a crash of it, or of run-all); their pids."""
-    from components.volume import nbd
+    from components.volume import exports, nbd
 
     try:
-        return nbd.stop_stale(Path(data_dir) / VOLUME_NBD_RUN_DIR)
+        return nbd.stop_stale(exports.run_dir_of(data_dir))
     except Exception as error:
         log.error("stopping the volume service's NBD exports failed: %s", error)
         return []

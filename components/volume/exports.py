@@ -33,6 +33,16 @@ from components.volume.models import Attachment
 log = logging.getLogger(__name__)
 
 TRANSPORTS = ("file", "nbd")
+# The volume service's exports live under <data_dir>/volume-exports: tls/ (the
+# daemons' credentials) and run/ (their pid files, where run-all finds leftovers).
+EXPORTS_DIR = "volume-exports"
+
+
+def run_dir_of(data_dir: Path) -> Path:
+    """Where the export daemons' pid files are, for the service of ``data_dir``."""
+    return Path(data_dir) / EXPORTS_DIR / "run"
+
+
 RETRY_SECONDS = 0.5
 
 
@@ -57,7 +67,7 @@ class Exports:
         self.host = host
         self.ports = ports
         self.tls_dir = tls_dir
-        self.run_dir = Path(run_dir) if run_dir else backend.root.parent / "volume-exports"
+        self.run_dir = Path(run_dir) if run_dir else run_dir_of(backend.root.parent)
         self._running: dict[str, nbd.Export] = {}
         # Held while starting or stopping: a port is chosen and taken by one call at a time.
         self._lock = threading.Lock()

@@ -8,7 +8,7 @@ from pathlib import Path
 from components.framework import ImageClient, InvalidArgument, caller, quote, timestamp, validation
 from components.volume import attachments, nbd, quotas
 from components.volume.backend import ConnectionInfo, FileBackend
-from components.volume.exports import TRANSPORTS, Exports
+from components.volume.exports import EXPORTS_DIR, TRANSPORTS, Exports, run_dir_of
 from components.volume.states import Status
 from components.volume.store import VolumeInfo
 from components.volume.volumes import NewVolume, Volumes
@@ -58,7 +58,7 @@ def build_exports(config, backend: FileBackend) -> Exports:
             "set nbd_host to this machine's address",
             field="nbd_host",
         )
-    state = Path(config.data_dir) / "volume-exports"
+    state = Path(config.data_dir) / EXPORTS_DIR
     tls_dir = None
     if config.tls_ca_file and config.tls_cert_file and config.tls_key_file:
         tls_dir = nbd.make_tls_dir(
@@ -74,7 +74,7 @@ def build_exports(config, backend: FileBackend) -> Exports:
         host,
         range(config.nbd_port_min, config.nbd_port_max + 1),
         tls_dir,
-        state / "run",
+        run_dir_of(config.data_dir),
     )
 
 
