@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
-import shutil
 import subprocess
 
 import pytest
@@ -21,31 +19,19 @@ from components.compute.libvirt_driver import RUNNING, SHUTOFF
 from components.network.vxlan import bridge_name
 from stratus.compute.v1 import compute_service_pb2 as pb2
 from stratus.type.v1 import instance_state_pb2
+from tests import vxlan_namespaces
 from tests.contract.compute_fakes import SERVICE_TOKEN, USER_TOKEN, serving_fakes
 from tests.contract.test_compute_service import HARD, act, built, compute_host, reboot
 
 PID = os.getpid()
 NAMESPACE = f"stcc{PID}-h"
-OURS = re.compile(r"stcc(\d+)-")
 UNDERLAY = "ul0"
 TUNNEL_IP = "10.254.0.1"
 OTHER_HOST, OTHER_IP = "compute-2", "10.254.0.2"
 
 
 def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "bridges in a network namespace need root"
-    if shutil.which("ip") is None or shutil.which("bridge") is None:
-        return "ip and bridge (iproute2) are not installed"
-    probe = f"stcc{PID}-probe"
-    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
-        return "network namespaces cannot be created here (ip netns add failed)"
-    made = subprocess.run(
-        ["ip", "-n", probe, "link", "add", "v", "type", "vxlan", "id", "1", "dstport", "4789"],
-        capture_output=True,
-    )
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
-    return None if made.returncode == 0 else "this kernel cannot make VXLAN interfaces"
+    return vxlan_namespaces.why_not("stcc")
 
 
 WHY_NOT = _why_not()
@@ -59,12 +45,8 @@ def ip(*args: str) -> str:
 
 
 def clean() -> None:
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
-    for line in listed.stdout.splitlines():
-        name = line.split()[0] if line.strip() else ""
-        found = OURS.match(name)
-        if found and (int(found[1]) == PID or not os.path.exists(f"/proc/{found[1]}")):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+    """Remove this run's namespace and those of earlier runs whose process is gone."""
+    vxlan_namespaces.clean("stcc")
 
 
 def links() -> dict[str, dict]:

@@ -9,17 +9,14 @@ tests/e2e/test_dhcp_agent.py. Root, iproute2, dnsmasq and VXLAN needed.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import pwd
-import re
 import shutil
 import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import grpc
@@ -28,19 +25,16 @@ import pytest
 from components.framework.auth import TOKEN_HEADER
 from components.network import dhcp, dhcp_agent
 from components.network.vxlan import bridge_name
-from stratus.identity.v1 import identity_service_pb2 as identity_pb2
-from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from stratus.network.v1 import network_service_pb2 as pb2
 from stratus.network.v1 import network_service_pb2_grpc as pb2_grpc
+from tests.e2e import lone
 from tests.e2e.test_dhcp_agent import CLIENT, CLIENT6, CLIENT_LEASE
 
 pytestmark = pytest.mark.e2e
-ROOT = Path(__file__).resolve().parents[2]
 PREFIX = f"stnd{os.getpid()}"
 BRIDGES, GUEST = f"{PREFIX}b", f"{PREFIX}g"
 GUEST_IF, GUEST_TAP = "gv", f"{PREFIX}t"
 UNDERLAY, TUNNEL_IP = "ul", "10.249.17.2"
-LISTENING = re.compile(r"listening on (\S+:\d+)")
 
 
 def _why_not() -> str | None:
@@ -93,64 +87,11 @@ def wait_until(predicate, timeout: float = 10.0, what: str = "") -> None:
         time.sleep(0.1)
 
 
-@contextlib.contextmanager
-def started(module: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """``python -m module --port 0`` until the block ends; ``process.address`` is set."""
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, "--port", "0"],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not (found := LISTENING.search(log.read_text(errors="replace"))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{module} did not start:\n{log.read_text(errors='replace')[-3000:]}")
-            time.sleep(0.1)
-        process.address = found.group(1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-
-
 @pytest.fixture(scope="module")
 def identity(tmp_path_factory):
-    """(identity address, demo token, environment for another component)."""
-    data = tmp_path_factory.mktemp("stnd")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATUS_")}
-    env |= {"STRATUS_DATA_DIR": str(data), "STRATUS_IDENTITY_PASSWORD_HASH_ROUNDS": "4"}
-    boot = subprocess.run(
-        [sys.executable, "-m", "components.identity", "bootstrap", "--demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert boot.returncode == 0, boot.stdout + boot.stderr
-    with started("components.identity", env, data / "identity.log") as process:
-        password = (data / "secrets" / "demo.password").read_text().strip()
-        with grpc.insecure_channel(process.address) as channel:
-            token = (
-                identity_grpc.IdentityStub(channel)
-                .IssueToken(
-                    identity_pb2.IssueTokenRequest(
-                        username="demo", password=password, project_name="demo"
-                    )
-                )
-                .token
-            )
-        yield process.address, token, env | {"STRATUS_IDENTITY_ADDRESS": process.address}
+    """(demo token, environment for another component)."""
+    with lone.identity(tmp_path_factory.mktemp("stnd")) as found:
+        yield found
 
 
 @pytest.fixture
@@ -192,7 +133,7 @@ class Network:
 @pytest.fixture
 def service(identity, rack, tmp_path):
     """The network service with dhcp_driver = dnsmasq; everything it made is gone after."""
-    _, token, env = identity
+    token, env = identity
     data = tmp_path / "network"  # private (0700), as run-all's data dirs are
     shutil.copytree(Path(env["STRATUS_DATA_DIR"]) / "secrets", data / "secrets")
     env = env | {
@@ -204,7 +145,7 @@ def service(identity, rack, tmp_path):
         "STRATUS_NETWORK_DHCP_RESYNC_SECONDS": "2",
     }
     try:
-        with started("components.network", env, tmp_path / "network.log") as process:
+        with lone.started("components.network", env, tmp_path / "network.log") as process:
             yield Network(process, token, data)
     finally:
         dhcp_agent.clean_leftovers(data)

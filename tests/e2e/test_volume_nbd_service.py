@@ -11,13 +11,8 @@ ports 31300-31399.
 from __future__ import annotations
 
 import contextlib
-import os
-import re
 import shutil
-import signal
 import subprocess
-import sys
-import time
 import types
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,10 +23,9 @@ import pytest
 from components.framework import daemons
 from components.framework.auth import TOKEN_HEADER
 from components.volume import nbd
-from stratus.identity.v1 import identity_service_pb2 as identity_pb2
-from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from stratus.volume.v1 import volume_service_pb2 as pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as pb2_grpc
+from tests.e2e import lone
 from tests.e2e.test_nbd_export import LENGTH, MISSING, OFFSET, PATTERN, assert_ok, qemu_io
 
 pytestmark = [
@@ -40,73 +34,16 @@ pytestmark = [
         bool(MISSING), reason=f"{', '.join(MISSING)} missing (Debian qemu-system-common)"
     ),
 ]
-ROOT = Path(__file__).resolve().parents[2]
-LISTENING = re.compile(r"listening on (\S+:\d+)")
 HOST = "127.0.0.1"
 PORTS = (31300, 31399)
 INSTANCE = "11111111-0000-4000-8000-000000000001"
 
 
-@contextlib.contextmanager
-def started(module: str, env: dict[str, str], log: Path) -> Iterator[subprocess.Popen]:
-    """``python -m module --port 0`` until the block ends (SIGTERM); ``process.address``.
-
-    The log is appended to: a restart's lines follow the earlier run's."""
-    seen = log.stat().st_size if log.exists() else 0
-    with log.open("ab") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", module, "--port", "0"],
-            cwd=ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-    try:
-        deadline = time.monotonic() + 60
-        while not (found := LISTENING.search(_since(log, seen))):
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"{module} did not start:\n{_since(log, seen)[-3000:]}")
-            time.sleep(0.1)
-        process.address = found.group(1)
-        yield process
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(30)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(10)
-
-
-def _since(log: Path, offset: int) -> str:
-    return log.read_bytes()[offset:].decode(errors="replace")
-
-
 @pytest.fixture(scope="module")
 def identity(tmp_path_factory):
     """(demo token, environment for another component)."""
-    data = tmp_path_factory.mktemp("stvol")
-    env = {k: v for k, v in os.environ.items() if not k.startswith("STRATUS_")}
-    env |= {"STRATUS_DATA_DIR": str(data), "STRATUS_IDENTITY_PASSWORD_HASH_ROUNDS": "4"}
-    boot = subprocess.run(
-        [sys.executable, "-m", "components.identity", "bootstrap", "--demo"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert boot.returncode == 0, boot.stdout + boot.stderr
-    with started("components.identity", env, data / "identity.log") as process:
-        password = (data / "secrets" / "demo.password").read_text().strip()
-        with grpc.insecure_channel(process.address) as channel:
-            request = identity_pb2.IssueTokenRequest(
-                username="demo", password=password, project_name="demo"
-            )
-            token = identity_grpc.IdentityStub(channel).IssueToken(request).token
-        yield token, env | {"STRATUS_IDENTITY_ADDRESS": process.address}
+    with lone.identity(tmp_path_factory.mktemp("stvol")) as found:
+        yield found
 
 
 class Volumes:
@@ -141,7 +78,7 @@ def volume_service(identity, tmp_path):
 
     @contextlib.contextmanager
     def run() -> Iterator[Volumes]:
-        with started("components.volume", env, log) as process:
+        with lone.started("components.volume", env, log) as process:
             api = Volumes(process, token)
             try:
                 yield api

@@ -16,18 +16,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
-import shutil
 import subprocess
 import sys
 
 import pytest
 
 from components.network.vxlan import Managed, VxlanError, VxlanHost
+from tests import vxlan_namespaces
 
 PID = os.getpid()
 PREFIX = f"stvx{PID}"
-NAMESPACE = re.compile(r"stvx(\d+)-")
 PORT = 17100  # inside the test's own namespaces only
 NET_A, VNI_A = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d", 4100 + PID % 1000
 NET_B, VNI_B = "5e6f7a8b-9c0d-4e1f-8a2b-3c4d5e6f7a8b", 5100 + PID % 1000
@@ -49,19 +47,7 @@ CONNECT = (
 
 
 def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "VXLAN between namespaces needs root"
-    if shutil.which("ip") is None or shutil.which("bridge") is None:
-        return "ip and bridge (iproute2) are not installed"
-    probe = f"{PREFIX}-probe"
-    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
-        return "network namespaces cannot be created here (ip netns add failed)"
-    made = subprocess.run(
-        ["ip", "-n", probe, "link", "add", "v", "type", "vxlan", "id", "1", "dstport", "4789"],
-        capture_output=True,
-    )
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
-    return None if made.returncode == 0 else "this kernel cannot make VXLAN interfaces"
+    return vxlan_namespaces.why_not("stvx", "VXLAN between namespaces needs root")
 
 
 WHY_NOT = _why_not()
@@ -78,18 +64,11 @@ def ns(name: str) -> str:
 
 def ours() -> list[str]:
     """Namespaces of this run, and of earlier runs whose process is gone (a crash)."""
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
-    names = [line.split()[0] for line in listed.stdout.splitlines() if line.strip()]
-    return [
-        n
-        for n in names
-        if (m := NAMESPACE.match(n)) and (int(m[1]) == PID or not os.path.exists(f"/proc/{m[1]}"))
-    ]
+    return vxlan_namespaces.ours("stvx")
 
 
 def clean() -> None:
-    for name in ours():
-        subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+    vxlan_namespaces.clean("stvx")
 
 
 def free_subnet() -> ipaddress.IPv4Network:

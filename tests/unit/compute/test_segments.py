@@ -12,8 +12,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-import re
-import shutil
 import subprocess
 import types
 import uuid
@@ -27,10 +25,10 @@ from components.compute.segments import BridgeNetworks, NetworkSegments, bridge_
 from components.framework import FailedPrecondition, InvalidArgument, NotFound, Unavailable
 from components.network.vxlan import VxlanHost, bridge_name
 from stratus.network.v1 import network_service_pb2 as net_pb2
+from tests import vxlan_namespaces
 
 PID = os.getpid()
 NAMESPACE = f"stcs{PID}-h"
-OURS = re.compile(r"stcs(\d+)-")
 UNDERLAY = "ul0"
 LOCAL_IP = "10.253.0.1"
 HOST = "compute-1"
@@ -38,19 +36,7 @@ VNI = 6100 + PID % 1000
 
 
 def _why_not() -> str | None:
-    if os.geteuid() != 0:
-        return "bridges in a network namespace need root"
-    if shutil.which("ip") is None or shutil.which("bridge") is None:
-        return "ip and bridge (iproute2) are not installed"
-    probe = f"stcs{PID}-probe"
-    if subprocess.run(["ip", "netns", "add", probe], capture_output=True).returncode != 0:
-        return "network namespaces cannot be created here (ip netns add failed)"
-    made = subprocess.run(
-        ["ip", "-n", probe, "link", "add", "v", "type", "vxlan", "id", "1", "dstport", "4789"],
-        capture_output=True,
-    )
-    subprocess.run(["ip", "netns", "del", probe], capture_output=True)
-    return None if made.returncode == 0 else "this kernel cannot make VXLAN interfaces"
+    return vxlan_namespaces.why_not("stcs")
 
 
 WHY_NOT = _why_not()
@@ -65,12 +51,7 @@ def ip(*args: str) -> str:
 
 def clean() -> None:
     """Remove this run's namespace and those of earlier runs whose process is gone."""
-    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True, timeout=10)
-    for line in listed.stdout.splitlines():
-        name = line.split()[0] if line.strip() else ""
-        found = OURS.match(name)
-        if found and (int(found[1]) == PID or not os.path.exists(f"/proc/{found[1]}")):
-            subprocess.run(["ip", "netns", "del", name], capture_output=True, timeout=10)
+    vxlan_namespaces.clean("stcs")
 
 
 class NetworkStub:
