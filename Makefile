@@ -8,9 +8,10 @@ PY        := $(VENV)/bin/python
 PIP       := $(VENV)/bin/pip
 BUF_VERSION := 1.75.0
 BUF       := .tools/node_modules/.bin/buf
-# qemu-system-common: qemu-storage-daemon (NBD volume exports); dnsmasq: the DHCP agent.
+# qemu-system-common: qemu-storage-daemon (NBD volume exports); dnsmasq: the DHCP agent;
+# chromium and its driver: the dashboard's browser tests.
 DEB_PACKAGES := libvirt-dev pkg-config qemu-utils gcc python3-dev qemu-system-common \
-  dnsmasq-base dnsmasq-utils iproute2
+  dnsmasq-base dnsmasq-utils iproute2 chromium chromium-driver
 STAMP     := $(VENV)/.installed
 PYTEST_ARGS ?=
 # make run-all HYPERVISOR=qemu: real guests (QEMU, libvirtd in a network namespace).

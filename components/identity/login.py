@@ -105,13 +105,48 @@ def issue_token(
     project = Project.get_or_none(
         (Project.domain == user.domain_id) & (Project.name == project_name)
     )
+    return _scoped(provider, user, project, f"named {validation.quote(project_name)}")
+
+
+def rescope(
+    provider: TokenProvider, token: str, project_id: str, project_name: str
+) -> tuple[str, TokenData]:
+    """A new token of the user holding ``token`` (a valid one) on another project, expiring
+    no later than ``token``: exactly one of ``project_id`` and ``project_name`` (in the
+    user's domain) names the project."""
+    if bool(project_id) == bool(project_name):
+        raise InvalidArgument(
+            "exactly one of project_id and project_name is required", field="project_id"
+        )
+    current = provider.validate(token)
+    user = current.user
+    if project_id:
+        validation.name("project_id", project_id, 64)
+        project = Project.get_or_none(Project.id == project_id)
+        named = f"with id {validation.quote(project_id)}"
+    else:
+        validation.name("project_name", project_name, 255)
+        project = Project.get_or_none(
+            (Project.domain == user.domain_id) & (Project.name == project_name)
+        )
+        named = f"named {validation.quote(project_name)}"
+    return _scoped(provider, user, project, named, not_after_s=current.expires_s)
+
+
+def _scoped(
+    provider: TokenProvider,
+    user: User,
+    project: Project | None,
+    named: str,
+    not_after_s: int | None = None,
+) -> tuple[str, TokenData]:
+    """A token of ``user`` on ``project`` if the user holds a role on it and it is enabled."""
     roles = roles_on(user.id, project.id) if project is not None and project.enabled else []
     if not roles:
         raise PermissionDenied(
-            f"user has no role on an enabled project named {validation.quote(project_name)}",
-            reason="NO_PROJECT_ACCESS",
+            f"user has no role on an enabled project {named}", reason="NO_PROJECT_ACCESS"
         )
-    token, payload = provider.issue(user, project)
+    token, payload = provider.issue(user, project, not_after_s)
     return token, TokenData(
         user, project, roles, payload.issued_ms, payload.expires_s, payload.audit_id
     )

@@ -13,6 +13,7 @@ POLICY = Policy.of(
             "IssueToken": public,
             "ValidateToken": authenticated,
             "RevokeToken": authenticated,
+            "RescopeToken": authenticated,
             "GetCatalog": authenticated,
             "WatchRevocations": service_or_admin,
         },

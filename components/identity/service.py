@@ -79,6 +79,13 @@ class IdentityServicer(pb2_grpc.IdentityServicer):
         token, data = login.issue_token(self.config, self.provider, self.throttle, attempt)
         return pb2.IssueTokenResponse(token=token, **messages.token_fields(data))
 
+    def RescopeToken(self, request, context):
+        who = caller()
+        token, data = login.rescope(
+            self.provider, who.token, request.project_id, request.project_name
+        )
+        return pb2.IssueTokenResponse(token=token, **messages.token_fields(data))
+
     def _check_subject(self, who: Caller, subject: str, privileged: bool, action: str) -> None:
         """The subject token must be named; another user's token needs ``privileged``.
 

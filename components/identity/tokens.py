@@ -100,13 +100,20 @@ class TokenProvider:
         # Where committed revocations are announced to WatchRevocations.
         self.feed = feed or RevocationFeed()
 
-    def issue(self, user: User, project: Project) -> tuple[str, Payload]:
+    def issue(
+        self, user: User, project: Project, not_after_s: int | None = None
+    ) -> tuple[str, Payload]:
+        """A new token of ``user`` on ``project``, expiring after the configured lifetime
+        or at ``not_after_s`` (epoch seconds) if that comes first (a re-scoped token)."""
         now_ms = int(time.time() * 1000)
+        expires_s = now_ms // 1000 + self.lifetime_seconds
+        if not_after_s is not None:
+            expires_s = min(expires_s, not_after_s)
         payload = Payload(
             user_id=user.id,
             project_id=project.id,
             issued_ms=now_ms,
-            expires_s=now_ms // 1000 + self.lifetime_seconds,
+            expires_s=expires_s,
             audit_id=os.urandom(8).hex(),
         )
         token = self.keys.fernet().encrypt(pack(payload)).decode().rstrip("=")

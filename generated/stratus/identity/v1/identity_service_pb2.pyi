@@ -246,6 +246,14 @@ class ValidateTokenResponse(_message.Message):
     audit_id: str
     def __init__(self, expires_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., issued_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., user: _Optional[_Union[UserSummary, _Mapping]] = ..., project: _Optional[_Union[ProjectSummary, _Mapping]] = ..., roles: _Optional[_Iterable[_Union[RoleSummary, _Mapping]]] = ..., catalog: _Optional[_Iterable[_Union[CatalogEntry, _Mapping]]] = ..., audit_id: _Optional[str] = ...) -> None: ...
 
+class RescopeTokenRequest(_message.Message):
+    __slots__ = ("project_id", "project_name")
+    PROJECT_ID_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_NAME_FIELD_NUMBER: _ClassVar[int]
+    project_id: str
+    project_name: str
+    def __init__(self, project_id: _Optional[str] = ..., project_name: _Optional[str] = ...) -> None: ...
+
 class RevokeTokenRequest(_message.Message):
     __slots__ = ("subject_token", "request_id")
     SUBJECT_TOKEN_FIELD_NUMBER: _ClassVar[int]

@@ -67,6 +67,11 @@ class IdentityStub:
                 request_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.RevokeTokenRequest.SerializeToString,
                 response_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.RevokeTokenResponse.FromString,
                 _registered_method=True)
+        self.RescopeToken = channel.unary_unary(
+                '/stratus.identity.v1.Identity/RescopeToken',
+                request_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.RescopeTokenRequest.SerializeToString,
+                response_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.IssueTokenResponse.FromString,
+                _registered_method=True)
         self.GetCatalog = channel.unary_unary(
                 '/stratus.identity.v1.Identity/GetCatalog',
                 request_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.GetCatalogRequest.SerializeToString,
@@ -172,6 +177,25 @@ class IdentityServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RescopeToken(self, request, context):
+        """RescopeToken issues a new token for the caller's user scoped to another
+        project, without the password (keystone's token method): a dashboard's
+        project switch. The caller's token travels in `x-auth-token` and stays
+        valid; the answer is what IssueToken answers (token, user, project,
+        roles, catalog).
+
+        Any authenticated caller, for its own user. The new token expires when
+        the caller's token does (never later), so re-scoping cannot lengthen a
+        sign-in. The project is named by project_id, or by project_name in the
+        user's domain: exactly one of them (INVALID_ARGUMENT otherwise). A
+        project that does not exist, is disabled, or on which the user holds no
+        role answers PERMISSION_DENIED with reason NO_PROJECT_ACCESS (one
+        message for all three). Not idempotent: each call issues a new token.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def GetCatalog(self, request, context):
         """GetCatalog returns the service catalog: every service with its endpoints.
 
@@ -223,6 +247,11 @@ def add_IdentityServicer_to_server(servicer, server):
                     servicer.RevokeToken,
                     request_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.RevokeTokenRequest.FromString,
                     response_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.RevokeTokenResponse.SerializeToString,
+            ),
+            'RescopeToken': grpc.unary_unary_rpc_method_handler(
+                    servicer.RescopeToken,
+                    request_deserializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.RescopeTokenRequest.FromString,
+                    response_serializer=stratus_dot_identity_dot_v1_dot_identity__service__pb2.IssueTokenResponse.SerializeToString,
             ),
             'GetCatalog': grpc.unary_unary_rpc_method_handler(
                     servicer.GetCatalog,
@@ -334,6 +363,33 @@ class Identity:
             '/stratus.identity.v1.Identity/RevokeToken',
             stratus_dot_identity_dot_v1_dot_identity__service__pb2.RevokeTokenRequest.SerializeToString,
             stratus_dot_identity_dot_v1_dot_identity__service__pb2.RevokeTokenResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RescopeToken(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/stratus.identity.v1.Identity/RescopeToken',
+            stratus_dot_identity_dot_v1_dot_identity__service__pb2.RescopeTokenRequest.SerializeToString,
+            stratus_dot_identity_dot_v1_dot_identity__service__pb2.IssueTokenResponse.FromString,
             options,
             channel_credentials,
             insecure,
