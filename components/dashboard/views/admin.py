@@ -1,0 +1,7 @@
+"""The admin panel."""
+
+from __future__ import annotations
+
+from components.dashboard.web import Pages
+
+pages = Pages()
