@@ -35,6 +35,10 @@ CONTRACT_CASES = {
         "NOT_FOUND": "test_revoking_an_expired_token_succeeds_one_never_issued_is_not_found",
         "PERMISSION_DENIED": "test_member_cannot_revoke_someone_elses_token",
     },
+    "stratus.identity.v1.Identity/RescopeToken": {
+        "INVALID_ARGUMENT": "test_rescope_needs_exactly_one_of_project_id_and_project_name",
+        "PERMISSION_DENIED": "test_rescope_to_no_role_disabled_or_missing_is_one_answer",
+    },
     "stratus.identity.v1.Identity/WatchRevocations": {
         "PERMISSION_DENIED": "test_watch_revocations_is_for_services_and_admins_only",
     },
@@ -322,6 +326,155 @@ def test_watch_revocations_is_for_services_and_admins_only(identity, demo):
     )
     error = fails(next, stream)
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+# RescopeToken -------------------------------------------------------------------------
+
+
+def _rescope(identity, token, **project):
+    return identity.stub("Identity").RescopeToken(
+        pb2.RescopeTokenRequest(**project), metadata=md(token) if token else None
+    )
+
+
+def _demo_on_new_project(identity, admin, name, role="reader", **create):
+    """A new project ``name`` on which the demo user holds ``role`` (``create``: more fields)."""
+    project = identity.stub("Projects").CreateProject(
+        pb2.CreateProjectRequest(name=name, **create), metadata=md(admin)
+    )
+    _assign_demo(identity, admin, project.id, role)
+    return project
+
+
+def _assign_demo(identity, admin, project_id, role):
+    demo_id = identity.issue("demo", DEMO_PASSWORD, "demo").user.id
+    identity.stub("Roles").AssignRole(
+        pb2.AssignRoleRequest(
+            user_id=demo_id, project_id=project_id, role_id=find_role(identity, admin, role).id
+        ),
+        metadata=md(admin),
+    )
+
+
+@pytest.mark.parametrize("by", ["id", "name"])
+def test_rescope_gives_the_same_user_the_other_projects_roles_and_catalog(identity, admin, by):
+    other = _demo_on_new_project(identity, admin, "demo-b", role="reader")
+    caller = identity.issue("demo", DEMO_PASSWORD, "demo")
+    named = {"project_id": other.id} if by == "id" else {"project_name": "demo-b"}
+    reply = _rescope(identity, caller.token, **named)
+    assert reply.token and reply.token != caller.token and reply.audit_id != caller.audit_id
+    assert (reply.user.id, reply.user.name) == (caller.user.id, "demo")
+    assert (reply.project.id, reply.project.name) == (other.id, "demo-b")
+    assert [r.name for r in reply.roles] == ["reader"]
+    assert [r.name for r in caller.roles] == ["member"]
+    assert reply.catalog and list(reply.catalog) == list(caller.catalog)
+    assert reply.expires_time.ToSeconds() <= caller.expires_time.ToSeconds()
+
+
+def test_the_new_token_works_and_the_callers_token_stays_valid(identity, admin, demo):
+    other = _demo_on_new_project(identity, admin, "demo-b", role="member")
+    new = _rescope(identity, demo, project_id=other.id).token
+    stub = identity.stub("Identity")
+    seen = stub.ValidateToken(pb2.ValidateTokenRequest(subject_token=new), metadata=md(admin))
+    assert seen.user.name == "demo" and seen.project.id == other.id
+    assert [r.name for r in seen.roles] == ["member"]
+    # The new token is accepted as a caller's token, and the old one still is.
+    assert stub.GetCatalog(pb2.GetCatalogRequest(), metadata=md(new)).catalog
+    old = stub.ValidateToken(pb2.ValidateTokenRequest(subject_token=demo), metadata=md(new))
+    assert old.project.name == "demo"
+    # Re-scoping back to the first project from the new token works too.
+    assert _rescope(identity, new, project_name="demo").project.name == "demo"
+
+
+def test_the_new_token_expires_when_the_callers_does_never_later(identity, admin):
+    other = _demo_on_new_project(identity, admin, "demo-b")
+    provider = identity.runtime.state["provider"]
+    provider.lifetime_seconds = 120
+    try:
+        caller = identity.issue("demo", DEMO_PASSWORD, "demo")
+    finally:
+        provider.lifetime_seconds = 3600
+    assert caller.expires_time.ToSeconds() <= time.time() + 120
+    reply = _rescope(identity, caller.token, project_id=other.id)
+    assert reply.expires_time.ToSeconds() == caller.expires_time.ToSeconds()
+    # Re-scoping again from the new token does not lengthen it either.
+    again = _rescope(identity, reply.token, project_name="demo")
+    assert again.expires_time.ToSeconds() == caller.expires_time.ToSeconds()
+    # A token from a longer-lived login keeps the provider's lifetime as its bound.
+    long = identity.issue("demo", DEMO_PASSWORD, "demo")
+    assert long.expires_time.ToSeconds() > caller.expires_time.ToSeconds()
+    assert (
+        _rescope(identity, long.token, project_id=other.id).expires_time.ToSeconds()
+        <= long.expires_time.ToSeconds()
+    )
+
+
+@pytest.mark.parametrize("by", ["id", "name"])
+def test_rescope_to_no_role_disabled_or_missing_is_one_answer(identity, admin, demo, by):
+    """No role, disabled, deleted: the same project id or name, three states, one answer."""
+    projects = identity.stub("Projects")
+    project = projects.CreateProject(pb2.CreateProjectRequest(name="demo-b"), metadata=md(admin))
+    named = {"project_id": project.id} if by == "id" else {"project_name": "demo-b"}
+
+    def denied():
+        error = fails(_rescope, identity, demo, **named)
+        assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+        assert errors.error_info(error).reason == "NO_PROJECT_ACCESS"
+        return error.details()
+
+    without_role = denied()
+    _assign_demo(identity, admin, project.id, "member")
+    assert _rescope(identity, demo, **named).project.id == project.id
+    projects.UpdateProject(
+        pb2.UpdateProjectRequest(
+            project=pb2.Project(id=project.id, enabled=False),
+            update_mask=field_mask_pb2.FieldMask(paths=["enabled"]),
+        ),
+        metadata=md(admin),
+    )
+    disabled = denied()
+    projects.DeleteProject(pb2.DeleteProjectRequest(project_id=project.id), metadata=md(admin))
+    missing = denied()
+    assert without_role == disabled == missing
+    # The caller's token is untouched by the refusals.
+    assert identity.stub("Identity").GetCatalog(pb2.GetCatalogRequest(), metadata=md(demo))
+
+
+def test_rescope_to_a_project_the_user_holds_no_role_on_is_permission_denied(identity, demo):
+    error = fails(_rescope, identity, demo, project_name="admin")
+    assert error.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert errors.error_info(error).reason == "NO_PROJECT_ACCESS"
+    never = fails(_rescope, identity, demo, project_id="00000000-0000-4000-8000-000000000000")
+    assert errors.error_info(never).reason == "NO_PROJECT_ACCESS"
+
+
+def test_rescope_by_name_looks_only_in_the_users_domain(identity, admin, demo):
+    domain = identity.stub("Domains").CreateDomain(
+        pb2.CreateDomainRequest(name="partners"), metadata=md(admin)
+    )
+    elsewhere = _demo_on_new_project(identity, admin, "elsewhere", domain_id=domain.id)
+    error = fails(_rescope, identity, demo, project_name="elsewhere")
+    assert errors.error_info(error).reason == "NO_PROJECT_ACCESS"
+    assert _rescope(identity, demo, project_id=elsewhere.id).project.name == "elsewhere"
+
+
+@pytest.mark.parametrize("given", ["neither", "both"])
+def test_rescope_needs_exactly_one_of_project_id_and_project_name(identity, demo, given):
+    project_id = identity.issue("demo", DEMO_PASSWORD, "demo").project.id
+    named = {} if given == "neither" else {"project_id": project_id, "project_name": "demo"}
+    error = fails(_rescope, identity, demo, **named)
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert errors.error_info(error).metadata["field"] == "project_id"
+
+
+def test_rescope_without_a_token_or_with_a_revoked_one_is_unauthenticated(identity, demo):
+    anonymous = fails(_rescope, identity, "", project_name="demo")
+    assert anonymous.code() == grpc.StatusCode.UNAUTHENTICATED
+    identity.stub("Identity").RevokeToken(
+        pb2.RevokeTokenRequest(subject_token=demo), metadata=md(demo)
+    )
+    revoked = fails(_rescope, identity, demo, project_name="demo")
+    assert revoked.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def _update_user(identity, admin, user_id, mask, **fields):
