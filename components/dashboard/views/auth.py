@@ -85,7 +85,7 @@ async def projects_of(cloud: Cloud) -> list[tuple[str, str]]:
     assignments = await cloud.every(
         cloud.roles.ListRoleAssignments,
         identity_pb2.ListRoleAssignmentsRequest(user_id=cloud.login.user.id),
-        "role_assignments",
+        "assignments",
     )
     mine = {a.project_id for a in assignments}
     return [(p.id, p.name) for p in listed if p.enabled and p.id in mine]
