@@ -32,7 +32,7 @@ import grpc
 
 from components.framework import PRIVATE_UMASK, lifeline, private_dir, tls
 from components.supervisor import guest_image, instructions, ports, qemu_host, seed, wiring
-from components.supervisor.plan import CONTROLLER, DATABASES, HostSize, Plan, Tls
+from components.supervisor.plan import CONTROLLER, DASHBOARD, DATABASES, HostSize, Plan, Tls
 from components.supervisor.processes import Supervisor
 from components.supervisor.rack import RackError
 from components.supervisor.restarts import RestartPolicy
@@ -170,7 +170,7 @@ def seed_cloud(
 def check_ports(plan: Plan) -> None:
     """Every port the cloud needs on this machine is free, or PortBusy says which is not
     and what to do (a machine of the rack has ports of its own)."""
-    specs = [s for s in [*plan.components(), *plan.computes()] if not s.exec_prefix]
+    specs = [s for s in plan.processes() if not s.exec_prefix]
     taken = [p for s in specs for p in (s.port, s.internal_port) if p]
     for spec in specs:
         for port in (spec.port, spec.internal_port):
@@ -230,8 +230,11 @@ def issue_certificates(plan: Plan) -> tls.Tls | None:
     from components.supervisor.pki import Authority
 
     authority = Authority.load_or_create(plan.tls.pki_dir)
-    for spec in [*plan.components(), *plan.computes()]:
-        authority.issue(spec.name, spec.service, [spec.host])
+    for spec in plan.processes():
+        # The dashboard calls only public ports, which ask for no client certificate:
+        # its certificate serves browsers and nothing else.
+        client = spec.service != DASHBOARD
+        authority.issue(spec.name, spec.service, [spec.host], client=client)
     operator = authority.issue("operator", "operator", ["127.0.0.1"])
     return tls.Tls.from_files(
         str(authority.ca_file), str(operator.cert_file), str(operator.key_file)
@@ -304,8 +307,15 @@ def announce(
     clouds = instructions.write_credentials(
         plan.data_dir, addresses["identity"], passwords, cacert=cacert
     )
+    dashboard = plan.dashboard_url()
     if options.ready_file:
-        ready = {"addresses": addresses, "ids": ids, "passwords": passwords, "clouds": str(clouds)}
+        ready = {
+            "addresses": addresses,
+            "ids": ids,
+            "passwords": passwords,
+            "clouds": str(clouds),
+            "dashboard": dashboard,
+        }
         Path(options.ready_file).write_text(json.dumps({**ready, **(details or {})}))
     image_name = seed.GUEST_IMAGE if guest else seed.DEMO_IMAGE
     text = instructions.banner(
@@ -318,6 +328,7 @@ def announce(
         operator=operator,
         reach=reach_note(details or {}),
         machines=bool((details or {}).get("machines")),
+        dashboard=dashboard,
     )
     print(text, flush=True)
 
@@ -477,11 +488,12 @@ def run(options) -> int:
             cluster.wait_ready()
             cluster.create_databases(sorted(databases))
         bootstrap(plan)
-        specs = [*plan.components(), *plan.computes()]
-        # The daemons first: they stop last, after the compute hosts using them.
-        for spec in [*(d for qemu in qemus for d in qemu.daemons()), *specs]:
+        # The daemons first: they stop last, after the compute hosts using them; the
+        # dashboard last (plan.processes).
+        for spec in [*(d for qemu in qemus for d in qemu.daemons()), *plan.processes()]:
             supervisor.start(spec)
-        addresses = {s.name: s.address for s in specs}
+        # The gRPC services (the dashboard's URL is announced on its own).
+        addresses = {s.name: s.address for s in [*plan.components(), *plan.computes()]}
         details = run_details(plan, supervisor, rack, security)
         announce(options, plan, addresses, guest, security, details)
         starting.clear()

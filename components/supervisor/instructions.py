@@ -75,11 +75,13 @@ def banner(
     operator: tuple[Path, Path] | None = None,
     reach: str = "",
     machines: bool = False,
+    dashboard: str = "",
 ) -> str:
     """The text run-all prints. ``cacert``: the run's CA (TLS; None: plaintext);
     ``operator``: a client certificate and key from it, for services' internal ports;
     ``reach``: how this shell reaches the machines (a rack), said first; ``machines``:
-    the run is a rack (what real guests use there differs)."""
+    the run is a rack (what real guests use there differs); ``dashboard``: the web
+    dashboard's URL (said near the top, with how to sign in), or "" for none."""
     identity, api = addresses["identity"], addresses["api"]
     tls = "-plaintext" if cacert is None else f"-cacert {cacert}"
     body = (
@@ -92,7 +94,7 @@ def banner(
 Stratus is up. Every component is its own process; logs are in {clouds.parent}/logs/.
 {reach}
   admin password: {passwords["admin"]}     demo password: {passwords["demo"]}
-
+{_dashboard_note(dashboard, passwords, cacert)}
 Try the boot flow with grpcurl (paste line by line, from the repository root):
 
   export PATH=$PWD/.venv/bin:$PATH
@@ -113,6 +115,22 @@ Or with the stratus CLI:
 Addresses: {", ".join(f"{k} {v}" for k, v in addresses.items())}
 Ctrl-C stops everything.
 """
+
+
+def _dashboard_note(url: str, passwords: dict[str, str], cacert: Path | None) -> str:
+    """Where a browser opens the dashboard and how to sign in (with TLS: trust the CA)."""
+    if not url:
+        return ""
+    trust = (
+        f"  Your browser must trust {cacert} (the run's CA) to open it.\n"
+        if cacert is not None
+        else ""
+    )
+    return (
+        f"\nDashboard: {url}\n"
+        f"  sign in with domain default, user demo, password {passwords['demo']}, project demo\n"
+        "  (admin: user admin, project admin)\n" + trust
+    )
 
 
 def _operator_note(

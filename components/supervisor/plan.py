@@ -30,6 +30,11 @@ DEFAULT_PORTS = {
     "conductor": 8781,
 }
 COMPUTE_PORT = 8782
+# The web dashboard (Horizon's role): HTTP, or HTTPS when the run has TLS; not a gRPC
+# service, so it is in neither catalog. Ready once GET DASHBOARD_HEALTH answers 200.
+DASHBOARD = "dashboard"
+DASHBOARD_PORT = 8080
+DASHBOARD_HEALTH = "/healthz"
 # The size of a test-hypervisor host unless told otherwise (COMPUTE_VCPUS,
 # COMPUTE_RAM_MIB); its disk is the file system holding the data directory.
 TEST_HOST_VCPUS = 16
@@ -88,6 +93,9 @@ class ProcessSpec:
     # the unix socket that answers once it is ready (instead of gRPC health).
     command: tuple[str, ...] = ()
     unix_socket: str = ""
+    # A web application (the dashboard): the path that answers 200 over HTTP (HTTPS
+    # with TLS) once it is ready, instead of gRPC health.
+    http_health: str = ""
     # The address it listens on, and the machine it runs on (the prefix entering it).
     host: str = "127.0.0.1"
     machine: str = ""
@@ -266,6 +274,35 @@ class Plan:
             for spec in self._specs_of(name):
                 specs.append(dataclasses.replace(spec, env=self._env_of(spec, DATABASES[name])))
         return specs
+
+    def dashboard(self) -> ProcessSpec:
+        """The web dashboard, on the controller's first address (like api). It signs users
+        in at identity's public address and calls the catalog's public endpoints."""
+        machine = self.machine_of(DASHBOARD)
+        spec = ProcessSpec(
+            DASHBOARD,
+            f"components.{DASHBOARD}",
+            DASHBOARD_PORT + self.port_offset,
+            {},
+            http_health=DASHBOARD_HEALTH,
+            host=self.machines.address(machine),
+            machine=machine,
+            exec_prefix=tuple(self.machines.exec_prefix(machine)),
+            service=DASHBOARD,
+        )
+        env = self._env_of(spec, None)
+        env["STRATUS_DASHBOARD_IDENTITY_URL"] = self.identity_address(internal=False)
+        return dataclasses.replace(spec, env=env)
+
+    def dashboard_url(self) -> str:
+        """Where a browser opens the dashboard: ``http://127.0.0.1:8080/`` (https with TLS)."""
+        scheme = "http" if self.tls is None else "https"
+        return f"{scheme}://{self.dashboard().address}/"
+
+    def processes(self) -> list[ProcessSpec]:
+        """Every process of the cloud in the order run-all starts them: the components,
+        the compute hosts, and last the dashboard (users need the cloud up behind it)."""
+        return [*self.components(), *self.computes(), self.dashboard()]
 
     def host_names(self) -> list[str]:
         return [f"compute-{index}" for index in range(1, self.compute_hosts + 1)]

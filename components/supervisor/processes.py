@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import logging
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import sys
 import threading
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Callable
 from pathlib import Path
 
@@ -101,6 +105,9 @@ def wait_serving(
     if spec.unix_socket:
         wait_listening(spec, child, timeout)
         return
+    if spec.http_health:
+        wait_http(spec, child, timeout, security)
+        return
     deadline = time.monotonic() + timeout
     name = spec.service or spec.name
     with tls.channel(spec.address, security, server_name=name) as channel:
@@ -136,6 +143,42 @@ def wait_listening(spec: ProcessSpec, child: Child, timeout: float) -> None:
                 pass
         time.sleep(0.1)
     raise TimeoutError(f"{spec.name} did not listen on {spec.unix_socket} within {timeout:.0f}s")
+
+
+def wait_http(
+    spec: ProcessSpec, child: Child, timeout: float, security: tls.Tls | None = None
+) -> None:
+    """Until GET ``spec.http_health`` answers 200 (or the process exits): over HTTPS
+    verified with the run's CA when ``security`` is given, else plain HTTP; never
+    through a proxy the environment names."""
+    scheme = "http" if security is None else "https"
+    url = f"{scheme}://{spec.address}{spec.http_health}"
+    handlers: list[urllib.request.BaseHandler] = [urllib.request.ProxyHandler({})]
+    if security is not None:
+        context = ssl.create_default_context(cadata=security.ca.decode())
+        handlers.append(urllib.request.HTTPSHandler(context=context))
+    opener = urllib.request.build_opener(*handlers)
+    deadline = time.monotonic() + timeout
+    last = "no answer"
+    while time.monotonic() < deadline:
+        if not child.alive():
+            raise RuntimeError(
+                f"{spec.name} exited with {child.process.returncode}; see {child.log_path}"
+            )
+        try:
+            with opener.open(url, timeout=1) as reply:
+                if reply.status == 200:
+                    return
+                last = f"HTTP {reply.status}"
+        except urllib.error.HTTPError as error:
+            last = f"HTTP {error.code}"
+        except (OSError, ValueError, http.client.HTTPException) as error:
+            last = str(getattr(error, "reason", error))
+        time.sleep(0.1)
+    raise TimeoutError(
+        f"{spec.name} did not answer 200 on {url} within {timeout:.0f}s (last: {last}); "
+        f"see {child.log_path}"
+    )
 
 
 class Supervisor:

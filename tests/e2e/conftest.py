@@ -29,6 +29,8 @@ class Cloud:
         self.ids: dict[str, str] = info["ids"]
         self.passwords: dict[str, str] = info["passwords"]
         self.clouds = info["clouds"]
+        # The web dashboard's URL (http://127.0.0.1:PORT/; https with TLS).
+        self.dashboard: str = info.get("dashboard", "")
         self.data_dir = data_dir
         self._channels: dict[str, grpc.Channel] = {}
         self._tokens: dict[str, identity_pb2.IssueTokenResponse] = {}
