@@ -32,6 +32,7 @@ BENCHMARKS: dict[str, tuple[str, list[str], list[str]]] = {
     "network": ("bench_network", [], ["--ports", "100", "--runs", "2"]),
     "cli": ("bench_cli", [], ["--size-mib", "128", "--runs", "2"]),
     "machines": ("bench_machines", [], ["--quick"]),
+    "dashboard": ("bench_dashboard", [], ["--quick"]),
 }
 
 
