@@ -31,8 +31,9 @@ MIB = 1024 * 1024
 @pytest.fixture
 def page(cloud):
     assert cloud.dashboard, "run-all announced no dashboard URL"
-    with signed_in(cloud.dashboard, "demo", cloud.passwords["demo"]) as client:
-        yield client
+    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
+    yield client
+    client.close()
 
 
 @pytest.fixture
@@ -214,7 +215,8 @@ def test_the_dashboard_streams_an_upload_without_holding_it(cloud, own_dashboard
             md5.update(piece)
             yield piece
 
-    with signed_in(url, "demo", cloud.passwords["demo"]) as client:
+    client = signed_in(url, "demo", cloud.passwords["demo"])
+    try:
         warm_id, warm_url = create(client, "dash-warm-up")
         assert put(client, warm_url, os.urandom(MIB), csrf(client, "/project/images")).is_success
         before = peak_memory(pid)
@@ -232,3 +234,5 @@ def test_the_dashboard_streams_an_upload_without_holding_it(cloud, own_dashboard
             for created in (warm_id, image_id):
                 with contextlib.suppress(grpc.RpcError):
                     stub.DeleteImage(image_pb2.DeleteImageRequest(image_id=created), metadata=md)
+    finally:
+        client.close()

@@ -21,8 +21,9 @@ from tests.e2e.dashboard_client import post_form, signed_in
 @pytest.fixture
 def page(cloud):
     assert cloud.dashboard, "run-all announced no dashboard URL"
-    with signed_in(cloud.dashboard, "demo", cloud.passwords["demo"]) as client:
-        yield client
+    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
+    yield client
+    client.close()
 
 
 @pytest.fixture

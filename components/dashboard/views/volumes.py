@@ -69,12 +69,26 @@ async def _server_names(cloud: Cloud, volumes: list) -> dict[str, str]:
     """Instance id → name, asked once, only if some volume is attached."""
     if not any(v.attachments for v in volumes):
         return {}
-    servers = await cloud.every(cloud.servers.ListServers, api_pb2.ListServersRequest(), "servers")
+    try:
+        servers = await cloud.every(
+            cloud.servers.ListServers, api_pb2.ListServersRequest(), "servers"
+        )
+    except ServiceError as error:
+        if error.signed_out:
+            raise
+        return {}  # ids shown instead of names
     return {server.id: server.name for server in servers}
 
 
 async def _images(cloud: Cloud) -> list:
-    return await cloud.every(cloud.images.ListImages, image_pb2.ListImagesRequest(), "images")
+    """The images the user sees (for names and the source choice); none if the image
+    service fails, so that volumes are still shown."""
+    try:
+        return await cloud.every(cloud.images.ListImages, image_pb2.ListImagesRequest(), "images")
+    except ServiceError as error:
+        if error.signed_out:
+            raise
+        return []
 
 
 def _image_names(images: list) -> dict[str, str]:
@@ -188,10 +202,14 @@ async def _follow(request: Request, cloud: Cloud, ids: list[str]) -> AsyncIterat
                     remaining.clear()
                     break
                 continue
-            if images is None and volume.source_image_id:
-                images = _image_names(await _images(cloud))
-            if servers is None and volume.attachments:
-                servers = await _server_names(cloud, [volume])
+            try:
+                if images is None and volume.source_image_id:
+                    images = _image_names(await _images(cloud))
+                if servers is None and volume.attachments:
+                    servers = await _server_names(cloud, [volume])
+            except ServiceError:  # signed out
+                remaining.clear()
+                break
             html = render_row(request, _row(volume, servers or {}, images or {}))
             if html != remaining[volume_id]:
                 last_sent = time.monotonic()
