@@ -15,8 +15,7 @@ import uvicorn
 
 from components.dashboard.app import build
 from components.dashboard.config import DashboardConfig
-from components.framework import PRIVATE_UMASK, lifeline, load_config
-from components.framework.logs import configure_logging
+from components.framework import PRIVATE_UMASK, configure_logging, lifeline, load_config
 
 
 def main(argv=None) -> int:

@@ -110,6 +110,8 @@ _TOOLS: dict[str, str] = {
     "PRIVATE_UMASK": "component",
     "private_dir": "component",
     "load_config": "config",
+    # The dashboard is a web process, not a gRPC component: it logs as components do.
+    "configure_logging": "logs",
     # The CLI reports the ErrorInfo reason of a failed call.
     "error_info": "errors",
     # Both reach components over TLS as components reach each other, replicas as one

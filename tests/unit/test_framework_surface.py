@@ -20,8 +20,9 @@ import components.framework as framework
 
 ROOT = Path(__file__).resolve().parents[2]
 FRAMEWORK = "components.framework"
-# Stratus's own tools, which may also import the names in framework._TOOLS.
-TOOLS = ("components/supervisor/", "components/cli/")
+# Stratus's own tools, which may also import the names in framework._TOOLS (the
+# dashboard is a client of the components, as the CLI).
+TOOLS = ("components/supervisor/", "components/cli/", "components/dashboard/")
 
 
 def checked_files() -> list[Path]:
