@@ -207,17 +207,18 @@ def path_of(driver) -> str:
 
 
 def instance_id(driver, name: str) -> str:
-    """The id of the instance row whose name link says ``name``."""
-    link = harness.wait_for(
+    """The id of the instance row whose name link says ``name`` (read in one script)."""
+    return harness.wait_for(
         driver,
-        lambda d: next(
-            (a for a in d.find_elements(By.CSS_SELECTOR, "tr[id^=row-] a") if a.text == name),
-            None,
+        lambda d: d.execute_script(
+            "const a = Array.from(document.querySelectorAll('tr[id^=row-] td:first-child a'))"
+            "  .find((a) => a.textContent.trim() === arguments[0]);"
+            "return a ? a.closest('tr').id.slice(4) : null;",
+            name,
         ),
         15,
         f"no row for {name}",
     )
-    return link.find_element(By.XPATH, "./ancestor::tr").get_attribute("id")[len("row-") :]
 
 
 def row_button(driver, row_id: str, text: str):
