@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import html
 import re
+import warnings
 
 import httpx
 import pytest
 
+from components.cli.targets import Target
+from components.dashboard.app import build
+from components.dashboard.cloud import Cloud
+from components.dashboard.config import DashboardConfig
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from tests.e2e.boot import Driver
-from tests.e2e.dashboard_client import signed_in
+from tests.e2e.dashboard_client import sign_in, signed_in
 
 
 @pytest.fixture
@@ -93,3 +98,30 @@ def test_overview_needs_a_sign_in(cloud):
     reply = httpx.get(cloud.dashboard + "project/", follow_redirects=False)
     assert reply.status_code == 303
     assert reply.headers["location"].startswith("/auth/login")
+
+
+def test_a_failed_service_shows_its_message_in_place_of_its_bars(cloud, monkeypatch):
+    """The volume service unreachable (its catalog address leads nowhere): the volume
+    section says so, the compute bars still show (a dashboard in this process)."""
+    with warnings.catch_warnings():  # Starlette's note on httpx, not about this test
+        warnings.simplefilter("ignore")
+        from starlette.testclient import TestClient
+
+    nowhere = Target("volume", ("127.0.0.1:1",))
+    choose = Cloud.target
+    monkeypatch.setattr(
+        Cloud,
+        "target",
+        lambda self, service: nowhere if service == "volume" else choose(self, service),
+    )
+    config = DashboardConfig(identity_url=cloud.addresses["identity"], call_timeout_seconds=5.0)
+    with TestClient(build(config), base_url="http://127.0.0.1", follow_redirects=False) as client:
+        assert sign_in(client, "demo", cloud.passwords["demo"]).status_code == 303
+        reply = client.get("/project/")
+    assert reply.status_code == 200
+    volume = re.search(r'id="quota-volume".*?</section>', reply.text, re.S).group(0)
+    message = re.search(r'class="flash error" role="alert">([^<]*)<', volume)
+    assert message and "Cannot reach the volume service" in message.group(1)
+    assert 'id="bar-volumes"' not in volume
+    quota = Driver(cloud).quotas.GetQuota(api_pb2.GetQuotaRequest(), metadata=cloud.md("demo"))
+    assert bar(reply.text, "instances")[0] == numbers(quota.instances)
