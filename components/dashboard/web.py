@@ -78,12 +78,22 @@ def redirect(url: str) -> RedirectResponse:
     return RedirectResponse(url, status_code=303)
 
 
+def local_path(target: str, default: str = "/") -> str:
+    """``target`` if it is a path on this site, else ``default``: never another site's
+    address, not even one written ``//host/...`` (which browsers follow to that host)."""
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return default
+    return target
+
+
 def back(request: Request, default: str) -> str:
-    """Where the form came from (this site's path only), else ``default``."""
+    """Where the form came from (a path of this site only), else ``default``."""
     referer = urlsplit(request.headers.get("referer", ""))
-    if referer.path.startswith("/") and referer.netloc in ("", request.url.netloc):
-        return referer.path + (f"?{referer.query}" if referer.query else "")
-    return default
+    if referer.netloc not in ("", request.url.netloc):
+        return default
+    path = referer.path + (f"?{referer.query}" if referer.query else "")
+    return local_path(path, default)
 
 
 def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -9,7 +9,6 @@ other project with RescopeToken (no password again) and revokes the old one.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlsplit
 
 import grpc
 from starlette.requests import Request
@@ -21,6 +20,7 @@ from components.dashboard.web import (
     Pages,
     cloud_of,
     csrf_refusal,
+    local_path,
     redirect,
     render,
     session_of,
@@ -31,14 +31,6 @@ log = logging.getLogger(__name__)
 
 pages = Pages()
 DEFAULT_DOMAIN = "default"
-
-
-def _local(target: str) -> str:
-    """``target`` if it is a path on this site (never another site's address), else "/"."""
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return "/"
-    return target
 
 
 def _sign_in_page(request: Request, status_code: int = 200, error: str = "", **form) -> Response:
@@ -52,14 +44,14 @@ def _sign_in_page(request: Request, status_code: int = 200, error: str = "", **f
         title="Sign in",
         error=error,
         form={"domain": DEFAULT_DOMAIN, "username": "", "project": "", **form},
-        next=_local(request.query_params.get("next", "/")),
+        next=local_path(request.query_params.get("next", "/")),
     )
 
 
 async def sign_in_form(request: Request) -> Response:
     session = session_of(request)
     if session is not None and session.signed_in:
-        return redirect(_local(request.query_params.get("next", "/")))
+        return redirect(local_path(request.query_params.get("next", "/")))
     return _sign_in_page(request)
 
 
@@ -121,7 +113,7 @@ async def sign_in(request: Request) -> Response:
         return _sign_in_page(request, status, message, **fields)
     request.state.session = dashboard.sessions.sign_in(session, login, projects)
     log.info("user %s signed in to project %s", login.user.id, login.project.id)
-    return redirect(_local(str(form.get("next", "/"))))
+    return redirect(local_path(str(form.get("next", "/"))))
 
 
 async def _revoke(cloud: Cloud, token: str) -> None:

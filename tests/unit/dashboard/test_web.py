@@ -12,8 +12,7 @@ from components.dashboard.app import build
 from components.dashboard.cloud import ServiceError
 from components.dashboard.config import DashboardConfig
 from components.dashboard.sessions import COOKIE
-from components.dashboard.views.auth import _local
-from components.dashboard.web import Pages
+from components.dashboard.web import Pages, local_path
 from tests.unit.dashboard.test_sessions import login
 
 calls: list[str] = []
@@ -142,6 +141,22 @@ def test_a_refused_form_flashes_the_services_message_and_goes_back():
     assert session.take_flashes() == [("error", "Invalid request: name is required")]
 
 
+def test_going_back_never_leaves_the_site():
+    client, session, _ = client_of()
+    for referer in (
+        "http://testserver//evil.example/x",
+        "http://evil.example/project/",
+        "javascript:alert(1)",
+    ):
+        reply = client.post(
+            "/test/refused",
+            data={"csrf_token": session.csrf_token},
+            headers={"referer": referer},
+            follow_redirects=False,
+        )
+        assert reply.headers["location"] == "/", referer
+
+
 def test_a_script_gets_the_message_as_text_with_a_status():
     client, session, _ = client_of()
     reply = client.post(
@@ -184,7 +199,7 @@ def test_an_unknown_page_is_a_404_page():
     ],
 )
 def test_after_sign_in_only_this_sites_paths_are_followed(target, expected):
-    assert _local(target) == expected
+    assert local_path(target) == expected
 
 
 def test_health_answers_without_a_session():
