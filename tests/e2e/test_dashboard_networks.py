@@ -70,12 +70,29 @@ def test_network_and_subnet_from_the_form_are_listed_by_the_service_and_the_page
         assert [(s.cidr, s.enable_dhcp, list(s.dns_nameservers)) for s in subnets] == [
             ("10.77.1.0/24", True, ["192.0.2.53", "192.0.2.54"])
         ]
+        # An IPv6 subnet from the network's page: its version taken from the CIDR.
+        reply = post_form(
+            page,
+            f"/project/networks/{network_id}/subnets/create",
+            {"cidr": "fd00:77::/64", "ipv6_address_mode": "slaac", "enable_dhcp": "1"},
+            f"/project/networks/{network_id}",
+        )
+        assert reply.status_code == 303
+        [v6] = [
+            s
+            for s in stub.ListSubnets(
+                network_pb2.ListSubnetsRequest(network_id=network_id), metadata=md
+            ).subnets
+            if s.ip_version == 6
+        ]
+        assert (v6.cidr, v6.ipv6_address_mode) == ("fd00:77::/64", "slaac")
         listing = page.get("/project/networks").text
         assert name in row(listing, network_id)
-        assert "10.77.1.0/24" in row(listing, network_id)
+        assert "10.77.1.0/24, fd00:77::/64" in row(listing, network_id)
         detail = page.get(f"/project/networks/{network_id}")
         assert detail.status_code == 200
         assert "10.77.1.0/24" in row(detail.text, subnets[0].id)
+        assert "slaac" in row(detail.text, v6.id)
     finally:
         reply = post_form(page, f"/project/networks/{network_id}/delete", {}, "/project/networks")
         assert reply.status_code == 303

@@ -30,7 +30,7 @@ EMPTY_NETWORK_FORM = {"name": "", "with_subnet": False}
 EMPTY_SUBNET_FORM = {
     "subnet_name": "",
     "cidr": "",
-    "ip_version": "4",
+    "ip_version": "",
     "gateway_ip": "",
     "no_gateway": False,
     "enable_dhcp": True,
@@ -48,7 +48,7 @@ def subnet_form(form: FormData) -> dict:
     return {
         "subnet_name": _text(form, "subnet_name"),
         "cidr": _text(form, "cidr"),
-        "ip_version": _text(form, "ip_version") or "4",
+        "ip_version": _text(form, "ip_version"),
         "gateway_ip": _text(form, "gateway_ip"),
         "no_gateway": bool(form.get("no_gateway")),
         "enable_dhcp": bool(form.get("enable_dhcp")),
@@ -58,6 +58,7 @@ def subnet_form(form: FormData) -> dict:
 
 
 def subnet_request(network_id: str, fields: dict) -> network_pb2.CreateSubnetRequest:
+    """The subnet as typed: the service judges it (IP version empty: taken from the CIDR)."""
     version = int(fields["ip_version"]) if fields["ip_version"] in ("4", "6") else 0
     return network_pb2.CreateSubnetRequest(
         network_id=network_id,
@@ -68,7 +69,7 @@ def subnet_request(network_id: str, fields: dict) -> network_pb2.CreateSubnetReq
         no_gateway=fields["no_gateway"],
         enable_dhcp=fields["enable_dhcp"],
         dns_nameservers=fields["dns_nameservers"].replace(",", " ").split(),
-        ipv6_address_mode=fields["ipv6_address_mode"] if version == 6 else "",
+        ipv6_address_mode=fields["ipv6_address_mode"],
     )
 
 
