@@ -304,6 +304,12 @@ def launched(driver, dashboard, cloud, shots):
     )
     server_id = instance_id(driver, name)
     driver.execute_script("window.__marker = 1")
+    # The page was rendered with the row still building, so it follows it live.
+    live = driver.execute_script(
+        "const b = document.querySelector('tbody[data-live-url]');"
+        "return b ? b.dataset.liveUrl : '';"
+    )
+    assert server_id in live, f"the page does not follow the new instance (live url {live!r})"
     try:
         wait_status(driver, server_id, "ACTIVE")
         yield server_id, name
