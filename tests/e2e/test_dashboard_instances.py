@@ -64,7 +64,7 @@ def act(client: httpx.Client, server_id: str, action: str, **extra) -> httpx.Res
     reply = client.post(
         f"{LIST}/{server_id}/{action}",
         data={"csrf_token": csrf(client, LIST), **extra},
-        headers={"Referer": f"{client.base_url}{LIST}"},
+        headers={"Referer": f"{str(client.base_url).rstrip('/')}{LIST}"},
     )
     assert reply.status_code == 303, reply.text
     return reply
