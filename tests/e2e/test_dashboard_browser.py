@@ -12,24 +12,18 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
-import sys
-import time
 import uuid
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
 
 from stratus.api.v1 import api_service_pb2 as api_pb2
-from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from tests import browser as harness
 from tests.e2e.boot import Driver
-from tests.e2e.conftest import PORT_OFFSET
 
 pytestmark = [
     pytest.mark.e2e,
@@ -37,8 +31,6 @@ pytestmark = [
     pytest.mark.skipif(bool(harness.chromium_missing()), reason=harness.chromium_missing() or "-"),
 ]
 
-# Our own dashboard's port when run-all does not start one (below 32768).
-OWN_DASHBOARD_PORT = PORT_OFFSET + 8099
 IMAGE = "demo"
 FLAVOR = "m1.tiny"
 NETWORK = "private"
@@ -72,43 +64,10 @@ return Array.from(document.querySelectorAll('input, select, textarea'))
 
 
 @pytest.fixture(scope="session")
-def dashboard(cloud, tmp_path_factory):
-    """The dashboard's URL (no trailing slash): run-all's, else one started here."""
-    if cloud.dashboard:
-        yield cloud.dashboard.rstrip("/")
-        return
-    data = tmp_path_factory.mktemp("dashboard")
-    url = f"http://127.0.0.1:{OWN_DASHBOARD_PORT}"
-    log = (data / "dashboard.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "components.dashboard"],
-        env={
-            **os.environ,
-            "STRATUS_DATA_DIR": str(data),
-            "STRATUS_DASHBOARD_PORT": str(OWN_DASHBOARD_PORT),
-            "STRATUS_DASHBOARD_IDENTITY_URL": cloud.addresses["identity"],
-        },
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                pytest.fail(f"the dashboard did not start: {(data / 'dashboard.log').read_text()}")
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(5)
-        log.close()
+def dashboard(cloud):
+    """The URL of the dashboard run-all started (no trailing slash)."""
+    assert cloud.dashboard, "run-all announced no dashboard URL"
+    return cloud.dashboard.rstrip("/")
 
 
 @pytest.fixture(scope="module")
@@ -228,13 +187,6 @@ def row_button(driver, row_id: str, text: str):
     return found[0]
 
 
-def page_button(driver, text: str):
-    buttons = driver.find_elements(By.CSS_SELECTOR, "main button[type=submit]")
-    found = [b for b in buttons if b.text.strip() == text]
-    assert found, f"no {text} button on {driver.current_url}: {[b.text for b in buttons]}"
-    return found[0]
-
-
 def confirm(driver) -> None:
     """Accept the confirm() dialog a data-confirm form opens."""
     harness.wait_for(driver, lambda d: _alert(d), 5, "no confirm dialog").accept()
@@ -256,10 +208,19 @@ def wait_status(driver, row_id: str, status: str, timeout: float = BUILD_SECONDS
     )
 
 
-def delete_by_api(cloud, server_id: str) -> None:
-    """Clean up after a failed test: the instance goes whatever the page did."""
-    with contextlib.suppress(Exception):
-        Driver(cloud).delete(server_id)
+def servers_named(cloud, name: str) -> list[str]:
+    """The ids of demo's servers called ``name`` (as the api lists them)."""
+    listed = Driver(cloud).servers.ListServers(api_pb2.ListServersRequest(), metadata=cloud.md())
+    return [s.id for s in listed.servers if s.name == name]
+
+
+def delete_named(cloud, name: str) -> None:
+    """Clean up whatever a test left: demo's servers called ``name`` go, however the page
+    fared."""
+    servers = Driver(cloud)
+    for server_id in servers_named(cloud, name):
+        with contextlib.suppress(Exception):
+            servers.delete(server_id)
 
 
 # --- tests ---------------------------------------------------------------------------------
@@ -289,32 +250,33 @@ def test_sign_in_lands_on_the_overview_and_a_wrong_password_stays(driver, dashbo
 
 @pytest.fixture
 def launched(driver, dashboard, cloud, shots):
-    """An instance launched from the Launch form, ACTIVE; deleted afterwards if still there.
-    Yields (id, name)."""
+    """An instance launched from the Launch form, ACTIVE on the Instances page the form led
+    to (``window.__marker`` set on that page before waiting); deleted afterwards if still
+    there. Yields (id, name)."""
     signed_in(driver, dashboard, cloud)
     name = f"browser-{uuid.uuid4().hex[:6]}"
     form = launch_form(driver, dashboard, name)
     harness.full_page_screenshot(driver, shots, "launch-form")
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    harness.wait_for(
-        driver,
-        lambda d: path_of(d) == "/project/instances",
-        15,
-        "the Launch form did not lead back to Instances",
-    )
-    server_id = instance_id(driver, name)
-    driver.execute_script("window.__marker = 1")
-    # The page was rendered with the row still building, so it follows it live.
-    live = driver.execute_script(
-        "const b = document.querySelector('tbody[data-live-url]');"
-        "return b ? b.dataset.liveUrl : '';"
-    )
-    assert server_id in live, f"the page does not follow the new instance (live url {live!r})"
     try:
+        harness.wait_for(
+            driver,
+            lambda d: path_of(d) == "/project/instances",
+            15,
+            "the Launch form did not lead back to Instances",
+        )
+        server_id = instance_id(driver, name)
+        driver.execute_script("window.__marker = 1")
+        # The page was rendered with the row still building, so it follows it live.
+        live = driver.execute_script(
+            "const b = document.querySelector('tbody[data-live-url]');"
+            "return b ? b.dataset.liveUrl : '';"
+        )
+        assert server_id in live, f"the page does not follow the new instance ({live!r})"
         wait_status(driver, server_id, "ACTIVE")
         yield server_id, name
     finally:
-        delete_by_api(cloud, server_id)
+        delete_named(cloud, name)
 
 
 def test_a_launched_instance_turns_active_without_a_reload(driver, launched, shots):
@@ -457,23 +419,33 @@ def test_a_member_is_refused_the_admin_pages_and_an_admin_sees_them(
 def test_a_form_without_its_csrf_token_is_refused_and_does_nothing(driver, dashboard, cloud, shots):
     signed_in(driver, dashboard, cloud)
     name = f"browser-csrf-{uuid.uuid4().hex[:6]}"
-    form = launch_form(driver, dashboard, name)
-    driver.execute_script("arguments[0].querySelector('[name=csrf_token]').remove()", form)
-    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    harness.wait_for(
-        driver,
-        lambda d: "security token (CSRF)" in d.find_element(By.TAG_NAME, "main").text,
-        15,
-        "no CSRF refusal",
-    )
-    harness.screenshot(driver, shots, "csrf-refused")
-    status = httpx.post(
-        f"{dashboard}/project/instances/launch", data={"name": name}, follow_redirects=False
-    ).status_code
-    assert status == 403
-    stub = api_grpc.ServersStub(cloud.channel("api"))
-    listed = stub.ListServers(api_pb2.ListServersRequest(), metadata=cloud.md()).servers
-    assert name not in [s.name for s in listed], "the refused form launched an instance"
+    try:
+        form = launch_form(driver, dashboard, name)
+        # The same form posted by a script of the page, with the session's cookie: a 403.
+        status = driver.execute_async_script(
+            """
+            const [form, done] = arguments;
+            const data = new URLSearchParams(new FormData(form));
+            data.delete('csrf_token');
+            fetch(form.action, {method: 'POST', body: data, credentials: 'same-origin'})
+              .then((reply) => done(reply.status), () => done(0));
+            """,
+            form,
+        )
+        assert status == 403
+        driver.execute_script("arguments[0].querySelector('[name=csrf_token]').remove()", form)
+        form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+        harness.wait_for(
+            driver,
+            lambda d: "security token (CSRF)" in d.find_element(By.TAG_NAME, "main").text,
+            15,
+            "no CSRF refusal",
+        )
+        assert heading(driver) == "Error"
+        harness.screenshot(driver, shots, "csrf-refused")
+        assert servers_named(cloud, name) == [], "the refused form launched an instance"
+    finally:
+        delete_named(cloud, name)
 
 
 def test_form_controls_have_labels_and_the_keyboard_reaches_skip_link_and_nav(
