@@ -18,6 +18,7 @@ import pytest
 from components.framework.auth import TOKEN_HEADER
 from stratus.identity.v1 import identity_service_pb2 as identity_pb2
 from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
+from tests.e2e.dashboard_client import signed_in
 
 PORT_OFFSET = int(os.environ.get("STRATUS_E2E_PORT_OFFSET", "20000"))
 COMPUTE_HOSTS = 3
@@ -123,3 +124,12 @@ def _tails(output: Path, log_dir: Path) -> str:
     return "".join(
         f"\n--- {f.name}\n{f.read_text(errors='replace')[-3000:]}" for f in files if f.exists()
     )
+
+
+@pytest.fixture
+def page(cloud):
+    """An httpx client signed in to run-all's dashboard as demo (the dashboard panels' tests)."""
+    assert cloud.dashboard, "run-all announced no dashboard URL"
+    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
+    yield client
+    client.close()

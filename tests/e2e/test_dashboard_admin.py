@@ -9,11 +9,7 @@ deletes a flavor, and is told identity's message when a project name is taken.
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-import time
 import uuid
 
 import httpx
@@ -26,7 +22,7 @@ from stratus.identity.v1 import identity_service_pb2_grpc as identity_grpc
 from stratus.scheduler.v1 import scheduler_service_pb2 as scheduler_pb2
 from stratus.scheduler.v1 import scheduler_service_pb2_grpc as scheduler_grpc
 from tests.e2e.conftest import PORT_OFFSET
-from tests.e2e.dashboard_client import csrf, sign_in, signed_in
+from tests.e2e.dashboard_client import csrf, own_dashboard, sign_in, signed_in
 
 ADMIN_PAGES = (
     "/admin/hypervisors",
@@ -45,35 +41,9 @@ def dashboard(cloud, tmp_path_factory):
     if cloud.dashboard:
         yield cloud.dashboard.rstrip("/")
         return
-    url = f"http://127.0.0.1:{OWN_DASHBOARD_PORT}"
-    env = {
-        **os.environ,
-        "STRATUS_DATA_DIR": str(tmp_path_factory.mktemp("dashboard")),
-        "STRATUS_DASHBOARD_PORT": str(OWN_DASHBOARD_PORT),
-        "STRATUS_DASHBOARD_IDENTITY_URL": cloud.addresses["identity"],
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "components.dashboard"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-        start_new_session=True,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert process.poll() is None, "the dashboard exited"
-            assert time.monotonic() < deadline, "the dashboard did not answer /healthz"
-            time.sleep(0.2)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(10)
+    data_dir = tmp_path_factory.mktemp("dashboard")
+    with own_dashboard(cloud.addresses["identity"], OWN_DASHBOARD_PORT, data_dir):
+        yield f"http://127.0.0.1:{OWN_DASHBOARD_PORT}"
 
 
 @pytest.fixture(scope="module")

@@ -10,8 +10,6 @@ import hashlib
 import html
 import os
 import re
-import subprocess
-import sys
 import time
 import uuid
 from pathlib import Path
@@ -23,17 +21,9 @@ import pytest
 from stratus.image.v1 import image_service_pb2 as image_pb2
 from stratus.image.v1 import image_service_pb2_grpc as image_grpc
 from tests.e2e.conftest import PORT_OFFSET
-from tests.e2e.dashboard_client import csrf, post_form, signed_in
+from tests.e2e.dashboard_client import csrf, own_dashboard, post_form, signed_in
 
 MIB = 1024 * 1024
-
-
-@pytest.fixture
-def page(cloud):
-    assert cloud.dashboard, "run-all announced no dashboard URL"
-    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
-    yield client
-    client.close()
 
 
 @pytest.fixture
@@ -164,35 +154,11 @@ def test_an_upload_the_client_abandons_leaves_no_image(page, images):
 
 
 @pytest.fixture
-def own_dashboard(cloud, tmp_path):
-    """A dashboard process of this test's own, to read its memory use."""
+def dashboard(cloud, tmp_path):
+    """A dashboard process of this test's own, to read its memory use: its URL and pid."""
     port = 3082 + PORT_OFFSET
-    env = {
-        **os.environ,
-        "STRATUS_DATA_DIR": str(tmp_path),
-        "STRATUS_DASHBOARD_PORT": str(port),
-        "STRATUS_DASHBOARD_IDENTITY_URL": cloud.addresses["identity"],
-    }
-    process = subprocess.Popen(
-        [sys.executable, "-m", "components.dashboard"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=(tmp_path / "dashboard.log").open("wb"),
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            with contextlib.suppress(httpx.HTTPError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            assert process.poll() is None, (tmp_path / "dashboard.log").read_text()
-            assert time.monotonic() < deadline, "the dashboard did not start"
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
+    with own_dashboard(cloud.addresses["identity"], port, tmp_path) as process:
+        yield f"http://127.0.0.1:{port}", process.pid
 
 
 def peak_memory(pid: int) -> int:
@@ -203,9 +169,9 @@ def peak_memory(pid: int) -> int:
     raise AssertionError("no VmHWM")
 
 
-def test_the_dashboard_streams_an_upload_without_holding_it(cloud, own_dashboard, images):
+def test_the_dashboard_streams_an_upload_without_holding_it(cloud, dashboard, images):
     stub, md = images
-    url, pid = own_dashboard
+    url, pid = dashboard
     size = 64 * MIB
     md5 = hashlib.md5()
 

@@ -7,7 +7,6 @@ delete it, and the detail page shows the console log.
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 import time
 import uuid
@@ -19,6 +18,7 @@ import pytest
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
 from tests.e2e.dashboard_client import csrf, signed_in
+from tests.e2e.dashboard_client import events as stream_events
 
 pytestmark = pytest.mark.e2e
 
@@ -76,20 +76,7 @@ def flashes(page: str) -> list[tuple[str, str]]:
 
 def events(client: httpx.Client, ids: list[str]) -> list[tuple[str, dict]]:
     """Every event of the live stream for ``ids`` until it says done."""
-    seen: list[tuple[str, dict]] = []
-    url = f"{LIST}/events?ids={','.join(ids)}"
-    with client.stream("GET", url, headers={"Accept": "text/event-stream"}, timeout=90) as s:
-        assert s.status_code == 200
-        assert s.headers["content-type"].startswith("text/event-stream")
-        name = ""
-        for line in s.iter_lines():
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                seen.append((name, json.loads(line.removeprefix("data: "))))
-                if name == "done":
-                    return seen
-    raise AssertionError(f"the stream ended without done: {seen}")
+    return stream_events(client, f"{LIST}/events?ids={','.join(ids)}", timeout=90)
 
 
 def launch(client: httpx.Client, **fields) -> httpx.Response:

@@ -16,15 +16,7 @@ from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
-from tests.e2e.dashboard_client import post_form, signed_in
-
-
-@pytest.fixture
-def page(cloud):
-    assert cloud.dashboard, "run-all announced no dashboard URL"
-    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
-    yield client
-    client.close()
+from tests.e2e.dashboard_client import post_form
 
 
 @pytest.fixture

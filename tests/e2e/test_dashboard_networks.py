@@ -12,15 +12,7 @@ import pytest
 
 from stratus.network.v1 import network_service_pb2 as network_pb2
 from stratus.network.v1 import network_service_pb2_grpc as network_grpc
-from tests.e2e.dashboard_client import post_form, signed_in
-
-
-@pytest.fixture
-def page(cloud):
-    assert cloud.dashboard, "run-all announced no dashboard URL"
-    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
-    yield client
-    client.close()
+from tests.e2e.dashboard_client import post_form
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import re
 import warnings
 
 import httpx
-import pytest
 
 from components.cli.targets import Target
 from components.dashboard.app import build
@@ -17,15 +16,7 @@ from components.dashboard.config import DashboardConfig
 from stratus.api.v1 import api_service_pb2 as api_pb2
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from tests.e2e.boot import Driver
-from tests.e2e.dashboard_client import sign_in, signed_in
-
-
-@pytest.fixture
-def page(cloud):
-    assert cloud.dashboard, "run-all announced no dashboard URL"
-    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
-    yield client
-    client.close()
+from tests.e2e.dashboard_client import sign_in
 
 
 def bar(text: str, key: str) -> tuple[str, bool]:

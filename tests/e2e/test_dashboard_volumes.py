@@ -5,7 +5,6 @@ it, and a refusal (the quota) is shown in the volume service's words."""
 from __future__ import annotations
 
 import html
-import json
 import re
 import time
 import uuid
@@ -15,15 +14,8 @@ import pytest
 
 from stratus.volume.v1 import volume_service_pb2 as volume_pb2
 from stratus.volume.v1 import volume_service_pb2_grpc as volume_grpc
-from tests.e2e.dashboard_client import post_form, signed_in
-
-
-@pytest.fixture
-def page(cloud):
-    assert cloud.dashboard, "run-all announced no dashboard URL"
-    client = signed_in(cloud.dashboard, "demo", cloud.passwords["demo"])
-    yield client
-    client.close()
+from tests.e2e.dashboard_client import events as stream_events
+from tests.e2e.dashboard_client import post_form
 
 
 @pytest.fixture
@@ -51,24 +43,7 @@ def created(page, volumes, name: str, **fields) -> str:
 
 def events(page, volume_id: str) -> list[tuple[str, dict]]:
     """Every event of the live stream for ``volume_id``, until ``done``."""
-    received: list[tuple[str, dict]] = []
-    with page.stream(
-        "GET",
-        f"/project/volumes/events?ids={volume_id}",
-        headers={"Accept": "text/event-stream"},
-        timeout=120.0,
-    ) as reply:
-        assert reply.status_code == 200
-        assert reply.headers["content-type"].startswith("text/event-stream")
-        name = ""
-        for line in reply.iter_lines():
-            if line.startswith("event: "):
-                name = line.removeprefix("event: ")
-            elif line.startswith("data: "):
-                received.append((name, json.loads(line.removeprefix("data: "))))
-                if name == "done":
-                    break
-    return received
+    return stream_events(page, f"/project/volumes/events?ids={volume_id}", timeout=120.0)
 
 
 def delete(page, volumes, volume_id: str) -> None:
