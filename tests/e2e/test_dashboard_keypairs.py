@@ -36,6 +36,16 @@ def listed_row(client, name: str) -> str:
     return html.unescape(match.group(1)) if match else ""
 
 
+def refused(page, form: str, data: dict) -> tuple[str, str]:
+    """Submit the ``form`` form (create or import) with values the api refuses: the page
+    answered (400) and the service's message it shows above that form."""
+    reply = post_form(page, f"/project/keypairs/{form}", data)
+    assert reply.status_code == 400
+    error = re.search(rf'id="{form}-keypair-error">([^<]*)<', reply.text)
+    assert error, f"no error above the {form} form"
+    return reply.text, html.unescape(error.group(1))
+
+
 @pytest.mark.parametrize("key_type", ["ssh-ed25519", "ssh-rsa"])
 def test_create_shows_the_private_key_once_matching_the_listed_fingerprint(
     page, keypairs, key_type
@@ -74,13 +84,9 @@ def test_create_shows_the_private_key_once_matching_the_listed_fingerprint(
 
 
 def test_a_refused_create_shows_the_service_message_and_keeps_the_name(page):
-    reply = post_form(
-        page, "/project/keypairs/create", {"name": "bad/name!", "key_type": "ssh-ed25519"}
-    )
-    assert reply.status_code == 400
-    error = re.search(r'id="create-keypair-error">([^<]*)<', reply.text)
-    assert error and "name" in html.unescape(error.group(1))
-    assert 'value="bad/name!"' in reply.text
+    text, error = refused(page, "create", {"name": "bad/name!", "key_type": "ssh-ed25519"})
+    assert "name" in error
+    assert 'value="bad/name!"' in text
 
 
 def test_import_lists_the_key_and_delete_removes_it(page, keypairs):
@@ -112,10 +118,6 @@ def test_import_lists_the_key_and_delete_removes_it(page, keypairs):
 
 
 def test_a_bad_public_key_shows_the_service_message_and_keeps_the_values(page):
-    reply = post_form(
-        page, "/project/keypairs/import", {"name": "typed-name", "public_key": "ssh-ed25519 nope"}
-    )
-    assert reply.status_code == 400
-    error = re.search(r'id="import-keypair-error">([^<]*)<', reply.text)
-    assert error and "public_key" in html.unescape(error.group(1))
-    assert 'value="typed-name"' in reply.text and "ssh-ed25519 nope</textarea>" in reply.text
+    text, error = refused(page, "import", {"name": "typed-name", "public_key": "ssh-ed25519 nope"})
+    assert "public_key" in error
+    assert 'value="typed-name"' in text and "ssh-ed25519 nope</textarea>" in text
