@@ -71,8 +71,12 @@ class ServiceError(Exception):
         return self.code == grpc.StatusCode.UNAUTHENTICATED
 
     @classmethod
-    def of(cls, exc: grpc.RpcError, service: str, method: str, address: str) -> ServiceError:
-        remote = errors.from_rpc_error(exc, service=service, method=method, address=address)
+    def of(
+        cls, exc: grpc.RpcError, service: str, method: str, address: str, timeout: float
+    ) -> ServiceError:
+        remote = errors.from_rpc_error(
+            exc, service=service, method=method, address=address, timeout=timeout
+        )
         return cls(remote.message, remote.code, service)
 
 
@@ -183,28 +187,30 @@ class Service:
             target = cloud.target(service)
             stub = self._stub_class(cloud._channels.get(target))
             multicallable = getattr(stub, method)
-            invoked = multicallable(
-                request, metadata=cloud.metadata(), timeout=timeout or cloud.timeout
-            )
+            limit = timeout or cloud.timeout
+            invoked = multicallable(request, metadata=cloud.metadata(), timeout=limit)
+            where = (service, method, str(target), limit)
             if isinstance(multicallable, grpc.aio.UnaryStreamMultiCallable):
-                return _replies(invoked, service, method, str(target))
-            return _answer(invoked, service, method, str(target))
+                return _replies(invoked, *where)
+            return _answer(invoked, *where)
 
         return call
 
 
-async def _answer(invoked, service: str, method: str, address: str):
+async def _answer(invoked, service: str, method: str, address: str, timeout: float):
     try:
         return await invoked
     except grpc.RpcError as exc:
-        raise ServiceError.of(exc, service, method, address) from None
+        raise ServiceError.of(exc, service, method, address, timeout) from None
 
 
-async def _replies(invoked, service: str, method: str, address: str) -> AsyncIterator[Any]:
+async def _replies(
+    invoked, service: str, method: str, address: str, timeout: float
+) -> AsyncIterator[Any]:
     try:
         async for reply in invoked:
             yield reply
     except grpc.RpcError as exc:
-        raise ServiceError.of(exc, service, method, address) from None
+        raise ServiceError.of(exc, service, method, address, timeout) from None
     finally:
         invoked.cancel()

@@ -130,9 +130,16 @@ def row_html(request: Request, server: api_pb2.Server, images: dict[str, str]) -
     )
 
 
-async def image_names(cloud: Cloud) -> dict[str, str]:
-    listed = await cloud.every(cloud.images.ListImages, image_pb2.ListImagesRequest(), "images")
-    return {image.id: image.name or image.id for image in listed}
+async def image_names(cloud: Cloud) -> tuple[dict[str, str], str]:
+    """Image id -> name, and "" or why the names could not be read: the servers are still
+    listed (with image ids) when the image service is down."""
+    try:
+        listed = await cloud.every(cloud.images.ListImages, image_pb2.ListImagesRequest(), "images")
+    except ServiceError as error:
+        if error.signed_out:
+            raise
+        return {}, f"Image names are not shown: {error}"
+    return {image.id: image.name or image.id for image in listed}, ""
 
 
 # ------------------------------------------------------------------ list
@@ -140,7 +147,7 @@ async def image_names(cloud: Cloud) -> dict[str, str]:
 
 @pages.get(LIST)
 async def instances(request: Request, cloud: Cloud) -> Response:
-    servers, images = await asyncio.gather(
+    servers, (images, problem) = await asyncio.gather(
         cloud.every(cloud.servers.ListServers, api_pb2.ListServersRequest(), "servers"),
         image_names(cloud),
     )
@@ -149,7 +156,9 @@ async def instances(request: Request, cloud: Cloud) -> Response:
     acted = request.query_params.get("watch", "")
     watched = [r["id"] for r in rows if r["live"] or r["id"] == acted][:MAX_WATCHED]
     live_url = f"{LIST}/events?ids={','.join(watched)}" if watched else ""
-    return render(request, "instances.html", title="Instances", rows=rows, live_url=live_url)
+    return render(
+        request, "instances.html", title="Instances", rows=rows, live_url=live_url, problem=problem
+    )
 
 
 # ------------------------------------------------------------------ live rows
@@ -179,7 +188,7 @@ async def _follow(cloud: Cloud, server_id: str, queue: asyncio.Queue) -> None:
 
 
 async def _stream(request: Request, cloud: Cloud, ids: list[str]) -> AsyncIterator[str]:
-    images = await image_names(cloud)
+    images, _ = await image_names(cloud)
     queue: asyncio.Queue = asyncio.Queue()
     tasks = [asyncio.create_task(_follow(cloud, server_id, queue)) for server_id in ids]
     loop = asyncio.get_running_loop()
