@@ -54,6 +54,11 @@ def _enum_label(enum, value: int, prefix: str) -> str:
     return "" if name.endswith("_UNSPECIFIED") else name.removeprefix(prefix)
 
 
+def _enabling(request: Request) -> bool:
+    """True on an ``.../enable`` route, False on ``.../disable`` (one handler serves both)."""
+    return request.url.path.endswith("/enable")
+
+
 async def _form(request: Request) -> dict[str, str]:
     form = await request.form()
     return {key: str(value).strip() for key, value in form.items() if key != "csrf_token"}
@@ -212,7 +217,11 @@ async def create_project(request: Request, cloud: Cloud) -> Response:
     return redirect("/admin/projects")
 
 
-async def _set_project(request: Request, cloud: Cloud, enabled: bool) -> Response:
+@pages.post("/admin/projects/{project_id}/enable", admin=True)
+@pages.post("/admin/projects/{project_id}/disable", admin=True)
+async def set_project_enabled(request: Request, cloud: Cloud) -> Response:
+    """Enable or disable a project, as the path's last word says."""
+    enabled = _enabling(request)
     project = await cloud.projects.UpdateProject(
         identity_pb2.UpdateProjectRequest(
             project=identity_pb2.Project(id=request.path_params["project_id"], enabled=enabled),
@@ -221,16 +230,6 @@ async def _set_project(request: Request, cloud: Cloud, enabled: bool) -> Respons
     )
     flash(request, "success", f"Project {project.name} is {'en' if enabled else 'dis'}abled.")
     return redirect("/admin/projects")
-
-
-@pages.post("/admin/projects/{project_id}/enable", admin=True)
-async def enable_project(request: Request, cloud: Cloud) -> Response:
-    return await _set_project(request, cloud, True)
-
-
-@pages.post("/admin/projects/{project_id}/disable", admin=True)
-async def disable_project(request: Request, cloud: Cloud) -> Response:
-    return await _set_project(request, cloud, False)
 
 
 @pages.post("/admin/projects/{project_id}/delete", admin=True)
@@ -363,7 +362,11 @@ async def create_user(request: Request, cloud: Cloud) -> Response:
     return redirect("/admin/users")
 
 
-async def _set_user(request: Request, cloud: Cloud, enabled: bool) -> Response:
+@pages.post("/admin/users/{user_id}/enable", admin=True)
+@pages.post("/admin/users/{user_id}/disable", admin=True)
+async def set_user_enabled(request: Request, cloud: Cloud) -> Response:
+    """Enable or disable a user, as the path's last word says."""
+    enabled = _enabling(request)
     user = await cloud.users.UpdateUser(
         identity_pb2.UpdateUserRequest(
             user=identity_pb2.User(id=request.path_params["user_id"], enabled=enabled),
@@ -372,16 +375,6 @@ async def _set_user(request: Request, cloud: Cloud, enabled: bool) -> Response:
     )
     flash(request, "success", f"User {user.name} is {'en' if enabled else 'dis'}abled.")
     return redirect("/admin/users")
-
-
-@pages.post("/admin/users/{user_id}/enable", admin=True)
-async def enable_user(request: Request, cloud: Cloud) -> Response:
-    return await _set_user(request, cloud, True)
-
-
-@pages.post("/admin/users/{user_id}/disable", admin=True)
-async def disable_user(request: Request, cloud: Cloud) -> Response:
-    return await _set_user(request, cloud, False)
 
 
 @pages.post("/admin/users/{user_id}/delete", admin=True)
