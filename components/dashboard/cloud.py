@@ -4,7 +4,8 @@ One set of gRPC channels (asyncio) serves every user: a channel goes to one
 service's public endpoints (replicas round-robin, as the CLI reaches them), and
 the user's token travels in each call's metadata. ``cloud.servers.ListServers``
 is an awaitable call; a server stream (``WatchServer``) is an async iterator; a
-client stream (``UploadImage``) takes an async iterator of requests. A failed
+client stream (``UploadImage``) takes an async iterator of requests (and is sent
+by a synchronous call in a thread: client_streams.py). A failed
 call raises :class:`ServiceError`, whose message says what was wrong in the
 service's words and, when a service cannot be reached, which one.
 """
@@ -19,6 +20,7 @@ import grpc
 
 from components.cli import errors, targets
 from components.cli.targets import Target
+from components.dashboard import client_streams
 from components.framework import ROUND_ROBIN
 from components.framework import tls as framework_tls
 from stratus.api.v1 import api_service_pb2_grpc as api_grpc
@@ -90,6 +92,8 @@ class Channels:
             else None
         )
         self._channels: dict[str, grpc.aio.Channel] = {}
+        # Synchronous channels, for client streams only (client_streams.py says why).
+        self._sync_channels: dict[str, grpc.Channel] = {}
 
     @property
     def tls(self) -> bool:
@@ -109,10 +113,20 @@ class Channels:
             self._channels[target.uri] = channel
         return self._channels[target.uri]
 
+    def sync(self, target: Target) -> grpc.Channel:
+        if target.uri not in self._sync_channels:
+            self._sync_channels[target.uri] = targets.channel(
+                target, self._credentials, CHANNEL_OPTIONS
+            )
+        return self._sync_channels[target.uri]
+
     async def close(self) -> None:
         for channel in self._channels.values():
             await channel.close()
         self._channels.clear()
+        for sync_channel in self._sync_channels.values():
+            sync_channel.close()
+        self._sync_channels.clear()
 
 
 class Cloud:
@@ -188,8 +202,14 @@ class Service:
             stub = self._stub_class(cloud._channels.get(target))
             multicallable = getattr(stub, method)
             limit = timeout or cloud.timeout
-            invoked = multicallable(request, metadata=cloud.metadata(), timeout=limit)
             where = (service, method, str(target), limit)
+            if isinstance(multicallable, grpc.aio.StreamUnaryMultiCallable):
+                sync_method = getattr(self._stub_class(cloud._channels.sync(target)), method)
+                sent = client_streams.send(
+                    sync_method, request, metadata=cloud.metadata(), timeout=limit
+                )
+                return _answer(sent, *where)
+            invoked = multicallable(request, metadata=cloud.metadata(), timeout=limit)
             if isinstance(multicallable, grpc.aio.UnaryStreamMultiCallable):
                 return _replies(invoked, *where)
             return _answer(invoked, *where)

@@ -16,7 +16,7 @@ import logging
 from collections.abc import AsyncIterator
 
 import grpc
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from components.dashboard.cloud import Cloud, ServiceError
@@ -186,7 +186,7 @@ async def upload_data(request: Request, cloud: Cloud) -> Response:
         if error.signed_out:
             raise
         return PlainTextResponse(str(error), status_code=_status(error))
-    except asyncio.CancelledError:
+    except (asyncio.CancelledError, ClientDisconnect):
         # The browser went away: reading the body failed, so the call was cancelled
         # (or this request itself was). Nothing of the upload is kept.
         log.info("upload into image %s interrupted", image_id)
