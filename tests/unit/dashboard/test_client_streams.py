@@ -84,6 +84,10 @@ def test_a_failing_source_cancels_the_call(serve):
 
     async def broken():
         yield image_pb2.UploadImageRequest(header=image_pb2.UploadImageHeader(image_id="i-1"))
+        for _ in range(500):  # the server is reading the call (bounded: 5 s)
+            if servicer.seen:
+                break
+            await asyncio.sleep(0.01)
         raise ConnectionError("the browser went away")
 
     with pytest.raises(ConnectionError):
