@@ -2,7 +2,7 @@
 as it is told and starts empty.
 
 Each test starts a cloud of its own (one compute host) at the e2e offset plus 400, 500,
-600 or 700, where no port meets the session's shared cloud, the restart test's (+3) or
+600 or 800, where no port meets the session's shared cloud, the restart test's (+3) or
 the fault tests' (+300). Only the processes these tests started are signalled.
 """
 
@@ -125,7 +125,8 @@ def test_sighup_stops_every_child_and_frees_every_port_and_env_settings_are_hono
     try:
         assert info["addresses"]["identity"] == f"127.0.0.1:{5000 + offset}"
         assert (data_dir / "clouds.yaml").exists() and (data_dir / "logs").is_dir()
-        assert len(pids) == 8, pids  # seven components and one compute host
+        # seven components, one compute host and the dashboard
+        assert len(pids) == 9, pids
         md = ((TOKEN_HEADER, admin_token(info)),)
         with grpc.insecure_channel(info["addresses"]["scheduler"]) as channel:
             (host,) = (
@@ -161,7 +162,7 @@ def test_sigkill_of_run_all_leaves_no_child_behind(tmp_path):
     info = wait_ready(process, data_dir)
     pids = children_of(process.pid)
     try:
-        assert len(pids) == 8, pids
+        assert len(pids) == 9, pids
         process.send_signal(signal.SIGKILL)
         process.wait(10)
         assert wait_until(lambda: all(gone(pid) for pid in pids)), [
@@ -208,7 +209,8 @@ def test_sigkill_of_run_all_with_real_guests_leaves_no_daemon_guest_or_namespace
     data_dir = tmp_path / "cloud"
     data_dir.mkdir()
     argv = ["--hypervisor", "qemu", "--netns", namespace, "--data-dir", str(data_dir)]
-    argv += ["--port-offset", str(BASE_OFFSET + 700)]
+    # Not +700: its dashboard (8080 + offset) would be the e2e cloud's scheduler (8780).
+    argv += ["--port-offset", str(BASE_OFFSET + 800)]
     process = start_run_all(data_dir, {}, argv)
     pids: list[int] = []
     try:
@@ -219,7 +221,8 @@ def test_sigkill_of_run_all_with_real_guests_leaves_no_daemon_guest_or_namespace
         assert driver.wait(server.id, timeout=120).status == api_pb2.Server.STATUS_ACTIVE
         cloud.close()
         pids = children_of(process.pid) + qemu_host.namespace_pids(namespace)
-        assert len(children_of(process.pid)) == 11  # 2 daemons, 8 components, the reaper
+        # 2 daemons, 8 components, the dashboard, the reaper
+        assert len(children_of(process.pid)) == 12
 
         process.send_signal(signal.SIGKILL)
         process.wait(10)
