@@ -108,13 +108,19 @@ def test_ctrl_c_of_the_real_command_during_wait_exits_130_with_how_to_follow(fak
         "OS_PROJECT_NAME": "demo",
         "XDG_CACHE_HOME": str(tmp_path / "cache"),
     }
-    process = subprocess.Popen(
-        [str(stratus), "server", "show", "--wait", server.id],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    # As at a terminal: SIGINT not ignored. A test run started in the background by a
+    # shell ignores it, and an ignored SIGINT is inherited across exec (a handler is not).
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        process = subprocess.Popen(
+            [str(stratus), "server", "show", "--wait", server.id],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+    finally:
+        signal.signal(signal.SIGINT, previous)
     try:
         deadline = time.monotonic() + 30
         while fake.calls.count["WatchServer"] == 0 and time.monotonic() < deadline:
