@@ -6,9 +6,8 @@ Run: ``.venv/bin/python -m tests.benchmarks.bench_dashboard [--quick] [--servers
 Starts the cloud as ``make run-all`` does (bench_boot's ``running_cloud``: three
 test-hypervisor hosts, port offset ``STRATUS_BENCH_PORT_OFFSET``, default 9000),
 with hosts big enough for the servers (64 GiB of RAM and 256 GiB of disk each;
-the test host's 16 vCPUs hold 256 m1.tiny at the 16x CPU ratio). When run-all
-starts no dashboard of its own (no ``dashboard`` in its ready file), one is started
-beside it on port offset + 8090. As admin it lifts the demo project's quota, then
+the test host's 16 vCPUs hold 256 m1.tiny at the 16x CPU ratio) and its dashboard.
+As admin it lifts the demo project's quota, then
 as demo creates the servers (20 threads, each following its server to ACTIVE,
 bounded at ten minutes for all of them).
 
@@ -25,18 +24,13 @@ Prints numbers and records them with tests.benchmarks.results; asserts nothing.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-
-import httpx
 
 from components.dashboard.cloud import PAGE_SIZE
 from stratus.api.v1 import api_service_pb2 as api_pb2
@@ -46,8 +40,6 @@ from tests.benchmarks.results import record
 from tests.e2e.dashboard_client import signed_in
 
 PORT_OFFSET = int(os.environ.get("STRATUS_BENCH_PORT_OFFSET", "9000"))
-# A dashboard this benchmark starts itself listens here + the offset (run-all's is 8080).
-OWN_DASHBOARD_PORT = 8090
 HOST_SIZE = ("--compute-ram-mib", "65536", "--compute-disk-gib", "256")
 PAGE = "/project/instances"
 WARM_UP = 3
@@ -55,51 +47,15 @@ CREATORS = 20
 ACTIVE_WITHIN_SECONDS = 600.0
 
 
-@contextlib.contextmanager
-def dashboard_of(cloud: Cloud, data_dir: Path) -> Iterator[tuple[str, int]]:
-    """(URL, pid) of the cloud's dashboard: run-all's own, else one started here."""
-    if cloud.info.get("dashboard"):
-        pid = cloud.info.get("pids", {}).get("dashboard") or component_processes(
-            cloud.process.pid
-        ).get("dashboard", 0)
-        yield cloud.info["dashboard"].rstrip("/"), pid
-        return
-    port = OWN_DASHBOARD_PORT + PORT_OFFSET
-    env = dict(
-        os.environ,
-        STRATUS_DATA_DIR=str(data_dir),
-        STRATUS_DASHBOARD_PORT=str(port),
-        STRATUS_DASHBOARD_IDENTITY_URL=cloud.info["addresses"]["identity"],
+def dashboard_of(cloud: Cloud) -> tuple[str, int]:
+    """(URL, pid) of the dashboard run-all started."""
+    url = cloud.info.get("dashboard")
+    if not url:
+        raise RuntimeError("run-all announced no dashboard")
+    pid = cloud.info.get("pids", {}).get("dashboard") or component_processes(cloud.process.pid).get(
+        "dashboard", 0
     )
-    data_dir.mkdir(parents=True, exist_ok=True)
-    output = open(data_dir / "dashboard.out", "wb")  # noqa: SIM115
-    process = subprocess.Popen(
-        [sys.executable, "-m", "components.dashboard"],
-        env=env,
-        stdout=output,
-        stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(
-                    "the dashboard did not come up: "
-                    + (data_dir / "dashboard.out").read_text(errors="replace")[-3000:]
-                )
-            time.sleep(0.2)
-        yield url, process.pid
-    finally:
-        process.terminate()
-        try:
-            process.wait(30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        output.close()
+    return url.rstrip("/"), pid
 
 
 def create_servers(cloud: Cloud, count: int) -> None:
@@ -205,8 +161,8 @@ def main() -> None:
     with (
         tempfile.TemporaryDirectory(dir=os.environ.get("STRATUS_BENCH_TMP")) as tmp,
         running_cloud(Path(tmp) / "cloud", PORT_OFFSET, HOST_SIZE) as cloud,
-        dashboard_of(cloud, Path(tmp) / "dashboard") as (url, pid),
     ):
+        url, pid = dashboard_of(cloud)
         print(f"the cloud is up after {time.monotonic() - started:.1f}s; dashboard {url}")
         cloud.unlimited_quota()
         create_servers(cloud, servers)
