@@ -18,6 +18,7 @@ POLICY = Policy.of(
             "RebootServer": member,
             "GetConsoleOutput": member,
             "WatchServer": reader,
+            "WatchServers": reader,
         },
         "stratus.api.v1.Flavors": {
             "CreateFlavor": admin_required,

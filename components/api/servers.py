@@ -190,6 +190,32 @@ def get(who: Caller, server_id: str) -> Instance:
     return row
 
 
+# WatchServers follows at most this many servers on one stream.
+MAX_WATCHED = 100
+
+
+def get_many(who: Caller, server_ids) -> tuple[list[Instance], list[str]]:
+    """The servers the caller can read among ``server_ids`` (in order, each once), and
+    the ids naming none (missing, deleted or another project's, alike)."""
+    if not server_ids:
+        raise InvalidArgument("server_ids is required", field="server_ids")
+    if len(server_ids) > MAX_WATCHED:
+        raise InvalidArgument(
+            f"server_ids names {len(server_ids)} servers; at most {MAX_WATCHED}",
+            field="server_ids",
+        )
+    ids = list(dict.fromkeys(validation.uuid_str("server_ids", v) for v in server_ids))
+    found = {str(r.id): r for r in Instance.select().where(Instance.id.in_(ids))}
+    rows, missing = [], []
+    for server_id in ids:
+        row = found.get(server_id)
+        if row is None or row.deleted_time is not None or not who.can_access(row.project_id):
+            missing.append(server_id)
+        else:
+            rows.append(row)
+    return rows, missing
+
+
 STATUS_FILTERS = {
     Status.BUILD: Instance.vm_state == VmState.BUILDING,
     Status.ERROR: Instance.vm_state == VmState.ERROR,

@@ -91,6 +91,23 @@ class ServersServicer(pb2_grpc.ServersServicer):
                 server=messages.server(row, who), event_time=timestamp(utcnow())
             )
 
+    def WatchServers(self, request, context):
+        who = caller()
+        rows, missing = servers.get_many(who, request.server_ids)
+        for server_id in missing:
+            yield pb2.WatchServersResponse(
+                missing_server_id=server_id, event_time=timestamp(utcnow())
+            )
+        for row in watch.follow_many(rows, context.is_active, self.watches):
+            if isinstance(row, str):
+                yield pb2.WatchServersResponse(
+                    missing_server_id=row, event_time=timestamp(utcnow())
+                )
+            else:
+                yield pb2.WatchServersResponse(
+                    server=messages.server(row, who), event_time=timestamp(utcnow())
+                )
+
 
 class FlavorsServicer(pb2_grpc.FlavorsServicer):
     def CreateFlavor(self, request, context):

@@ -1,4 +1,4 @@
-"""WatchServer: follow a server until it settles.
+"""WatchServer and WatchServers: follow servers until they settle.
 
 The state is written by the conductor, another process, so the api polls the
 database. One thread polls for every follower at once (one query per tick for
@@ -61,10 +61,15 @@ class Poller:
 
     def wait_for_change(self, instance_id: str, seen: tuple, timeout: float) -> None:
         """Until the server's version differs from ``seen`` (or ``timeout``)."""
+        self.wait_for_any({instance_id: seen}, timeout)
+
+    def wait_for_any(self, seen: dict[str, tuple], timeout: float) -> None:
+        """Until the version of any server in ``seen`` differs from its own (or ``timeout``)."""
         changed = threading.Event()
         key = id(changed)
         with self._lock:
-            self._watched.setdefault(instance_id, {})[key] = (seen, changed)
+            for instance_id, version in seen.items():
+                self._watched.setdefault(instance_id, {})[key] = (version, changed)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="watch", daemon=True)
                 self._thread.start()
@@ -73,10 +78,11 @@ class Poller:
             changed.wait(timeout)
         finally:
             with self._lock:
-                waiting = self._watched.get(instance_id, {})
-                waiting.pop(key, None)
-                if not waiting:
-                    self._watched.pop(instance_id, None)
+                for instance_id in seen:
+                    waiting = self._watched.get(instance_id, {})
+                    waiting.pop(key, None)
+                    if not waiting:
+                        self._watched.pop(instance_id, None)
 
     def _run(self) -> None:
         while True:
@@ -132,3 +138,37 @@ def follow(first: Instance, active: Callable[[], bool], poller: Poller) -> Itera
         if not active():
             return
         row = Instance.get_by_id(first.id)
+
+
+def follow_many(
+    firsts: list[Instance], active: Callable[[], bool], poller: Poller
+) -> Iterator[Instance | str]:
+    """Each server's current state, then each change of any, until every one has settled.
+
+    Yields rows, or the id of a server whose row is gone altogether (purged
+    meanwhile; nothing more comes for it). One query per tick tells which
+    servers changed; only their rows are read again.
+    """
+    rows: dict[str, Instance | None] = {str(row.id): row for row in firsts}
+    seen: dict[str, tuple] = {}
+    changed = list(rows)
+    while True:
+        for instance_id in changed:
+            row = rows[instance_id]
+            if row is None:
+                del rows[instance_id]
+                yield instance_id
+                continue
+            seen[instance_id] = _version(row)
+            yield row
+            if settled(row):
+                del rows[instance_id]
+        if not rows:
+            return
+        poller.wait_for_any({i: seen[i] for i in rows}, IDLE_CHECK_SECONDS)
+        if not active():
+            return
+        current = Poller._versions(list(rows))
+        changed = [i for i in rows if current.get(i) != seen[i]]
+        fresh = {str(r.id): r for r in Instance.select().where(Instance.id.in_(changed))}
+        rows.update({i: fresh.get(i) for i in changed})

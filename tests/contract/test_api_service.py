@@ -199,6 +199,9 @@ CONTRACT_CASES = {
     "stratus.api.v1.Servers/WatchServer": {
         "NOT_FOUND": "test_a_missing_or_other_projects_server_is_not_found",
     },
+    "stratus.api.v1.Servers/WatchServers": {
+        "INVALID_ARGUMENT": "test_watch_servers_refuses_a_bad_list_naming_the_field",
+    },
     "stratus.api.v1.Flavors/CreateFlavor": {
         "INVALID_ARGUMENT": "test_create_flavor_with_a_bad_field_is_invalid_argument_naming_it",
     },
@@ -894,6 +897,83 @@ def test_watch_of_a_settled_server_yields_one_message(cloud):
         )
     )
     assert [e.server.status for e in events] == [pb2.Server.STATUS_ERROR]
+
+
+def _watch_many(cloud, ids, token="alice", timeout=10):
+    request = pb2.WatchServersRequest(server_ids=ids)
+    return list(cloud.servers.WatchServers(request, metadata=md(token), timeout=timeout))
+
+
+def test_watch_servers_follows_each_until_all_settle_on_one_stream(cloud):
+    building, settled_ = cloud.create(), cloud.create()
+    cloud.set_state(settled_.id, VmState.ACTIVE)
+
+    def progress():
+        time.sleep(0.3)
+        cloud.set_state(building.id, VmState.BUILDING, TaskState.SPAWNING, PowerState.NOSTATE)
+        time.sleep(0.3)
+        cloud.set_state(building.id, VmState.ERROR)
+
+    threading.Thread(target=progress).start()
+    events = _watch_many(cloud, [building.id, settled_.id, building.id.upper()])
+    # The first messages are each server's current state, in the order asked, each once.
+    assert [e.server.id for e in events[:2]] == [building.id, settled_.id]
+    assert all(e.HasField("event_time") and not e.missing_server_id for e in events)
+    # The settled server is done after its first message; the other is followed to ERROR.
+    assert [e.server.id for e in events].count(settled_.id) == 1
+    mine = [e.server for e in events if e.server.id == building.id]
+    assert mine[0].status == pb2.Server.STATUS_BUILD
+    assert mine[-1].status == pb2.Server.STATUS_ERROR
+    assert len(mine) >= 2
+    assert events[-1].server.id == building.id
+
+
+def test_watch_servers_names_missing_and_other_projects_servers_alike_and_goes_on(cloud):
+    mine, theirs = cloud.create(), cloud.create(token="bob")
+    cloud.set_state(mine.id, VmState.ACTIVE)
+    events = _watch_many(cloud, [MISSING, theirs.id, mine.id])
+    assert [(e.missing_server_id, e.HasField("server")) for e in events] == [
+        (MISSING, False),
+        (theirs.id, False),
+        ("", True),
+    ]
+    assert events[-1].server.status == pb2.Server.STATUS_ACTIVE
+    # An admin reads every project's servers.
+    cloud.set_state(theirs.id, VmState.STOPPED, power=PowerState.SHUTDOWN)
+    (seen,) = _watch_many(cloud, [theirs.id], token="admin")
+    assert seen.server.status == pb2.Server.STATUS_SHUTOFF
+
+
+def test_watch_servers_ends_with_a_deleted_message_when_a_server_is_deleted(cloud):
+    server = cloud.create()
+    cloud.set_state(server.id, VmState.BUILDING, TaskState.SPAWNING, PowerState.NOSTATE)
+
+    def delete():
+        time.sleep(0.3)
+        Instance.update(
+            vm_state=VmState.DELETED,
+            task_state=TaskState.NONE,
+            deleted_time=datetime.datetime.now(datetime.UTC),
+        ).where(Instance.id == server.id).execute()
+
+    threading.Thread(target=delete).start()
+    events = _watch_many(cloud, [server.id])
+    assert events[-1].server.status == pb2.Server.STATUS_DELETED
+
+
+@pytest.mark.parametrize(
+    "ids, fragment",
+    [
+        ([], "server_ids is required"),
+        ([MISSING] * 101, "at most 100"),
+        ([MISSING, "not-a-uuid"], "not a valid id"),
+    ],
+)
+def test_watch_servers_refuses_a_bad_list_naming_the_field(cloud, ids, fragment):
+    error = fails(lambda: _watch_many(cloud, ids, timeout=5))
+    assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert fragment in error.details()
+    assert errors.error_info(error).metadata["field"] == "server_ids"
 
 
 # Flavors and quotas --------------------------------------------------------------------

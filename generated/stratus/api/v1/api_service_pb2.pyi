@@ -304,6 +304,22 @@ class WatchServerResponse(_message.Message):
     event_time: _timestamp_pb2.Timestamp
     def __init__(self, server: _Optional[_Union[Server, _Mapping]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
+class WatchServersRequest(_message.Message):
+    __slots__ = ("server_ids",)
+    SERVER_IDS_FIELD_NUMBER: _ClassVar[int]
+    server_ids: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, server_ids: _Optional[_Iterable[str]] = ...) -> None: ...
+
+class WatchServersResponse(_message.Message):
+    __slots__ = ("server", "event_time", "missing_server_id")
+    SERVER_FIELD_NUMBER: _ClassVar[int]
+    EVENT_TIME_FIELD_NUMBER: _ClassVar[int]
+    MISSING_SERVER_ID_FIELD_NUMBER: _ClassVar[int]
+    server: Server
+    event_time: _timestamp_pb2.Timestamp
+    missing_server_id: str
+    def __init__(self, server: _Optional[_Union[Server, _Mapping]] = ..., event_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., missing_server_id: _Optional[str] = ...) -> None: ...
+
 class CreateFlavorRequest(_message.Message):
     __slots__ = ("name", "vcpus", "ram_mib", "disk_gib", "extra_specs", "is_public", "request_id")
     class ExtraSpecsEntry(_message.Message):

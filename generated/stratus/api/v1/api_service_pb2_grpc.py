@@ -104,6 +104,11 @@ class ServersStub:
                 request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServerRequest.SerializeToString,
                 response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServerResponse.FromString,
                 _registered_method=True)
+        self.WatchServers = channel.unary_stream(
+                '/stratus.api.v1.Servers/WatchServers',
+                request_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServersRequest.SerializeToString,
+                response_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServersResponse.FromString,
+                _registered_method=True)
 
 
 class ServersServicer:
@@ -335,6 +340,30 @@ class ServersServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def WatchServers(self, request, context):
+        """WatchServers follows several servers on one stream, as WatchServer
+        follows one (a page of servers costs the api one stream, not one per
+        server). The first messages are the current state of each server, in
+        the order asked; then one message for each change of any of them. Rapid
+        changes of a server may be coalesced, as in WatchServer.
+
+        A server is done once a message shows it settled (status ACTIVE,
+        SHUTOFF, ERROR or DELETED with no task in progress), or once a message
+        names it in missing_server_id: it does not exist, never did, or belongs
+        to a project the caller cannot read (answered alike, so nothing leaks).
+        No message about a done server follows. The stream ends with OK when
+        every server is done; otherwise it runs until the client cancels or its
+        deadline passes.
+
+        server_ids holds 1 to 100 UUIDs; a repeated one is followed once. An
+        empty or longer list, or an id that is not a UUID, answers
+        INVALID_ARGUMENT naming the field. Reader of the owning project, or
+        admin, for each server. Read-only.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ServersServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -382,6 +411,11 @@ def add_ServersServicer_to_server(servicer, server):
                     servicer.WatchServer,
                     request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServerRequest.FromString,
                     response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServerResponse.SerializeToString,
+            ),
+            'WatchServers': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchServers,
+                    request_deserializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServersRequest.FromString,
+                    response_serializer=stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServersResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -652,6 +686,33 @@ class Servers:
             '/stratus.api.v1.Servers/WatchServer',
             stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServerRequest.SerializeToString,
             stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServerResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchServers(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/stratus.api.v1.Servers/WatchServers',
+            stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServersRequest.SerializeToString,
+            stratus_dot_api_dot_v1_dot_api__service__pb2.WatchServersResponse.FromString,
             options,
             channel_credentials,
             insecure,
