@@ -151,6 +151,17 @@ def test_live_stream_delivers_the_row_as_active(client, launched):
     assert seen[-1][0] == "done"
 
 
+def test_live_stream_of_several_rows_drops_the_missing_and_ends_when_all_settle(client, launched):
+    missing = str(uuid.uuid4())
+    seen = events(client, [missing, launched, "not-an-id"])
+    # One WatchServers stream for the page: a bad id in a forged URL ends it at once.
+    assert seen == [("done", {})]
+    seen = events(client, [missing, launched])
+    assert seen[0] == ("gone", {"id": missing})
+    assert [data["id"] for name, data in seen if name == "row"][-1:] == [launched]
+    assert seen[-1][0] == "done"
+
+
 def test_stop_then_start_through_the_forms(client, launched):
     wait_for_row(client, launched, "ACTIVE")
     reply = act(client, launched, "stop")

@@ -3,8 +3,9 @@
 The list of the project's servers with their row actions (start, stop, reboot,
 delete), the launch form, a server's detail page with its console log, and the
 live part: rows of servers that are building or in a task are followed with
-api's WatchServer and streamed to the page as server-sent events, each row
-rendered by the same template as the page (``instances_row.html``).
+api's WatchServers (one stream for the page) and streamed to the page as
+server-sent events, each row rendered by the same template as the page
+(``instances_row.html``).
 """
 
 from __future__ import annotations
@@ -35,8 +36,8 @@ log = logging.getLogger(__name__)
 pages = Pages()
 
 LIST = "/project/instances"
-# A live stream follows at most this many servers, for at most this long.
-MAX_WATCHED = 50
+# A live stream follows at most this many servers (WatchServers' limit), for at most this long.
+MAX_WATCHED = 100
 STREAM_SECONDS = 600.0
 KEEPALIVE_SECONDS = 15.0
 # The console shows the end of the log.
@@ -168,34 +169,36 @@ def _event(name: str, data: dict) -> str:
     return f"event: {name}\ndata: {json.dumps(data)}\n\n"
 
 
-async def _follow(cloud: Cloud, server_id: str, queue: asyncio.Queue) -> None:
-    """Put each state of one server on the queue, then ("end", id)."""
+async def _watch(cloud: Cloud, ids: list[str], queue: asyncio.Queue) -> None:
+    """Put each state of the servers on the queue (one WatchServers stream), then ("end",)."""
     try:
-        async for reply in cloud.servers.WatchServer(
-            api_pb2.WatchServerRequest(server_id=server_id), timeout=STREAM_SECONDS
+        async for reply in cloud.servers.WatchServers(
+            api_pb2.WatchServersRequest(server_ids=ids), timeout=STREAM_SECONDS
         ):
-            if status_of(reply.server) == "DELETED":
-                await queue.put(("gone", server_id, None))
+            if reply.missing_server_id:
+                await queue.put(("gone", reply.missing_server_id, None))
+            elif status_of(reply.server) == "DELETED":
+                await queue.put(("gone", reply.server.id, None))
             else:
-                await queue.put(("row", server_id, reply.server))
+                await queue.put(("row", reply.server.id, reply.server))
     except ServiceError as error:
-        if error.code == grpc.StatusCode.NOT_FOUND:
-            await queue.put(("gone", server_id, None))
-        elif error.code != grpc.StatusCode.DEADLINE_EXCEEDED:
-            log.info("watching server %s failed: %s", server_id, error)
+        if error.code != grpc.StatusCode.DEADLINE_EXCEEDED:
+            log.info("watching servers failed: %s", error)
     finally:
-        await queue.put(("end", server_id, None))
+        await queue.put(("end", "", None))
 
 
 async def _stream(request: Request, cloud: Cloud, ids: list[str]) -> AsyncIterator[str]:
+    if not ids:
+        yield _event("done", {})
+        return
     images, _ = await image_names(cloud)
     queue: asyncio.Queue = asyncio.Queue()
-    tasks = [asyncio.create_task(_follow(cloud, server_id, queue)) for server_id in ids]
+    task = asyncio.create_task(_watch(cloud, ids, queue))
     loop = asyncio.get_running_loop()
     deadline = loop.time() + STREAM_SECONDS
-    left = len(tasks)
     try:
-        while left and loop.time() < deadline:
+        while loop.time() < deadline:
             try:
                 kind, server_id, server = await asyncio.wait_for(
                     queue.get(), timeout=KEEPALIVE_SECONDS
@@ -206,17 +209,16 @@ async def _stream(request: Request, cloud: Cloud, ids: list[str]) -> AsyncIterat
                 yield ": keepalive\n\n"
                 continue
             if kind == "end":
-                left -= 1
-            elif kind == "gone":
+                break
+            if kind == "gone":
                 yield _event("gone", {"id": server_id})
             else:
                 yield _event("row", {"id": server_id, "html": row_html(request, server, images)})
         yield _event("done", {})
     finally:
-        for task in tasks:
-            task.cancel()
+        task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
-            await asyncio.gather(*tasks, return_exceptions=True)
+            await asyncio.gather(task, return_exceptions=True)
 
 
 @pages.get(f"{LIST}/events")
