@@ -32,7 +32,7 @@ def fingerprint(public_line: str) -> str:
 
 def listed_row(client, name: str) -> str:
     text = client.get("/project/keypairs").text
-    match = re.search(rf'<tr id="row-{re.escape(name)}">(.*?)</tr>', text, re.S)
+    match = re.search(rf'<tr data-keypair="{re.escape(html.escape(name))}">(.*?)</tr>', text, re.S)
     return html.unescape(match.group(1)) if match else ""
 
 
@@ -91,7 +91,7 @@ def test_a_refused_create_shows_the_service_message_and_keeps_the_name(page):
 
 def test_import_lists_the_key_and_delete_removes_it(page, keypairs):
     stub, md = keypairs
-    name = f"dash-import-{uuid.uuid4().hex[:6]}"
+    name = f"dash import@{uuid.uuid4().hex[:6]}"  # spaces and @ are allowed in names
     public_line = (
         ed25519.Ed25519PrivateKey.generate()
         .public_key()
