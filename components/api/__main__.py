@@ -26,7 +26,10 @@ def services(runtime: Runtime) -> list[Service]:
     runtime.closers.append(casts.close)
     config: ApiConfig = runtime.config
     builds = runtime.state["scheduling"] = Scheduling(
-        runtime.clients, config.scheduler_retry_seconds, config.build_request_lease_seconds
+        runtime.clients,
+        config.scheduler_retry_seconds,
+        config.build_request_lease_seconds,
+        recast_seconds=config.build_recast_seconds,
     )
     runtime.closers.append(builds.close)
     return [

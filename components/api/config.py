@@ -26,6 +26,12 @@ class ApiConfig(Config):
     build_request_lease_seconds: float = 10.0
     # How often each replica renews its leases and looks for lapsed ones.
     build_request_poll_seconds: float = 1.0
+    # A build the scheduler placed is handed to it again if its host has not
+    # taken it this long after (the cast may have been lost with a killed
+    # scheduler), and so on until the host takes it or the conductor's sweep
+    # fails it (build_start_timeout_seconds, 60 s). The user's token is kept
+    # that long. 0: never (a lost cast ends in ERROR at the sweep).
+    build_recast_seconds: float = 10.0
     # A host that has not reported for this long is down (as the scheduler's
     # setting): deleting a server on it releases its ports and volumes here
     # instead of waiting for the host (Nova's local delete).

@@ -10,9 +10,18 @@ whatever the scheduler's latency.
 A failure puts the instance in ERROR with a fault, as it would have had the
 call been made before answering; "no valid host" and "no reachable host" are
 recorded by the scheduler itself. A build whose instance was deleted (or
-failed by the conductor's sweep) meanwhile is left as it is. Once the
-scheduler's answer is recorded, whatever it was, the row (and the user's
-token in it) is deleted.
+failed by the conductor's sweep) meanwhile is left as it is. Once the build
+has an outcome the row (and the user's token in it) is deleted.
+
+A placement is not yet an outcome: the scheduler's BuildAndRunInstance cast
+to the host is at most once (a scheduler killed with the cast still in its
+send buffer has answered, and the cast is gone). So the row of a placed
+build stays, no longer held by anyone, with its lease set recast_seconds
+ahead. When it lapses, whichever replica finds it deletes it if the host
+has taken the build (the instance left SCHEDULING), or otherwise hands the
+build to the scheduler again, which casts it to the same host with the same
+claim (a host ignores a build it has begun). This repeats until the host
+takes the build or the conductor's sweep fails it.
 
 Every replica holds a lease on the builds it took (CreateServer's, or ones it
 adopted) and renews it every build_request_poll_seconds while they wait or
@@ -33,11 +42,12 @@ import logging
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
+import peewee
 from google.rpc import code_pb2
 
 from components.compute_db import lifecycle
 from components.compute_db.models import BuildRequest, Instance
-from components.compute_db.states import TaskState
+from components.compute_db.states import TaskState, VmState
 from components.framework import (
     Clients,
     DeadlineExceeded,
@@ -84,7 +94,7 @@ def record(build: Build, lease_seconds: float) -> None:
     BuildRequest.create(
         instance=build.instance_id,
         spec=build.spec.SerializeToString(),
-        # Kept only until the build is handed to the scheduler (forget() deletes it).
+        # Kept only until the build's host takes it (or it fails): then the row goes.
         auth_token=build.auth_token,
         lease_until=utcnow() + datetime.timedelta(seconds=lease_seconds),
     )
@@ -97,20 +107,40 @@ def forget(instance_id: str) -> None:
     )
 
 
-def schedule(clients: Clients, build: Build, retry: Retry | None = None) -> None:
+def schedule(
+    clients: Clients, build: Build, retry: Retry | None = None, recast_seconds: float = 0.0
+) -> None:
     """Ask the scheduler to place ``build``; record a fault on the instance if it cannot.
 
     While the scheduler is unreachable the call is made again within ``retry``'s
     budget: a repeat is harmless, as the scheduler answers a repeated request
-    with the placement it made. Once the answer is recorded the build's row is
-    deleted; if recording it fails (the database), the row stays for a replica
-    to adopt once its lease lapses.
+    with the placement it made. A refused build's row is deleted, as is a
+    placed one's whose host has already taken it; any other placed one's is
+    left to lapse ``recast_seconds`` from now (see the module's docstring),
+    or deleted at once if that is 0. If recording fails (the
+    database), the row stays for a replica to adopt once its lease lapses.
     """
-    _hand_over(clients, build, retry)
-    forget(build.instance_id)
+    placed = _hand_over(clients, build, retry)
+    # A host is often quicker than the scheduler's answer: then the build is over here.
+    if placed and recast_seconds > 0 and _still_scheduling(build.instance_id):
+        _await_host(build.instance_id, _lease_from_now(recast_seconds))
+    else:
+        forget(build.instance_id)
 
 
-def _hand_over(clients: Clients, build: Build, retry: Retry | None) -> None:
+def _await_host(instance_id: str, until: datetime.datetime) -> None:
+    """Leave the placed build's row to lapse at ``until`` unless its host takes it first."""
+    transactions.run(
+        lambda: (
+            BuildRequest.update(lease_until=until, update_time=utcnow())
+            .where(BuildRequest.instance == instance_id)
+            .execute()
+        )
+    )
+
+
+def _hand_over(clients: Clients, build: Build, retry: Retry | None) -> bool:
+    """Whether the scheduler placed the build (otherwise it has an outcome)."""
     request = scheduler_pb2.SelectDestinationsRequest(
         instance_id=build.instance_id, spec=build.spec, auth_token=build.auth_token
     )
@@ -118,13 +148,14 @@ def _hand_over(clients: Clients, build: Build, retry: Retry | None) -> None:
         # Resolving the scheduler's address may fail too (Unavailable).
         stub = clients.stub(scheduler_grpc.SchedulerStub, "scheduler", as_service=True)
         call(stub.SelectDestinations, request, retry=retry)
+        return True
     except StratusError as exc:
         if isinstance(exc, NotFound) or exc.reason == "INSTANCE_NOT_SCHEDULING":
             # Deleted, or failed by the sweep, while it waited: nothing left to build.
             log.info("instance %s was not scheduled: %s", build.instance_id, exc.message)
-            return
+            return False
         if isinstance(exc, ResourceExhausted) or exc.reason in RECORDED_BY_SCHEDULER:
-            return  # the scheduler has put the instance in ERROR with its fault
+            return False  # the scheduler has put the instance in ERROR with its fault
         log.warning("scheduling %s failed: %s %s", build.instance_id, exc.reason, exc.message)
         unreachable = isinstance(exc, Unavailable | DeadlineExceeded)
         lifecycle.set_error(
@@ -135,6 +166,7 @@ def _hand_over(clients: Clients, build: Build, retry: Retry | None) -> None:
             else "The scheduler refused the server; it was not built.",
             exc.message,
         )
+        return False
 
 
 def _lease_from_now(seconds: float) -> datetime.datetime:
@@ -154,12 +186,29 @@ def _take(row: BuildRequest, until: datetime.datetime) -> bool:
     return transactions.run(write) == 1
 
 
-def _still_scheduling(instance_id: str) -> bool:
-    instance = Instance.get_or_none(Instance.id == instance_id)
+def _waiting() -> peewee.Expression:
+    """The instances whose build waits for a host: not deleted, BUILDING, SCHEDULING."""
     return (
-        instance is not None
-        and instance.deleted_time is None
-        and instance.task_state == TaskState.SCHEDULING
+        Instance.deleted_time.is_null()
+        & (Instance.vm_state == VmState.BUILDING)
+        & (Instance.task_state == TaskState.SCHEDULING)
+    )
+
+
+def _still_scheduling(instance_id: str) -> bool:
+    return Instance.select().where((Instance.id == instance_id) & _waiting()).exists()
+
+
+def _forget_started() -> int:
+    """Delete every lapsed row whose build no longer waits (its host took it, or it was
+    deleted or failed): one statement; the number deleted."""
+    waiting = Instance.select(Instance.id).where(_waiting())
+    return transactions.run(
+        lambda: (
+            BuildRequest.delete()
+            .where((BuildRequest.lease_until <= utcnow()) & BuildRequest.instance.not_in(waiting))
+            .execute()
+        )
     )
 
 
@@ -174,10 +223,12 @@ class Scheduling:
         lease_seconds: float = 10.0,
         workers: int = WORKERS,
         backlog: int = BACKLOG,
+        recast_seconds: float = 0.0,
     ) -> None:
         self.clients = clients
         self.retry = Retry(budget_seconds=retry_seconds)
         self.lease_seconds = lease_seconds
+        self.recast_seconds = recast_seconds
         self.backlog = backlog
         self._pool = ThreadPoolExecutor(workers, thread_name_prefix="api-schedule")
         self._room = threading.BoundedSemaphore(backlog)
@@ -202,7 +253,7 @@ class Scheduling:
 
     def _run(self, build: Build) -> None:
         try:
-            schedule(self.clients, build, self.retry)
+            schedule(self.clients, build, self.retry, self.recast_seconds)
         except Exception:
             # Most likely the database: the row stays, and its lease lapses.
             log.exception("scheduling instance %s failed", build.instance_id)
@@ -243,8 +294,10 @@ class Scheduling:
         return renewed
 
     def adopt(self) -> list[str]:
-        """Take the builds whose lease has lapsed (their replica died) and queue them here,
-        as many as there is room for; the instance ids taken."""
+        """Take the builds whose lease has lapsed (their replica died, or their host has
+        not taken them) and queue them here, as many as there is room for; the instance
+        ids taken. Lapsed rows of builds that no longer wait are deleted first."""
+        _forget_started()
         with self._idle:
             room = self.backlog - len(self._held)
             held = set(self._held)
@@ -264,7 +317,11 @@ class Scheduling:
                 forget(row.instance_id)  # deleted, or failed by the sweep: nothing to build
                 continue
             spec = scheduler_pb2.RequestSpec.FromString(bytes(row.spec))
-            log.info("adopting the build of instance %s: its api's lease lapsed", row.instance_id)
+            log.info(
+                "handing the build of instance %s to the scheduler again: no host has taken it "
+                "and no api replica holds it",
+                row.instance_id,
+            )
             self.submit(Build(row.instance_id, spec, row.auth_token))
             taken.append(row.instance_id)
         return taken

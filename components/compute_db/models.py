@@ -127,20 +127,21 @@ class ProjectQuota(BaseModel):
 
 
 class BuildRequest(BaseModel):
-    """A build recorded by CreateServer and not yet handed to the scheduler.
+    """A build recorded by CreateServer and not yet taken by its host.
 
     Written in the transaction that records the instance and deleted once the
-    scheduler's answer is recorded, so a build outlives the api process that
-    took it: an api replica whose lease has lapsed (it died) leaves the build
-    to another replica, which takes it by a compare-and-swap on lease_until
-    (components/api/scheduling.py).
+    build has an outcome (its host took it, or it failed), so a build outlives
+    the api process that took it and a cast lost on the way to the host: a
+    build whose lease has lapsed (its replica died, or its host has not taken
+    it) is taken by a replica with a compare-and-swap on lease_until and
+    handed to the scheduler again (components/api/scheduling.py).
     """
 
     instance = peewee.ForeignKeyField(Instance, unique=True, on_delete="CASCADE")
     # The scheduler.v1.RequestSpec message, serialized.
     spec = peewee.BlobField()
     # The user's token, for the host to act as the user. A secret kept only
-    # until the build is handed to the scheduler: the row is deleted then.
+    # until the build's host takes it: the row is deleted then.
     auth_token = peewee.TextField()
     # Until when the api replica that holds the build is taken to be working on it.
     lease_until = peewee.DateTimeField(index=True)

@@ -3,7 +3,9 @@
 Two api runtimes on one database stand for two replicas. The first one's pool is
 stopped before CreateServer, so its builds are recorded and answered but never
 handed to the scheduler: the replica died. The second adopts them once their
-lease lapses. The scheduler is a recording fake (tests/contract/fakes.py).
+lease lapses. The scheduler is a recording fake (tests/contract/fakes.py) that
+places each build on "fake-host", which takes it at once unless a test says
+otherwise.
 """
 
 from __future__ import annotations
@@ -73,6 +75,14 @@ def rows() -> dict[str, BuildRequest]:
     return {row.instance_id: row for row in BuildRequest.select()}
 
 
+def place_and_take(request) -> None:
+    """The scheduler places the build and its host takes it (the instance leaves SCHEDULING)."""
+    place_on_fake_host(request)
+    Instance.update(task_state=TaskState.SPAWNING).where(
+        Instance.id == request.instance_id
+    ).execute()
+
+
 def far_side(scheduler: fakes.FakeScheduler) -> list[Service]:
     images = fakes.FakeImages()
     images.add(IMAGE, min_ram_mib=128, properties={"architecture": "x86_64"})
@@ -90,7 +100,7 @@ def api_config(**settings) -> ApiConfig:
 
 @pytest.fixture
 def apis(database_url):
-    scheduler = fakes.FakeScheduler(place_on_fake_host)
+    scheduler = fakes.FakeScheduler(place_and_take)
     validator = StaticValidator(TOKENS)
     with serving(far_side(scheduler), OpenPolicy(), validator) as (_, port):
         address = f"127.0.0.1:{port}"
@@ -151,7 +161,7 @@ def test_a_renewed_lease_keeps_the_build_with_its_replica(apis):
 
     def slow(request):
         released.wait(10)
-        place_on_fake_host(request)
+        place_and_take(request)
 
     apis.scheduler.place = slow
     server = apis.alive.servers.CreateServer(
@@ -210,13 +220,13 @@ def test_a_lapsed_build_of_a_deleted_server_is_dropped_without_scheduling(apis):
     assert rows() == {}
 
 
-def test_create_server_keeps_the_token_only_until_the_scheduler_has_answered(apis):
+def test_create_server_keeps_the_token_only_until_the_host_has_taken_the_build(apis):
     asked, released = threading.Event(), threading.Event()
 
     def slow(request):
         asked.set()
         released.wait(10)
-        place_on_fake_host(request)
+        place_and_take(request)
 
     apis.scheduler.place = slow
     server = apis.alive.servers.CreateServer(
@@ -277,7 +287,7 @@ def test_a_replica_stopping_with_builds_queued_lets_another_take_them_at_once(ap
     def slow(request):
         asked.set()
         released.wait(10)
-        place_on_fake_host(request)
+        place_and_take(request)
 
     apis.scheduler.place = slow
     stopping = scheduling.Scheduling(apis.alive.builds.clients, 1.0, 30.0, workers=1)
@@ -294,4 +304,69 @@ def test_a_replica_stopping_with_builds_queued_lets_another_take_them_at_once(ap
     assert apis.alive.builds.adopt() == [queued]
     assert apis.alive.builds.wait_idle(10)
     assert apis.selected() == [first, queued]
+    assert rows() == {}
+
+
+def test_a_placed_build_its_host_never_took_is_handed_to_the_scheduler_again(apis):
+    # The scheduler answered, but its cast never reached the host (it was killed with
+    # the cast in its send buffer): the instance stays SCHEDULING on its host.
+    apis.scheduler.place = place_on_fake_host
+    server = apis.alive.servers.CreateServer(
+        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
+        metadata=md("alice"),
+    )
+    assert apis.alive.builds.wait_idle(10)
+    assert apis.selected() == [server.id]
+    # The row and the user's token stay, held by nobody, until recast time has passed.
+    row = rows()[server.id]
+    assert row.auth_token == "alice"
+    assert utcnow() + datetime.timedelta(seconds=5) < row.lease_until
+    assert apis.alive.builds.renew() == 0
+    assert apis.alive.builds.adopt() == []
+
+    lapse(server.id)
+    assert apis.alive.builds.adopt() == [server.id]
+    assert apis.alive.builds.wait_idle(10)
+    again = apis.scheduler.named("SelectDestinations")
+    assert [c.instance_id for c in again] == [server.id, server.id]
+    assert again[1].auth_token == "alice" and again[1].spec == again[0].spec
+    assert list(rows()) == [server.id]  # still not taken: it will be asked for again
+
+    # The host takes it at last: the next replica to find the row lapsed deletes it.
+    Instance.update(task_state=TaskState.SPAWNING).where(Instance.id == server.id).execute()
+    lapse(server.id)
+    assert apis.alive.builds.adopt() == []
+    assert rows() == {}
+    assert len(apis.selected()) == 2
+
+
+def test_a_placed_build_that_failed_meanwhile_is_not_asked_for_again(apis):
+    apis.scheduler.place = place_on_fake_host
+    server = apis.alive.servers.CreateServer(
+        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
+        metadata=md("alice"),
+    )
+    assert apis.alive.builds.wait_idle(10)
+    # The conductor's sweep gave up on it before the row lapsed.
+    Instance.update(vm_state=VmState.ERROR, task_state=TaskState.NONE).where(
+        Instance.id == server.id
+    ).execute()
+    lapse(server.id)
+    assert apis.alive.builds.adopt() == []
+    assert rows() == {}
+    assert apis.selected() == [server.id]
+
+
+def test_without_recasts_a_placed_build_loses_its_token_at_the_answer(apis, database_url):
+    config = api_config(build_recast_seconds=0)
+    apis.scheduler.place = place_on_fake_host
+    with serving_component(
+        COMPONENT, StaticValidator(TOKENS), database_url, config=config, endpoints=apis.endpoints
+    ) as (runtime, channel):
+        server = pb2_grpc.ServersStub(channel).CreateServer(
+            pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
+            metadata=md("alice"),
+        )
+        assert runtime.state["scheduling"].wait_idle(10)
+    assert apis.selected() == [server.id]
     assert rows() == {}
