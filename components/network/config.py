@@ -11,8 +11,9 @@ from components.framework import Config
 class NetworkConfig(Config):
     # The first three octets of every generated MAC (Neutron's base_mac).
     mac_prefix: str = "fa:16:3e"
-    # The MTU of a network created without one.
-    default_mtu: int = 1500
+    # The underlay's MTU (Neutron's global_physnet_mtu). A network's MTU is at
+    # most this less 50 bytes of VXLAN headers (1450), and that unless it asks less.
+    physical_mtu: int = 1500
     # The most fixed IPs one CreatePort may ask for (Neutron's max_fixed_ips_per_port).
     max_fixed_ips_per_port: int = 5
     # The VXLAN VNIs networks are given, as Neutron's ml2_type_vxlan vni_ranges:

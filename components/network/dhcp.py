@@ -11,7 +11,7 @@ offer). The command line:
       --dhcp-hostsfile=DIR/host --dhcp-optsfile=DIR/opts \\
       --dhcp-range=set:subnet-SUBNET,10.0.0.0,static,255.255.255.0,86400s \\
       --dhcp-range=set:subnet-SUBNET6,fd00::,static|ra-stateless|slaac,64,86400s \\
-      --enable-ra --ra-param=TAP,0,0          (only with an IPv6 subnet)
+      --enable-ra --ra-param=TAP,mtu:MTU,0,0  (only with an IPv6 subnet)
 
 ``--port=0``: no DNS service, so guests are told only the subnet's name
 servers. The lease file lets the agent see what dnsmasq holds:
@@ -78,6 +78,8 @@ class DhcpSubnet:
     gateway_ip: str = ""
     dns_nameservers: tuple[str, ...] = ()
     ipv6_address_mode: str = "dhcpv6-stateful"
+    # The network's MTU, told to guests (DHCPv4 option 26, the RA's MTU option); 0: not told.
+    mtu: int = 0
 
     @property
     def network(self) -> ipaddress.IPv4Network | ipaddress.IPv6Network:
@@ -107,7 +109,8 @@ def range_args(subnets: Sequence[DhcpSubnet], interface: str) -> list[str]:
         args.append(f"--dhcp-range={tag},{net.network_address},{mode},{net.prefixlen},{LEASE}")
         v6 = True
     if v6:
-        args += ["--enable-ra", f"--ra-param={interface},0,0"]
+        mtu = max((s.mtu for s in subnets), default=0)
+        args += ["--enable-ra", f"--ra-param={interface},{f'mtu:{mtu},' if mtu else ''}0,0"]
     return args
 
 
@@ -134,13 +137,15 @@ def hosts_lines(subnets: Sequence[DhcpSubnet], ports: Sequence[DhcpPort]) -> lis
 
 
 def opts_lines(subnets: Sequence[DhcpSubnet]) -> list[str]:
-    """The opts file: each subnet's router (v4) and name servers, by subnet tag."""
+    """The opts file: each subnet's router and MTU (v4) and name servers, by subnet tag."""
     lines = []
     for subnet in subnets:
         tag = f"tag:subnet-{subnet.id}"
         if subnet.network.version == 4:
             # An empty router option keeps dnsmasq from offering itself.
             lines.append(f"{tag},option:router,{subnet.gateway_ip}".rstrip(","))
+            if subnet.mtu:
+                lines.append(f"{tag},option:mtu,{subnet.mtu}")
             if subnet.dns_nameservers:
                 lines.append(f"{tag},option:dns-server,{','.join(subnet.dns_nameservers)}")
         elif subnet.dns_nameservers:

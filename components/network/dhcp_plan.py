@@ -54,7 +54,7 @@ class Plan:
         return tuple(f"{s.dhcp_ip}/{s.network.prefixlen}" for s in self.subnets)
 
 
-def _subnet(row: Subnet, dhcp_ip: str) -> DhcpSubnet:
+def _subnet(row: Subnet, dhcp_ip: str, mtu: int) -> DhcpSubnet:
     return DhcpSubnet(
         id=row.id,
         cidr=row.cidr,
@@ -62,6 +62,7 @@ def _subnet(row: Subnet, dhcp_ip: str) -> DhcpSubnet:
         gateway_ip=row.gateway_ip,
         dns_nameservers=tuple(row.dns_nameservers),
         ipv6_address_mode=row.ipv6_address_mode or STATEFUL,
+        mtu=mtu,
     )
 
 
@@ -79,7 +80,9 @@ def plan(
     if own is None or not network.admin_state_up:
         return None
     held = dict(own.fixed_ips)
-    served = tuple(_subnet(s, held[s.id]) for s in subnets if s.enable_dhcp and s.id in held)
+    served = tuple(
+        _subnet(s, held[s.id], network.mtu) for s in subnets if s.enable_dhcp and s.id in held
+    )
     if not served:
         return None
     served_ids = {s.id for s in served}

@@ -23,7 +23,9 @@ from components.network.models import AllocationPool, Network, Port, Subnet
 
 log = logging.getLogger(__name__)
 
-MTU_MIN, MTU_MAX = 68, 9000
+MTU_MIN, PHYSICAL_MTU_MAX = 68, 9000
+# VXLAN over IPv4: outer Ethernet 14, IPv4 20, UDP 8 and VXLAN 8 bytes (vxlan.py).
+VXLAN_OVERHEAD = 50
 UPDATABLE = {"name", "admin_state_up", "shared"}
 
 
@@ -52,23 +54,33 @@ def with_subnets(rows: list[Network]) -> list[Network]:
     return rows
 
 
-def _mtu(value: int, default: int) -> int:
+def largest_mtu(physical_mtu: int) -> int:
+    """The largest MTU a VXLAN network carries over an underlay of ``physical_mtu``."""
+    return min(physical_mtu, PHYSICAL_MTU_MAX) - VXLAN_OVERHEAD
+
+
+def _mtu(value: int, physical_mtu: int) -> int:
+    largest = largest_mtu(physical_mtu)
     if value == 0:
-        return default
-    if not MTU_MIN <= value <= MTU_MAX:
-        raise InvalidArgument(f"mtu {value} is outside {MTU_MIN} to {MTU_MAX}", field="mtu")
+        return largest
+    if not MTU_MIN <= value <= largest:
+        raise InvalidArgument(
+            f"mtu {value} is outside {MTU_MIN} to {largest} (the underlay's MTU "
+            f"{physical_mtu} less {VXLAN_OVERHEAD} bytes of VXLAN headers)",
+            field="mtu",
+        )
     return value
 
 
 def create(
     who: Caller,
     spec: NetworkSpec,
-    default_mtu: int = 1500,
+    physical_mtu: int = 1500,
     vni_ranges: tuple[segments.Range, ...] = segments.DEFAULT_RANGES,
 ) -> Network:
     """A new network of the caller's project, with a free VNI of ``vni_ranges``."""
     name = validation.name("name", spec.name, required=False)
-    mtu = _mtu(spec.mtu, default_mtu)
+    mtu = _mtu(spec.mtu, physical_mtu)
     if spec.shared and not who.is_admin:
         raise PermissionDenied("only admins may create a shared network", field="shared")
     fields = {

@@ -35,7 +35,7 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
             mtu=request.mtu,
         )
         who = caller()
-        row = networks.create(who, spec, self.config.default_mtu, self.vni_ranges)
+        row = networks.create(who, spec, self.config.physical_mtu, self.vni_ranges)
         return messages.network(row, access.sees_segments(who))
 
     def GetNetwork(self, request, context):

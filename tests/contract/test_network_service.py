@@ -110,15 +110,16 @@ def test_create_network_has_defaults_and_belongs_to_the_callers_project(api):
     network = api("CreateNetwork", name="private")
     assert network.name == "private" and network.project_id == PROJECT_A
     assert network.admin_state_up and not network.shared
-    assert network.mtu == 1500 and list(network.subnet_ids) == []
+    # The underlay's 1500 bytes less the VXLAN headers, as Neutron sets it.
+    assert network.mtu == 1450 and list(network.subnet_ids) == []
     assert network.create_time.seconds > 0 and len(network.id) == 36
-    custom = api("CreateNetwork", mtu=9000, admin_state_up=False)
-    assert custom.mtu == 9000 and not custom.admin_state_up
+    custom = api("CreateNetwork", mtu=1280, admin_state_up=False)
+    assert custom.mtu == 1280 and not custom.admin_state_up
 
 
 @pytest.mark.parametrize(
     ("fields", "field"),
-    [({"mtu": 67}, "mtu"), ({"mtu": 9001}, "mtu"), ({"name": "n" * 256}, "name")],
+    [({"mtu": 67}, "mtu"), ({"mtu": 1451}, "mtu"), ({"name": "n" * 256}, "name")],
 )
 def test_create_network_out_of_range_is_invalid_argument(api, fields, field):
     error = api.fails("CreateNetwork", **fields)
@@ -177,7 +178,7 @@ def test_update_network_changes_masked_fields_only(api):
     network, _ = api.network(name="old")
     change = pb2.VirtualNetwork(id=network.id, name="new", admin_state_up=False, mtu=1280)
     updated = api("UpdateNetwork", network=change, update_mask=mask("name", "admin_state_up"))
-    assert updated.name == "new" and not updated.admin_state_up and updated.mtu == 1500
+    assert updated.name == "new" and not updated.admin_state_up and updated.mtu == 1450
     again = api("UpdateNetwork", network=change, update_mask=mask("name", "admin_state_up"))
     assert again.name == "new" and not again.admin_state_up
 

@@ -28,7 +28,7 @@ CONTRACT_CASES = {
 
 @pytest.fixture
 def api(database_url):
-    with serving(database_url, config=NetworkConfig(default_mtu=1450)) as client:
+    with serving(database_url, config=NetworkConfig(physical_mtu=1500)) as client:
         yield client
 
 

@@ -33,14 +33,15 @@ pytestmark = [
 ]
 
 # One DISCOVER from port 68 with the given chaddr and the broadcast flag; prints
-# the OFFER's yiaddr, router (3) and DNS (6) as JSON, or null after the timeout.
+# the OFFER's yiaddr, router (3), DNS (6) and MTU (26, when offered) as JSON, or null
+# after the timeout.
 CLIENT = r"""
 import json, os, socket, struct, sys, time
 iface, mac, timeout = sys.argv[1], bytes.fromhex(sys.argv[2].replace(":", "")), float(sys.argv[3])
 xid = os.urandom(4)
 packet = (struct.pack("!BBBB", 1, 1, 6, 0) + xid + struct.pack("!HH", 0, 0x8000)
           + bytes(16) + mac + bytes(10) + bytes(192) + b"\x63\x82\x53\x63"
-          + bytes([53, 1, 1, 55, 2, 3, 6, 255]))
+          + bytes([53, 1, 1, 55, 3, 3, 6, 26, 255]))
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 s.setsockopt(socket.SOL_SOCKET, socket.SO_BROADCAST, 1)
@@ -69,6 +70,8 @@ while result is None and (left := deadline - time.monotonic()) > 0:
     quads = lambda raw: [socket.inet_ntoa(raw[j : j + 4]) for j in range(0, len(raw), 4)]
     result = {"yiaddr": socket.inet_ntoa(data[16:20]),
               "router": quads(options.get(3, b"")), "dns": quads(options.get(6, b""))}
+    if 26 in options:
+        result["mtu"] = struct.unpack("!H", options[26])[0]
 print(json.dumps(result))
 """
 
@@ -162,7 +165,12 @@ print(json.dumps(result))
 
 NET = str(uuid.uuid4())
 S1 = DhcpSubnet(
-    str(uuid.uuid4()), "10.91.0.0/24", "10.91.0.2", "10.91.0.1", ("10.91.0.53", "10.91.0.54")
+    str(uuid.uuid4()),
+    "10.91.0.0/24",
+    "10.91.0.2",
+    "10.91.0.1",
+    ("10.91.0.53", "10.91.0.54"),
+    mtu=1450,
 )
 S2 = DhcpSubnet(str(uuid.uuid4()), "10.92.0.0/24", "10.92.0.2", "10.92.0.1", ("10.92.0.53",))
 MAC_A, MAC_B, MAC_C = "fa:16:3e:00:00:0a", "fa:16:3e:00:00:0b", "fa:16:3e:00:00:0c"
@@ -255,6 +263,7 @@ def test_dnsmasq_offers_only_the_ports_addresses(namespaces, data_dir, tmp_path)
             "yiaddr": "10.91.0.10",
             "router": ["10.91.0.1"],
             "dns": ["10.91.0.53", "10.91.0.54"],
+            "mtu": 1450,  # the network's: what its VXLAN segment carries
         }
         assert _discover(tmp_path, MAC_B) == {
             "yiaddr": "10.92.0.20",
@@ -274,6 +283,7 @@ def test_dnsmasq_offers_only_the_ports_addresses(namespaces, data_dir, tmp_path)
             "yiaddr": "10.91.0.30",
             "router": ["10.91.0.1"],
             "dns": ["10.91.0.53", "10.91.0.54"],
+            "mtu": 1450,
         }
     finally:
         server.stop()
@@ -314,6 +324,13 @@ def test_dhcpv6_stateful_gives_the_ports_address(namespaces, data_dir, tmp_path)
         offer = _discover(tmp_path, MAC_A, timeout=5.0, client=CLIENT6)
         assert offer == {"addresses": ["fd91::10"], "dns": ["fd91::53"]}
         assert _discover(tmp_path, MAC_A)["yiaddr"] == "10.91.0.10"
+        # The router advertisement carries the network's MTU; the guest's kernel takes it.
+        mtu_file = f"/proc/sys/net/ipv6/conf/{GUEST_IF}/mtu"
+        deadline, mtu = time.monotonic() + 10, ""
+        while time.monotonic() < deadline and mtu != "1450":
+            mtu = _sh("ip", "netns", "exec", GUEST, "cat", mtu_file).stdout.strip()
+            time.sleep(0.2)
+        assert mtu == "1450"
     finally:
         server.stop()
 

@@ -49,7 +49,11 @@ def network_record(n: pb2.VirtualNetwork) -> Record:
     show_default=True,
     help="Whether new ports may be created on it.",
 )
-@click.option("--mtu", type=click.IntRange(68, 9000), help="MTU in bytes (default 1500).")
+@click.option(
+    "--mtu",
+    type=click.IntRange(68, 9000),
+    help="MTU in bytes (default: the largest the VXLAN segment carries, 1450).",
+)
 @formatted
 @click.pass_obj
 def network_create(session: Session, name, share, admin_state_up, mtu) -> Record:

@@ -45,6 +45,17 @@ def test_v6_range_follows_the_address_mode(mode, dnsmasq_mode, in_hosts):
     assert opts_lines([subnet]) == ["tag:subnet-s6,option6:dns-server,[fd00::53],[fd00::54]"]
 
 
+def test_the_network_mtu_is_offered_as_option_26_and_in_the_router_advertisement():
+    v4 = DhcpSubnet("s4", "10.0.0.0/24", "10.0.0.2", "10.0.0.1", mtu=1450)
+    assert opts_lines([v4]) == [
+        "tag:subnet-s4,option:router,10.0.0.1",
+        "tag:subnet-s4,option:mtu,1450",
+    ]
+    v6_ = DhcpSubnet("s6", "fd00::/64", "fd00::2", mtu=1450)
+    assert range_args([v4, v6_], "ns-0")[-1] == "--ra-param=ns-0,mtu:1450,0,0"
+    assert opts_lines([v6_]) == []
+
+
 def test_unknown_v6_mode_is_refused():
     with pytest.raises(ValueError):
         range_args([v6("bogus")], "tap0")

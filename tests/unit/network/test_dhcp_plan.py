@@ -57,8 +57,11 @@ def test_the_plan_serves_every_dhcp_subnet_and_every_other_port():
     )
     assert got.mac_address == "fa:16:3e:00:00:02"
     assert got.subnets == (
-        DhcpSubnet("s4", "10.0.0.0/24", "10.0.0.2", "10.0.0.1", ("10.0.0.53",), "dhcpv6-stateful"),
-        DhcpSubnet("s6", "fd00::/64", "fd00::f816:3eff:fe00:2", "fd00::1", (), "slaac"),
+        # The network's MTU goes with every subnet (DHCP option 26, the RA).
+        DhcpSubnet(
+            "s4", "10.0.0.0/24", "10.0.0.2", "10.0.0.1", ("10.0.0.53",), "dhcpv6-stateful", 1450
+        ),
+        DhcpSubnet("s6", "fd00::/64", "fd00::f816:3eff:fe00:2", "fd00::1", (), "slaac", 1450),
     )
     assert got.addresses == ("10.0.0.2/24", "fd00::f816:3eff:fe00:2/64")
     # The DHCP port itself is no host entry; addresses on subnets without DHCP are left out.
