@@ -12,7 +12,7 @@ import logging
 
 from google.rpc import code_pb2
 
-from components.compute import disks, spawn
+from components.compute import disks, instance_drive, spawn
 from components.compute.conductor import Instance, InstanceChanged, PowerState, TaskState, VmState
 from components.compute.faults import Fault, fault_of
 from components.compute.host import Host
@@ -190,12 +190,16 @@ def _soft_reboot(host: Host, instance: Instance) -> bool:
 
 
 def _hard_reboot(host: Host, instance: Instance) -> None:
-    """Power the guest off and define it again from the conductor's record."""
+    """Power the guest off and define it again from the conductor's record (with a new
+    root disk and config drive if the instance directory lost them)."""
     host.driver.destroy(instance.id)
-    if not (host.instance_dir(instance.id) / disks.DISK_FILE).exists():
+    directory = host.instance_dir(instance.id)
+    if not (directory / disks.DISK_FILE).exists():
         image, base = spawn.fetch_image(host, instance)
         spawn.create_root_disk(host, instance, image, base)
     ports = [host.ports.plugged(host.ports.get(a.port_id)) for a in instance.addresses]
+    if instance_drive.wanted(host, instance) and not (directory / disks.CONFIG_DRIVE_FILE).exists():
+        instance_drive.write(host, instance, ports)
     for port in ports:
         host.networks.plug(port)
     volumes = [spawn.attach_volume(host, instance, v.volume_id, v.device) for v in instance.volumes]

@@ -8,6 +8,7 @@ import dataclasses
 import datetime
 import io
 import json
+import shutil
 import subprocess
 import threading
 import time
@@ -705,6 +706,37 @@ def test_a_hard_reboot_attaches_the_config_drive_again_and_terminate_removes_it(
     cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))
     cloud.wait_deleted(instance)
     assert not drive.exists()
+
+
+def test_a_hard_reboot_that_finds_the_instance_directory_gone_writes_the_drive_again(cloud):
+    network_id = cloud.fakes.network.add_network(mtu=1450)
+    instance = cloud.instance(
+        networks=[network_id],
+        key_name="laptop",
+        public_key=PUBLIC_KEY,
+        user_data=USER_DATA,
+        config_drive=True,
+    )
+    cloud.build(instance)
+    active = cloud.wait_active(instance)
+    directory = cloud.instance_dir(instance.id)
+    drive = directory / "disk.config"
+    cloud.host.driver.destroy(instance.id)
+    shutil.rmtree(directory)  # the host's disk was wiped
+    act(
+        cloud,
+        instance,
+        instance_state_pb2.TASK_STATE_REBOOTING_HARD,
+        reboot_instance=reboot(instance, HARD),
+    )
+    assert cloud.host.driver.state(instance.id) == RUNNING
+    [cdrom] = cdroms(cloud, instance.id)
+    assert cdrom.find("source").get("file") == str(drive)
+    meta = json.loads(iso_file(drive, "openstack/latest/meta_data.json"))
+    assert meta["uuid"] == instance.id and meta["public_keys"] == {"laptop": PUBLIC_KEY}
+    assert iso_file(drive, "openstack/latest/user_data") == USER_DATA
+    network = json.loads(iso_file(drive, "openstack/latest/network_data.json"))
+    assert network["links"][0]["ethernet_mac_address"] == active.addresses[0].mac_address
 
 
 # -- TerminateInstance ------------------------------------------------------------------
