@@ -297,6 +297,8 @@ class Scheduling:
         """Take the builds whose lease has lapsed (their replica died, or their host has
         not taken them) and queue them here, as many as there is room for; the instance
         ids taken. Lapsed rows of builds that no longer wait are deleted first."""
+        if not BuildRequest.select().where(BuildRequest.lease_until <= utcnow()).exists():
+            return []  # the usual case: no write at all
         _forget_started()
         with self._idle:
             room = self.backlog - len(self._held)
