@@ -104,7 +104,9 @@ case "$1" in
     ip addr flush dev "$interface"
     ip addr add "$ip/$mask" dev "$interface"
     [ -n "$router" ] && ip route add default via "${router%% *}" dev "$interface"
-    echo "STRATUS-GUEST: nic $interface address $ip/$mask server $serverid" > /dev/console ;;
+    [ -n "$mtu" ] && ip link set dev "$interface" mtu "$mtu"
+    echo "STRATUS-GUEST: nic $interface address $ip/$mask server $serverid" \
+        "mtu $(cat "/sys/class/net/$interface/mtu")" > /dev/console ;;
 esac
 """
 POWER_BUTTON_SCRIPT = """#!/bin/sh

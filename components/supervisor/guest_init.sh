@@ -7,7 +7,10 @@
 #   stratus.mark=DEV:TEXT      write TEXT and a newline at the start of /dev/DEV
 #                              before the disks are read ("marked DEV")
 #   stratus.ping=ADDR[,ADDR]   after DHCP, ping each address until it answers, for
-#                              up to stratus.ping_seconds (90) each ("ping ADDR ok|failed")
+#                              up to stratus.ping_seconds (90) each ("ping ADDR ok|failed"),
+#                              then once with a 1500-byte packet, which crosses the
+#                              network only if the NIC's MTU is the network's
+#                              ("ping ADDR 1500 bytes ok|failed")
 # After DHCP it reads the config drive (an ISO 9660 volume labelled config-2, in
 # OpenStack's layout) when there is one, as cloud-init would: the hostname and
 # root's SSH keys from openstack/latest/meta_data.json, then user_data, run when
@@ -67,7 +70,7 @@ for nic in /sys/class/net/*; do
     [ "$name" = lo ] && continue
     say "nic $name $(cat "$nic/address")"
     ip link set "$name" up
-    udhcpc -i "$name" -q -n -t 20 -T 1 -s /etc/udhcpc.sh >/dev/null 2>&1 \
+    udhcpc -i "$name" -q -n -t 20 -T 1 -O mtu -s /etc/udhcpc.sh >/dev/null 2>&1 \
         || say "nic $name got no DHCP lease"
 done
 
@@ -196,6 +199,13 @@ for address in $(arg stratus.ping | tr ',' ' '); do
         sleep 1
     done
     say "ping $address $result"
+    if [ "$result" = ok ]; then
+        # 1472 bytes of data: a 1500-byte IPv4 packet, which the guest fragments
+        # to its NIC's MTU; more than the network's MTU in one frame is dropped.
+        full=failed
+        ping -c 2 -W 2 -s 1472 "$address" >/dev/null 2>&1 && full=ok
+        say "ping $address 1500 bytes $full"
+    fi
 done
 
 say "ready"

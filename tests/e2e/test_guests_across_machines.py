@@ -234,6 +234,7 @@ def test_guests_on_two_machines_share_a_network_and_a_volume_and_leave_nothing(r
     before = data_plane(run)
     blue = network_with_subnet(admin, "blue")
     red = network_with_subnet(admin, "red")
+    assert blue.mtu == red.mtu == 1450  # the rack underlay's 1500 bytes less VXLAN's 50
     ports = {
         "a": port(admin, blue.id, ADDRESS["a"]),
         "b": port(admin, blue.id, ADDRESS["b"]),
@@ -259,7 +260,8 @@ def test_guests_on_two_machines_share_a_network_and_a_volume_and_leave_nothing(r
             admin,
             server.id,
             rf"{PREFIX} nic eth0 address {re.escape(ADDRESS[key])}/24 server "
-            rf"{re.escape(server_address)}\b",
+            # The NIC's MTU is the network's: what its VXLAN segment carries.
+            rf"{re.escape(server_address)} mtu {network.mtu}\b",
             BOOT_SECONDS,
         )
     plane = data_plane(run)
@@ -281,6 +283,14 @@ def test_guests_on_two_machines_share_a_network_and_a_volume_and_leave_nothing(r
     # network with the same CIDR, reaches neither.
     wait_console(admin, a.id, rf"{PREFIX} ping {re.escape(ADDRESS['b'])} ok", PING_SECONDS)
     wait_console(admin, b.id, rf"{PREFIX} ping {re.escape(ADDRESS['a'])} ok", PING_SECONDS)
+    # Full-size packets cross too: the guests send frames the VXLAN interface carries.
+    for guest, other in ((a, "b"), (b, "a")):
+        wait_console(
+            admin,
+            guest.id,
+            rf"{PREFIX} ping {re.escape(ADDRESS[other])} 1500 bytes ok",
+            PING_SECONDS,
+        )
     text = wait_console(
         admin, c.id, rf"{PREFIX} ping {re.escape(ADDRESS['b'])} (ok|failed)", PING_SECONDS
     )

@@ -224,9 +224,10 @@ def dhcp_server(driver: Driver, network_id: str) -> str:
     return dhcp.fixed_ips[0].ip_address
 
 
-def address_line(fixed_ip: str, server: str = "") -> str:
-    """The start of the console line of eth0's DHCP lease (the server follows)."""
-    return f"{PREFIX} nic eth0 address {fixed_ip}/24 server {server}"
+def address_line(fixed_ip: str, server: str = "", mtu: int | None = None) -> str:
+    """The console line of eth0's DHCP lease, or its start (the server and MTU follow)."""
+    line = f"{PREFIX} nic eth0 address {fixed_ip}/24 server {server}"
+    return line if mtu is None else f"{line} mtu {mtu}"
 
 
 def namespace_links() -> str:
@@ -255,7 +256,12 @@ def test_guest_boots_reads_its_disk_and_volume_and_gets_the_ipam_address(
     assert f"{PREFIX} disk vda {guest_image.DISK_MARKER.decode()}" in lines
     assert f"{PREFIX} disk vdb {VOLUME_MARKER.decode()}" in lines
     assert f"{PREFIX} nic eth0 {port.mac_address}" in lines
-    assert address_line(fixed_ip, dhcp_server(driver, port.network_id)) in lines
+    # The NIC's MTU is the network's (what its VXLAN segment carries).
+    mtu = driver.network.GetNetwork(
+        network_pb2.GetNetworkRequest(network_id=port.network_id), metadata=driver.admin
+    ).mtu
+    assert mtu == 1450
+    assert address_line(fixed_ip, dhcp_server(driver, port.network_id), mtu) in lines
     assert server.addresses[0].ip_address == fixed_ip
 
     domain = hypervisor.lookupByUUIDString(server.id)
