@@ -64,12 +64,17 @@ def _release_ports(clients: Clients, row: Instance) -> None:
             if port.id in given:
                 unbound = network_pb2.Port(id=port.id, status=network_pb2.Port.STATUS_DOWN)
                 mask = field_mask_pb2.FieldMask(paths=list(UNBIND))
-                call(stub.UpdatePort, network_pb2.UpdatePortRequest(port=unbound, update_mask=mask))
+                request = network_pb2.UpdatePortRequest(
+                    port=unbound, update_mask=mask, expected_device_id=row.id
+                )
+                call(stub.UpdatePort, request)
             else:
                 call(stub.DeletePort, network_pb2.DeletePortRequest(port_id=port.id))
         except NotFound:
             pass
         except StratusError as exc:
+            if exc.reason == "DEVICE_CHANGED":  # another server took it meanwhile
+                continue
             log.warning("server %s: port %s not released (%s)", row.id, port.id, exc)
 
 

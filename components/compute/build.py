@@ -150,7 +150,7 @@ class Build:
         for requested in self.instance.requested_networks:
             if requested.port_id:
                 port = ports.bind(requested.port_id, instance_id, owner, host)
-                self.undo.push(f"unbind port {port.id}", ports.unbind, port.id)
+                self.undo.push(f"unbind port {port.id}", ports.unbind, port.id, instance_id)
             else:
                 port = ports.create(requested.network_id, instance_id, owner, host)
                 self.undo.push(f"delete port {port.id}", ports.delete, port.id)

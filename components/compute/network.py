@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 
 from google.protobuf import field_mask_pb2
 
-from components.framework import NotFound, call
+from components.framework import FailedPrecondition, NotFound, call
 from stratus.network.v1 import network_service_pb2 as net_pb2
 
 log = logging.getLogger(__name__)
@@ -88,13 +88,19 @@ class Ports:
         except NotFound:
             log.info("port %s was already deleted", port_id)
 
-    def unbind(self, port_id: str) -> None:
+    def unbind(self, port_id: str, instance_id: str) -> None:
+        """Unbind the port from the instance, unless it is no longer the instance's (a
+        server that took it meanwhile keeps it)."""
         port = net_pb2.Port(id=port_id, status=net_pb2.Port.STATUS_DOWN)
         try:
-            self._update(port, (*BINDING, "status"))
+            self._update(port, (*BINDING, "status"), expected_device_id=instance_id)
             log.info("unbound port %s", port_id)
         except NotFound:
             log.info("port %s is gone; nothing to unbind", port_id)
+        except FailedPrecondition as exc:
+            if exc.reason != "DEVICE_CHANGED":
+                raise
+            log.info("port %s is no longer instance %s's; left as it is", port_id, instance_id)
 
     def of_instance(self, instance_id: str) -> Iterator:
         """Every port bound to the instance (device_id), page by page."""
@@ -109,8 +115,10 @@ class Ports:
             if not token:
                 return
 
-    def _update(self, port, paths):
+    def _update(self, port, paths, expected_device_id: str | None = None):
         request = net_pb2.UpdatePortRequest(
-            port=port, update_mask=field_mask_pb2.FieldMask(paths=list(paths))
+            port=port,
+            update_mask=field_mask_pb2.FieldMask(paths=list(paths)),
+            expected_device_id=expected_device_id,
         )
         return call(self._stub().UpdatePort, request)

@@ -85,7 +85,7 @@ def _release_ports(host: Host, instance: Instance) -> None:
         if port_id not in given:
             host.ports.delete(port_id)
         elif port_id in bound:
-            host.ports.unbind(port_id)
+            host.ports.unbind(port_id, instance.id)
 
 
 def _unplug(host: Host, instance: Instance, bound_ports) -> None:

@@ -256,8 +256,11 @@ def _checked_changes(changes: dict[str, object]) -> dict[str, object]:
     return checked
 
 
-def update(who: Caller, port_id: str, changes: dict[str, object]) -> Port:
-    """Apply ``changes`` (binding, status, name) to a port of the caller's project."""
+def update(
+    who: Caller, port_id: str, changes: dict[str, object], expected_device_id: str | None = None
+) -> Port:
+    """Apply ``changes`` (binding, status, name) to a port of the caller's project; if
+    ``expected_device_id`` is not None, only while the port's device_id is that."""
     changes = _checked_changes(changes)
 
     def work() -> Port:
@@ -267,6 +270,15 @@ def update(who: Caller, port_id: str, changes: dict[str, object]) -> Port:
         row = transactions.locked(Port.select().where(Port.id == seen.id)).first()
         if row is None:
             raise NotFound(f"port {seen.id} not found", field="port_id")
+        if expected_device_id is not None and row.device_id != expected_device_id:
+            now = f"device {row.device_id}" if row.device_id else "no device"
+            raise FailedPrecondition(
+                f"port {row.id} is bound to {now}, not to "
+                f"{validation.quote(expected_device_id) if expected_device_id else 'no device'}; "
+                "left as it is",
+                reason="DEVICE_CHANGED",
+                field="expected_device_id",
+            )
         device = changes.get("device_id")
         if device and row.device_id and device != row.device_id:
             raise FailedPrecondition(

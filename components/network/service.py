@@ -131,7 +131,8 @@ class NetworkServicer(pb2_grpc.NetworkServicer):
 
     def UpdatePort(self, request, context):
         changes = _changes(request.port, request.update_mask, ports.UPDATABLE)
-        port = ports.update(caller(), request.port.id, changes)
+        expected = request.expected_device_id if request.HasField("expected_device_id") else None
+        port = ports.update(caller(), request.port.id, changes, expected)
         self._changed(port.network_id)
         return messages.port(port)
 

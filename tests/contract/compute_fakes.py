@@ -352,6 +352,12 @@ class FakeNetwork(net_grpc.NetworkServicer, Fake):
         self.record("UpdatePort", request)
         with self.lock:
             port = self._port(request.port.id)
+            if request.HasField("expected_device_id") and (
+                port.device_id != request.expected_device_id
+            ):
+                raise errors.FailedPrecondition(
+                    f"port {port.id} is bound to {port.device_id!r}", reason="DEVICE_CHANGED"
+                )
             paths = set(request.update_mask.paths)
             new_device = request.port.device_id
             if "device_id" in paths and new_device and port.device_id not in ("", new_device):

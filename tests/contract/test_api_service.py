@@ -698,6 +698,8 @@ def test_delete_on_a_host_that_is_down_releases_ports_and_volumes_at_once(cloud)
     assert [r.port_id for r in cloud.network.named("DeletePort")] == [made]
     (unbind,) = cloud.network.named("UpdatePort")
     assert unbind.port.id == PORT and set(unbind.update_mask.paths) >= {"device_id"}
+    # Only if the port is still this server's (a compare-and-swap on device_id).
+    assert unbind.HasField("expected_device_id") and unbind.expected_device_id == server.id
     assert cloud.network.ports[PORT].device_id == ""
     assert [(r.volume_id, r.instance_id) for r in cloud.volumes.named("DetachVolume")] == [
         (VOLUME, server.id)

@@ -775,6 +775,31 @@ def test_terminate_unbinds_a_port_the_user_passed_in_instead_of_deleting_it(clou
     assert cloud.fakes.network.calls("DeletePort") == []
 
 
+def test_terminate_leaves_a_passed_in_port_that_another_server_took_meanwhile(cloud):
+    network_id = cloud.fakes.network.add_network()
+    port_id = cloud.fakes.network.add_port(network_id)
+    instance = cloud.instance(ports=[port_id])
+    cloud.build(instance)
+    cloud.wait_active(instance)
+    other = str(uuid.uuid4())
+    network = cloud.fakes.network
+
+    def taken_meanwhile(request) -> bool:
+        # After the host listed the instance's ports, the api's local delete unbound
+        # this one and another server bound it.
+        if request.HasField("expected_device_id"):
+            network.ports[port_id].device_id = other
+        return False
+
+    network.fail_when.append(("UpdatePort", taken_meanwhile, errors.Unavailable("unused")))
+    cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))
+    cloud.wait_deleted(instance)
+    (unbind,) = [c for c in network.calls("UpdatePort") if c.HasField("expected_device_id")]
+    assert unbind.expected_device_id == instance.id
+    assert network.ports[port_id].device_id == other
+    assert cloud.fakes.conductor.calls("AddInstanceFault") == []
+
+
 def test_terminate_of_a_never_built_instance_still_reports_deleted(cloud):
     instance = cloud.instance(task_state=instance_state_pb2.TASK_STATE_DELETING)
     cloud.cast(terminate_instance=pb2.TerminateInstance(instance_id=instance.id))

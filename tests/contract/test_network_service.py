@@ -6,6 +6,7 @@ import grpc
 import pytest
 from google.protobuf import field_mask_pb2
 
+from components.framework import errors
 from components.network.config import NetworkConfig
 from components.network.models import IPAllocation
 from stratus.network.v1 import network_service_pb2 as pb2
@@ -693,6 +694,33 @@ def test_compute_host_binds_a_port_and_reports_it_active(api):
     assert (unbound.device_id, unbound.binding_host_id, unbound.status) == ("", "", DOWN)
     renamed = api("UpdatePort", port=pb2.Port(id=port.id, name="eth0"), update_mask=mask("name"))
     assert renamed.name == "eth0" and renamed.mac_address == port.mac_address
+
+
+def test_an_unbind_expecting_another_device_leaves_the_port_as_it_is(api):
+    network, _ = api.network(cidr="10.0.0.0/24")
+    port = api.port(network.id, device_id="vm-2")  # vm-1's port, taken by vm-2 meanwhile
+    unbind = pb2.Port(id=port.id, status=DOWN)
+    paths = mask("device_id", "device_owner", "binding_host_id", "status")
+    error = api.fails(
+        "UpdatePort", "compute", port=unbind, update_mask=paths, expected_device_id="vm-1"
+    )
+    assert error.code() == Code.FAILED_PRECONDITION
+    assert errors.error_info(error).reason == "DEVICE_CHANGED"
+    assert "bound to device vm-2" in error.details()
+    assert api("GetPort", port_id=port.id).device_id == "vm-2"
+    # Expecting the device it has, the unbind is made; again, it finds no device.
+    unbound = api(
+        "UpdatePort", "compute", port=unbind, update_mask=paths, expected_device_id="vm-2"
+    )
+    assert (unbound.device_id, unbound.status) == ("", DOWN)
+    again = api.fails(
+        "UpdatePort", "compute", port=unbind, update_mask=paths, expected_device_id="vm-2"
+    )
+    assert errors.error_info(again).reason == "DEVICE_CHANGED"
+    # "" expects an unbound port: binding it only if nobody took it.
+    bind = pb2.Port(id=port.id, device_id="vm-3")
+    bound = api("UpdatePort", port=bind, update_mask=mask("device_id"), expected_device_id="")
+    assert bound.device_id == "vm-3"
 
 
 def test_update_port_refusals(api):

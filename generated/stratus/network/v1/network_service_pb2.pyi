@@ -292,14 +292,16 @@ class ListPortsResponse(_message.Message):
     def __init__(self, ports: _Optional[_Iterable[_Union[Port, _Mapping]]] = ..., next_page_token: _Optional[str] = ...) -> None: ...
 
 class UpdatePortRequest(_message.Message):
-    __slots__ = ("port", "update_mask", "request_id")
+    __slots__ = ("port", "update_mask", "request_id", "expected_device_id")
     PORT_FIELD_NUMBER: _ClassVar[int]
     UPDATE_MASK_FIELD_NUMBER: _ClassVar[int]
     REQUEST_ID_FIELD_NUMBER: _ClassVar[int]
+    EXPECTED_DEVICE_ID_FIELD_NUMBER: _ClassVar[int]
     port: Port
     update_mask: _field_mask_pb2.FieldMask
     request_id: str
-    def __init__(self, port: _Optional[_Union[Port, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ...) -> None: ...
+    expected_device_id: str
+    def __init__(self, port: _Optional[_Union[Port, _Mapping]] = ..., update_mask: _Optional[_Union[_field_mask_pb2.FieldMask, _Mapping]] = ..., request_id: _Optional[str] = ..., expected_device_id: _Optional[str] = ...) -> None: ...
 
 class DeletePortRequest(_message.Message):
     __slots__ = ("port_id", "request_id")

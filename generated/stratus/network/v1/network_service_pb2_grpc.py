@@ -392,7 +392,10 @@ class NetworkServicer:
         that is unknown or not changeable, or an invalid value (status
         UNSPECIFIED). FAILED_PRECONDITION
         when setting device_id on a port already bound to a different device
-        (the port is in use: clear device_id first). PERMISSION_DENIED if the
+        (the port is in use: clear device_id first), and, with reason
+        DEVICE_CHANGED, when expected_device_id is set and differs from the
+        port's device_id (nothing is changed; the compute host and the api unbind
+        a port only if it is still their instance's). PERMISSION_DENIED if the
         caller is not a member of the port's project (or admin or service). The
         compute host makes these calls with the user's token, so status and
         binding_host_id are open to the same callers as the other fields.
