@@ -223,7 +223,12 @@ def test_the_agent_serves_the_ports_and_removes_everything_with_the_network(serv
 
     plug_guest(network.id, a.mac_address)
     answer = discover(tmp_path, a.mac_address)
-    assert answer == {"yiaddr": "10.93.0.3", "router": ["10.93.0.1"], "dns": ["10.93.0.53"]}
+    assert answer == {
+        "yiaddr": "10.93.0.3",
+        "router": ["10.93.0.1"],
+        "dns": ["10.93.0.53"],
+        "mtu": 1450,  # the network's, by default what VXLAN over a 1500-byte underlay carries
+    }
     answer6 = discover(tmp_path, a.mac_address, CLIENT6)
     assert answer6 is not None and answer6["addresses"] == ["fd93::3"]
 
