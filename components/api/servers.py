@@ -194,9 +194,9 @@ def get(who: Caller, server_id: str) -> Instance:
 MAX_WATCHED = 100
 
 
-def get_many(who: Caller, server_ids) -> tuple[list[Instance], list[str]]:
-    """The servers the caller can read among ``server_ids`` (in order, each once), and
-    the ids naming none (missing, deleted or another project's, alike)."""
+def get_many(who: Caller, server_ids) -> dict[str, Instance | None]:
+    """Each of ``server_ids`` once, in order, with its server, or None where it names no
+    server the caller can read (missing, deleted or another project's, alike)."""
     if not server_ids:
         raise InvalidArgument("server_ids is required", field="server_ids")
     if len(server_ids) > MAX_WATCHED:
@@ -206,14 +206,10 @@ def get_many(who: Caller, server_ids) -> tuple[list[Instance], list[str]]:
         )
     ids = list(dict.fromkeys(validation.uuid_str("server_ids", v) for v in server_ids))
     found = {str(r.id): r for r in Instance.select().where(Instance.id.in_(ids))}
-    rows, missing = [], []
-    for server_id in ids:
-        row = found.get(server_id)
-        if row is None or row.deleted_time is not None or not who.can_access(row.project_id):
-            missing.append(server_id)
-        else:
-            rows.append(row)
-    return rows, missing
+    readable = {
+        i: r for i, r in found.items() if r.deleted_time is None and who.can_access(r.project_id)
+    }
+    return {server_id: readable.get(server_id) for server_id in ids}
 
 
 STATUS_FILTERS = {

@@ -93,11 +93,7 @@ class ServersServicer(pb2_grpc.ServersServicer):
 
     def WatchServers(self, request, context):
         who = caller()
-        rows, missing = servers.get_many(who, request.server_ids)
-        for server_id in missing:
-            yield pb2.WatchServersResponse(
-                missing_server_id=server_id, event_time=timestamp(utcnow())
-            )
+        rows = servers.get_many(who, request.server_ids)
         for row in watch.follow_many(rows, context.is_active, self.watches):
             if isinstance(row, str):
                 yield pb2.WatchServersResponse(

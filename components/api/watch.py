@@ -141,15 +141,16 @@ def follow(first: Instance, active: Callable[[], bool], poller: Poller) -> Itera
 
 
 def follow_many(
-    firsts: list[Instance], active: Callable[[], bool], poller: Poller
+    firsts: dict[str, Instance | None], active: Callable[[], bool], poller: Poller
 ) -> Iterator[Instance | str]:
-    """Each server's current state, then each change of any, until every one has settled.
+    """Each server's current state (in the order of ``firsts``), then each change of any,
+    until every one has settled.
 
-    Yields rows, or the id of a server whose row is gone altogether (purged
-    meanwhile; nothing more comes for it). One query per tick tells which
-    servers changed; only their rows are read again.
+    Yields rows, or the id of a server that has no row (None in ``firsts``, or
+    purged meanwhile; nothing more comes for it). One query per tick tells
+    which servers changed; only their rows are read again.
     """
-    rows: dict[str, Instance | None] = {str(row.id): row for row in firsts}
+    rows = dict(firsts)
     seen: dict[str, tuple] = {}
     changed = list(rows)
     while True:

@@ -933,13 +933,15 @@ def test_watch_servers_follows_each_until_all_settle_on_one_stream(cloud):
 def test_watch_servers_names_missing_and_other_projects_servers_alike_and_goes_on(cloud):
     mine, theirs = cloud.create(), cloud.create(token="bob")
     cloud.set_state(mine.id, VmState.ACTIVE)
-    events = _watch_many(cloud, [MISSING, theirs.id, mine.id])
-    assert [(e.missing_server_id, e.HasField("server")) for e in events] == [
-        (MISSING, False),
-        (theirs.id, False),
-        ("", True),
+    events = _watch_many(cloud, [MISSING, mine.id, theirs.id])
+    # In the order asked, as any first message.
+    assert [(e.missing_server_id, e.server.id) for e in events] == [
+        (MISSING, ""),
+        ("", mine.id),
+        (theirs.id, ""),
     ]
-    assert events[-1].server.status == pb2.Server.STATUS_ACTIVE
+    assert all(e.HasField("server") != bool(e.missing_server_id) for e in events)
+    assert events[1].server.status == pb2.Server.STATUS_ACTIVE
     # An admin reads every project's servers.
     cloud.set_state(theirs.id, VmState.STOPPED, power=PowerState.SHUTDOWN)
     (seen,) = _watch_many(cloud, [theirs.id], token="admin")
