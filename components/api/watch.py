@@ -59,10 +59,6 @@ class Poller:
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def wait_for_change(self, instance_id: str, seen: tuple, timeout: float) -> None:
-        """Until the server's version differs from ``seen`` (or ``timeout``)."""
-        self.wait_for_any({instance_id: seen}, timeout)
-
     def wait_for_any(self, seen: dict[str, tuple], timeout: float) -> None:
         """Until the version of any server in ``seen`` differs from its own (or ``timeout``)."""
         changed = threading.Event()
@@ -94,50 +90,43 @@ class Poller:
                 self._wake.wait()
                 continue
             try:
-                versions = self._versions(ids)
+                current_versions = versions(ids)
             except peewee.PeeweeException:
                 log.exception("reading the watched servers failed")
-                versions = {}
+                current_versions = {}
             with self._lock:
                 for instance_id, waiting in self._watched.items():
-                    current = versions.get(instance_id)
+                    current = current_versions.get(instance_id)
                     for seen, changed in waiting.values():
                         if current is None or current != seen:
                             changed.set()
             time.sleep(self.poll)
 
-    @staticmethod
-    def _versions(ids: list[str]) -> dict[str, tuple]:
-        query = Instance.select(
-            Instance.id,
-            Instance.vm_state,
-            Instance.task_state,
-            Instance.power_state,
-            Instance.update_time,
-            _faults(),
-            Instance.deleted_time,
-        ).where(Instance.id.in_(ids))
-        # The count comes back typed like the column it is compared with (a string).
-        return {
-            str(id_): (vm, task, power, updated, int(faults), deleted)
-            for id_, vm, task, power, updated, faults, deleted in query.tuples()
-        }
+
+def versions(ids: list[str]) -> dict[str, tuple]:
+    """What tells a change of each of these servers (as ``_version``), in one query."""
+    query = Instance.select(
+        Instance.id,
+        Instance.vm_state,
+        Instance.task_state,
+        Instance.power_state,
+        Instance.update_time,
+        _faults(),
+        Instance.deleted_time,
+    ).where(Instance.id.in_(ids))
+    # The count comes back typed like the column it is compared with (a string).
+    return {
+        str(id_): (vm, task, power, updated, int(faults), deleted)
+        for id_, vm, task, power, updated, faults, deleted in query.tuples()
+    }
 
 
 def follow(first: Instance, active: Callable[[], bool], poller: Poller) -> Iterator[Instance]:
     """The current state, then each change, until a settled state (or the client leaves)."""
-    row, seen = first, None
-    while True:
-        version = _version(row)
-        if version != seen:
-            seen = version
-            yield row
-            if settled(row):
-                return
-        poller.wait_for_change(str(first.id), version, IDLE_CHECK_SECONDS)
-        if not active():
+    for row in follow_many({str(first.id): first}, active, poller):
+        if isinstance(row, str):  # purged meanwhile
             return
-        row = Instance.get_by_id(first.id)
+        yield row
 
 
 def follow_many(
@@ -169,7 +158,7 @@ def follow_many(
         poller.wait_for_any({i: seen[i] for i in rows}, IDLE_CHECK_SECONDS)
         if not active():
             return
-        current = Poller._versions(list(rows))
+        current = versions(list(rows))
         changed = [i for i in rows if current.get(i) != seen[i]]
         fresh = {str(r.id): r for r in Instance.select().where(Instance.id.in_(changed))}
         rows.update({i: fresh.get(i) for i in changed})
