@@ -61,6 +61,11 @@ class Apis:
         )
         return self.dead.servers.CreateServer(request, metadata=md("alice"))
 
+    def create_on_alive(self) -> pb2.Server:
+        """CreateServer answered by the replica whose pool hands builds to the scheduler."""
+        request = pb2.CreateServerRequest(name="vm", flavor_id=self.flavor_id, image_id=IMAGE)
+        return self.alive.servers.CreateServer(request, metadata=md("alice"))
+
     def selected(self) -> list[str]:
         return [r.instance_id for r in self.scheduler.named("SelectDestinations")]
 
@@ -164,10 +169,7 @@ def test_a_renewed_lease_keeps_the_build_with_its_replica(apis):
         place_and_take(request)
 
     apis.scheduler.place = slow
-    server = apis.alive.servers.CreateServer(
-        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
-        metadata=md("alice"),
-    )
+    server = apis.create_on_alive()
     # The build is in the hands of its replica (the scheduler has not answered)...
     lapse(server.id)
     assert apis.alive.builds.renew() == 1
@@ -229,10 +231,7 @@ def test_create_server_keeps_the_token_only_until_the_host_has_taken_the_build(a
         place_and_take(request)
 
     apis.scheduler.place = slow
-    server = apis.alive.servers.CreateServer(
-        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
-        metadata=md("alice"),
-    )
+    server = apis.create_on_alive()
     assert asked.wait(10)
     row = rows()[server.id]
     assert row.auth_token == "alice"
@@ -245,10 +244,7 @@ def test_create_server_keeps_the_token_only_until_the_host_has_taken_the_build(a
 
 def test_a_refused_build_is_recorded_in_error_and_its_token_dropped(apis):
     apis.scheduler.fail_next["SelectDestinations"] = errors.InvalidArgument("bad spec")
-    server = apis.alive.servers.CreateServer(
-        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
-        metadata=md("alice"),
-    )
+    server = apis.create_on_alive()
     assert apis.alive.builds.wait_idle(10)
     assert Instance.get_by_id(server.id).vm_state == VmState.ERROR
     assert rows() == {}
@@ -311,10 +307,7 @@ def test_a_placed_build_its_host_never_took_is_handed_to_the_scheduler_again(api
     # The scheduler answered, but its cast never reached the host (it was killed with
     # the cast in its send buffer): the instance stays SCHEDULING on its host.
     apis.scheduler.place = place_on_fake_host
-    server = apis.alive.servers.CreateServer(
-        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
-        metadata=md("alice"),
-    )
+    server = apis.create_on_alive()
     assert apis.alive.builds.wait_idle(10)
     assert apis.selected() == [server.id]
     # The row and the user's token stay, held by nobody, until recast time has passed.
@@ -342,10 +335,7 @@ def test_a_placed_build_its_host_never_took_is_handed_to_the_scheduler_again(api
 
 def test_a_placed_build_that_failed_meanwhile_is_not_asked_for_again(apis):
     apis.scheduler.place = place_on_fake_host
-    server = apis.alive.servers.CreateServer(
-        pb2.CreateServerRequest(name="vm", flavor_id=apis.flavor_id, image_id=IMAGE),
-        metadata=md("alice"),
-    )
+    server = apis.create_on_alive()
     assert apis.alive.builds.wait_idle(10)
     # The conductor's sweep gave up on it before the row lapsed.
     Instance.update(vm_state=VmState.ERROR, task_state=TaskState.NONE).where(
