@@ -17,7 +17,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from selenium import webdriver
-from selenium.common.exceptions import TimeoutException
+from selenium.common.exceptions import (
+    NoSuchElementException,
+    StaleElementReferenceException,
+    TimeoutException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.support.ui import WebDriverWait
 
@@ -143,9 +148,23 @@ def wait_for(
     message: str = "",
 ):
     """``condition``'s first truthy result within ``timeout`` s; AssertionError(``message``)
-    if none comes (selenium's expected_conditions fit as ``condition``)."""
+    if none comes (selenium's expected_conditions fit as ``condition``). A condition
+    that reads the page while it is being replaced (after a click that navigates) is
+    asked again."""
+
+    def check(d: webdriver.Chrome):
+        try:
+            return condition(d)
+        except (NoSuchElementException, StaleElementReferenceException):
+            return False
+        except WebDriverException as exc:
+            # chromedriver: the old document's context is gone mid-navigation.
+            if "inspector error" in str(exc) or "Cannot find context" in str(exc):
+                return False
+            raise
+
     try:
-        return WebDriverWait(driver, timeout).until(condition)
+        return WebDriverWait(driver, timeout).until(check)
     except TimeoutException:
         detail = message or getattr(condition, "__name__", repr(condition))
         raise AssertionError(f"after {timeout} s: {detail} (page {driver.current_url})") from None
